@@ -1,0 +1,7 @@
+"""All websocket routes, gathered from the apps' ``routing.py`` modules."""
+
+from __future__ import annotations
+
+from people.routing import websocket_urlpatterns as people_ws
+
+websocket_urlpatterns = [*people_ws]

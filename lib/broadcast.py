@@ -1,0 +1,38 @@
+"""The one way to push a message to a user's open sockets.
+
+Messages go out only after the surrounding transaction commits, so nobody is told about a
+row that was rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def send_to_user(user_id: int, payload: dict[str, Any]) -> None:
+    """Queue ``payload`` for the user's sockets, sent on commit. Never raises: a down channel
+    layer must not break the request that caused the message."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(
+                user_group(user_id), {"type": "user.message", "payload": payload}
+            )
+        except Exception:  # the layer (e.g. Redis) is down: degrade, do not fail the request
+            log.warning("channel layer unavailable; message to user %s dropped", user_id)
+
+    transaction.on_commit(_send)

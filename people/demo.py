@@ -1,0 +1,93 @@
+"""Demo organisation and accounts for ``seed_demo``. Idempotent: safe to run repeatedly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from people.models import Caseload, Category, Office, OfficeKind, Person, User
+from people.roles import Role
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential
+BUREAU = ("示范区司法局", "bureau")
+OFFICES = [("东城司法所", "dongcheng"), ("西城司法所", "xicheng"), ("南湖司法所", "nanhu")]
+STAFF = [
+    ("admin", "区局管理员 王敏", Role.ADMINISTRATOR),
+    ("officer1", "东城司法所 李强", Role.OFFICER),
+    ("counselor1", "心理咨询师 陈静", Role.COUNSELOR),
+    ("lecturer1", "检察官 赵刚", Role.LECTURER),
+]
+PERSON_COUNT = 30
+_SURNAMES = "张王李刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞"]
+_CATEGORIES = [Category.NORMAL, Category.STRICT, Category.LENIENT]
+
+
+def demo_person_name(number: int) -> str:
+    return _SURNAMES[number % len(_SURNAMES)] + _GIVEN[(number * 7) % len(_GIVEN)]
+
+
+def _user(username: str, name: str, role: str, office: Office | None) -> User:
+    user, created = User.objects.get_or_create(username=username, defaults={"name": name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+    user.name = name
+    user.office = office
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@transaction.atomic
+def seed_people(today: dt.date | None = None) -> list[tuple[str, str]]:
+    """Create the demo bureau, offices, staff and persons; return (login, role) pairs."""
+    today = today or dt.date.today()  # noqa: DTZ011 - a calendar date for demo periods
+    bureau = Office.objects.filter(code=BUREAU[1]).first()
+    if bureau is None:
+        bureau = Office.add_root(name=BUREAU[0], code=BUREAU[1], kind=OfficeKind.BUREAU)
+    offices = []
+    for name, code in OFFICES:
+        office = Office.objects.filter(code=code).first()
+        if office is None:
+            bureau.refresh_from_db()
+            office = bureau.add_child(name=name, code=code, kind=OfficeKind.OFFICE)
+        offices.append(office)
+
+    logins: list[tuple[str, str]] = []
+    staff = {}
+    for username, name, role in STAFF:
+        office = offices[0] if role == Role.OFFICER else bureau
+        staff[role] = _user(username, name, role, office)
+        logins.append((username, role))
+    admin = staff[Role.ADMINISTRATOR]
+    if not admin.is_superuser:
+        admin.is_superuser = True
+        admin.is_staff = True
+        admin.save(update_fields=["is_superuser", "is_staff"])
+
+    per_office = PERSON_COUNT // len(offices)
+    for number in range(1, PERSON_COUNT + 1):
+        office = offices[(number - 1) // per_office]
+        username = f"learner{number}"
+        name = demo_person_name(number)
+        user = _user(username, name, Role.LEARNER, None)
+        start = today - dt.timedelta(days=30 * (number % 6 + 1))
+        person, _ = Person.objects.update_or_create(
+            case_number=f"SF-2026-{number:04d}",
+            defaults={
+                "user": user,
+                "full_name": name,
+                "office": office,
+                "category": _CATEGORIES[number % 3],
+                "supervision_start": start,
+                "supervision_end": start + dt.timedelta(days=365),
+                "case_officer": staff[Role.OFFICER] if office == offices[0] else None,
+            },
+        )
+        # counselor1 looks after learners 1-15, across two offices: caseloads are not offices.
+        if number <= 15:
+            Caseload.objects.get_or_create(person=person, counselor=staff[Role.COUNSELOR])
+        logins.append((username, Role.LEARNER))
+    return logins

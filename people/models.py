@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from people.roles import Role, roles_of
+
+
+class User(AbstractUser):
+    """Everyone who signs in: supervised persons and staff alike.
+
+    ``office`` is where a staff member works (a justice office for officers, the bureau for
+    administrators); supervised persons' offices live on their ``Person`` profile.
+    """
+
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    office = models.ForeignKey(
+        "people.Office",
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
+
+    def get_full_name(self) -> str:
+        return self.name or super().get_full_name() or self.username
+
+    def get_short_name(self) -> str:
+        return self.name or self.username
+
+    def __str__(self) -> str:
+        return self.get_full_name()
+
+
+class OfficeKind(models.TextChoices):
+    BUREAU = "bureau", _("Justice bureau")
+    OFFICE = "office", _("Justice office")
+
+
+class OfficeQuerySet(MP_NodeQuerySet):
+    def subtree_of(self, office: Office) -> OfficeQuerySet:
+        return self.filter(path__startswith=office.path)
+
+    def visible_to(self, user) -> OfficeQuerySet:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        roles = roles_of(user)
+        conditions: list[Q] = []
+        if roles & {Role.ADMINISTRATOR, Role.OFFICER} and user.office_id:
+            conditions.append(Q(path__startswith=user.office.path))
+        if Role.COUNSELOR in roles:
+            conditions.append(
+                Q(pk__in=Person.objects.filter(caseloads__counselor=user).values("office_id"))
+            )
+        if Role.LEARNER in roles:
+            conditions.append(Q(pk__in=Person.objects.filter(user=user).values("office_id")))
+        if not conditions:
+            return self.none()
+        combined = conditions[0]
+        for condition in conditions[1:]:
+            combined |= condition
+        return self.filter(combined)
+
+
+class OfficeManager(MP_NodeManager):
+    def get_queryset(self) -> OfficeQuerySet:
+        return OfficeQuerySet(self.model, using=self._db).order_by("path")
+
+    def visible_to(self, user) -> OfficeQuerySet:
+        return self.get_queryset().visible_to(user)
+
+
+class Office(MP_Node):
+    """A node of the organisation tree: the district bureau and its justice offices (司法所)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=OfficeKind.choices, default=OfficeKind.OFFICE
+    )
+
+    # No node_order_by: sorted insertion would rewrite existing paths, and paths are what
+    # visible_to() filters on.
+    objects = OfficeManager()
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.TextChoices):
+    STRICT = "strict", _("Strict (严管)")
+    NORMAL = "normal", _("Normal (普管)")
+    LENIENT = "lenient", _("Lenient (宽管)")
+
+
+class PersonStatus(models.TextChoices):
+    ACTIVE = "active", _("Under supervision")
+    ENDED = "ended", _("Supervision ended")
+
+
+class PersonQuerySet(models.QuerySet):
+    def active(self) -> PersonQuerySet:
+        return self.filter(status=PersonStatus.ACTIVE)
+
+    def visible_to(self, user) -> PersonQuerySet:
+        """The persons ``user`` may see. Every list and lookup of persons goes through here.
+
+        administrator → own bureau's subtree; officer → own office's subtree and own cases;
+        counselor → own caseload; learner → self; lecturer → nobody (lecture rosters are
+        scoped by lecture). Roles combine by union.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        roles = roles_of(user)
+        conditions: list[Q] = []
+        if roles & {Role.ADMINISTRATOR, Role.OFFICER} and user.office_id:
+            conditions.append(Q(office__path__startswith=user.office.path))
+        if Role.OFFICER in roles:
+            conditions.append(Q(case_officer=user))
+        if Role.COUNSELOR in roles:
+            conditions.append(Q(pk__in=Caseload.objects.filter(counselor=user).values("person_id")))
+        if Role.LEARNER in roles:
+            conditions.append(Q(user=user))
+        if not conditions:
+            return self.none()
+        combined = conditions[0]
+        for condition in conditions[1:]:
+            combined |= condition
+        return self.filter(combined)
+
+
+class Person(models.Model):
+    """A supervised person's profile (社区矫正对象)."""
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="person"
+    )
+    case_number = models.CharField(_("case number"), max_length=40, unique=True)
+    full_name = models.CharField(_("name"), max_length=100)
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="persons"
+    )
+    category = models.CharField(_("supervision category"), max_length=10, choices=Category.choices)
+    supervision_start = models.DateField(_("supervision start"))
+    supervision_end = models.DateField(_("supervision end"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE
+    )
+    case_officer = models.ForeignKey(
+        User,
+        verbose_name=_("case officer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    counselors = models.ManyToManyField(
+        User,
+        verbose_name=_("counselors"),
+        through="Caseload",
+        related_name="counseled_persons",
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("supervised person")
+        verbose_name_plural = _("supervised persons")
+        ordering = ["case_number"]
+        permissions = [("import_roster", _("Can import the roster"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(supervision_end__gte=models.F("supervision_start")),
+                name="person_end_not_before_start",
+            )
+        ]
+        indexes = [models.Index(fields=["office", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.case_number})"
+
+
+class Caseload(models.Model):
+    """A counselor's responsibility for one person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="caseloads")
+    counselor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="caseloads")
+    since = models.DateField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("caseload entry")
+        verbose_name_plural = _("caseload entries")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "counselor"], name="caseload_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counselor} → {self.person}"

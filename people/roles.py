@@ -1,0 +1,68 @@
+"""Roles are Django groups; this module names them and says what each may do.
+
+``ROLE_PERMISSIONS`` is the declared table that the data migrations apply and a test checks
+against the database, so the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    LEARNER = "learner", _("Supervised person")
+    LECTURER = "lecturer", _("Lecturer")
+    COUNSELOR = "counselor", _("Counselor")
+    OFFICER = "officer", _("Case officer")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.LECTURER, Role.COUNSELOR, Role.OFFICER, Role.ADMINISTRATOR})
+
+ADMIN_ACCESS = "wagtailadmin.access_admin"
+# Staff may pick images and documents when editing content (Wagtail grants these too).
+CHOOSE_MEDIA = frozenset({"wagtailimages.choose_image", "wagtaildocs.choose_document"})
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.LEARNER: frozenset(),
+    Role.LECTURER: frozenset({ADMIN_ACCESS}) | CHOOSE_MEDIA,
+    Role.COUNSELOR: frozenset({ADMIN_ACCESS, "people.view_person"}) | CHOOSE_MEDIA,
+    Role.OFFICER: frozenset(
+        {ADMIN_ACCESS, "people.view_person", "people.change_person", "people.view_office"}
+    )
+    | CHOOSE_MEDIA,
+    Role.ADMINISTRATOR: frozenset(
+        {
+            ADMIN_ACCESS,
+            "people.view_person",
+            "people.add_person",
+            "people.change_person",
+            "people.view_office",
+            "people.add_office",
+            "people.change_office",
+            "people.import_roster",
+        }
+    )
+    | CHOOSE_MEDIA,
+}
+
+
+def roles_of(user) -> frozenset[str]:
+    """The role names a user holds, read once per user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        names = user.groups.filter(name__in=Role.values).values_list("name", flat=True)
+        cached = frozenset(names)
+        user._role_names = cached
+    return cached
+
+
+def has_role(user, role: str) -> bool:
+    return role in roles_of(user)
+
+
+def is_staff_member(user) -> bool:
+    return bool(roles_of(user) & STAFF_ROLES) or bool(getattr(user, "is_superuser", False))

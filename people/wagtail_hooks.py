@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from people import views
+from people.roles import is_staff_member
+
+
+@hooks.register("register_admin_urls")
+def register_people_urls():
+    return [
+        path("people/", views.person_list, name="people_person_list"),
+        path("people/<int:pk>/", views.person_detail, name="people_person_detail"),
+        path("people/import/", views.roster_import, name="people_roster_import"),
+    ]
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_staff_member(request.user)
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_menu_item")
+def register_person_menu_item():
+    return StaffMenuItem(
+        _("Supervised persons"), reverse("people_person_list"), icon_name="group", order=200
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_roster_menu_item():
+    return PermissionMenuItem(
+        _("Import roster"),
+        reverse("people_roster_import"),
+        icon_name="upload",
+        order=210,
+        permission="people.import_roster",
+    )

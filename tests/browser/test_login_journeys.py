@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def demo(django_db_serialized_rollback):
+    call_command("seed_demo")
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo-pass-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_learner_signs_in_on_a_phone_and_sees_own_dashboard(live_server, demo, phone):
+    sign_in(phone, live_server.url, "learner1")
+    body = phone.inner_text("main")
+    assert "你好" in body
+    assert "东城司法所" in body
+    assert "本月学习时长" in body
+    # nothing overflows a 360 px screen
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # switch to English with one click
+    phone.click("button[lang=en]")
+    phone.wait_for_load_state("networkidle")
+    assert "This month's study hours" in phone.inner_text("main")
+    # the staff workspace is closed to learners
+    phone.goto(f"{live_server.url}/admin/people/")
+    assert "SF-2026-0011" not in phone.content()
+
+
+def test_officer_sees_own_office_in_the_workspace(live_server, demo, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server.url, "officer1")
+    assert "/admin/" in page.inner_html("main")
+    page.goto(f"{live_server.url}/admin/people/")
+    table = page.inner_text("[data-testid=person-list]")
+    assert "SF-2026-0001" in table  # learner1, officer1's office
+    assert "SF-2026-0011" not in table  # learner11, another office
+    response = page.goto(f"{live_server.url}/admin/people/999999/")
+    assert response.status == 404
+    context.close()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import Org, make_org
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashers cost ~0.3 s per password; tests create dozens of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def org(db) -> Org:
+    return make_org()
+
+
+@pytest.fixture
+def learner(org):
+    return org.learner
+
+
+@pytest.fixture
+def other_learner(org):
+    return org.other_learner
+
+
+@pytest.fixture
+def counselor(org):
+    return org.counselor
+
+
+@pytest.fixture
+def lecturer(org):
+    return org.lecturer
+
+
+@pytest.fixture
+def officer(org):
+    return org.officer
+
+
+@pytest.fixture
+def outsider(org):
+    return org.outsider
