@@ -1,0 +1,163 @@
+"""Instrument library: reading files, loading them into the database, finding definitions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from assessments.models import Instrument, InstrumentVersion
+from assessments.schema import InstrumentDef
+
+INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
+
+
+class InstrumentFileError(Exception):
+    """A file that is not valid JSON or does not match the schema; ``str()`` lists why."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class ImmutableVersionError(Exception):
+    """The definition of an already published (slug, version) would change."""
+
+
+class UnknownInstrument(LookupError):
+    pass
+
+
+def read_instrument_file(path: Path) -> InstrumentDef:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InstrumentFileError(path, [f"cannot read file: {exc.strerror}"]) from exc
+    try:
+        return InstrumentDef.model_validate_json(text)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']) or '(file)'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        ]
+        raise InstrumentFileError(path, problems) from exc
+
+
+def canonical_definition(definition: InstrumentDef) -> dict[str, Any]:
+    """The stored form: aliases (``zh-hans``), defaults left out so they hash stably."""
+    return definition.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def definition_checksum(definition: InstrumentDef) -> str:
+    canonical = json.dumps(
+        canonical_definition(definition), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def do_load_instrument(definition: InstrumentDef) -> str:
+    """Store one validated definition; return "created", "unchanged" or "updated".
+
+    An existing published (slug, version) with a different checksum is refused with
+    ImmutableVersionError; an unpublished draft version may be overwritten.
+    """
+    checksum = definition_checksum(definition)
+    with transaction.atomic():
+        instrument, _ = Instrument.objects.select_for_update().get_or_create(
+            slug=definition.slug, defaults={"title": definition.title.model_dump(by_alias=True)}
+        )
+        existing = (
+            InstrumentVersion.objects.select_for_update()
+            .filter(instrument=instrument, version=definition.version)
+            .first()
+        )
+        if existing is not None and existing.checksum == checksum:
+            return "unchanged"
+        if existing is not None and existing.published:
+            raise ImmutableVersionError(
+                f"{definition.slug} version {definition.version} is published and its "
+                "definition differs from the stored one; published versions are immutable. "
+                f'Bump "version" to {_next_version(instrument)} to publish the change.'
+            )
+        if existing is not None:
+            existing.definition = canonical_definition(definition)
+            existing.checksum = checksum
+            existing.loaded_at = timezone.now()
+            existing.save(update_fields=["definition", "checksum", "loaded_at"])
+            status = "updated"
+        else:
+            InstrumentVersion.objects.create(
+                instrument=instrument,
+                version=definition.version,
+                definition=canonical_definition(definition),
+                checksum=checksum,
+                published=True,
+            )
+            status = "created"
+        latest = instrument.versions.order_by("-version").values_list("version", flat=True)[0]
+        if definition.version == latest:
+            instrument.title = definition.title.model_dump(by_alias=True)
+            instrument.save(update_fields=["title"])
+        return status
+
+
+def _next_version(instrument: Instrument) -> int:
+    return max(instrument.versions.values_list("version", flat=True), default=0) + 1
+
+
+def instrument_files(paths: Iterable[Path] = ()) -> list[Path]:
+    """The shipped files, then ``paths`` (directories expand to their ``*.json``)."""
+    found: list[Path] = sorted(INSTRUMENTS_DIR.glob("*.json"))
+    for path in paths:
+        path = Path(path)
+        found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def get_instrument_definition(slug: str) -> InstrumentDef:
+    """The definition to score ``slug`` with.
+
+    The highest published version in the database wins; when the database has none (the
+    library was never loaded, or its tables do not exist yet) the highest version among the
+    shipped files is used, so scoring works straight from a checkout.
+    """
+    try:
+        row = (
+            InstrumentVersion.objects.published()
+            .for_slug(slug)
+            .order_by("-version")
+            .only("definition")
+            .first()
+        )
+    except DatabaseError:
+        row = None
+    if row is not None:
+        return row.as_definition()
+    return _definition_from_disk(slug)
+
+
+def _definition_from_disk(slug: str) -> InstrumentDef:
+    best: tuple[int, Path] | None = None
+    for path in INSTRUMENTS_DIR.glob("*.json"):
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # load_instruments reports broken files
+        if not isinstance(head, dict) or head.get("slug") != slug:
+            continue
+        version = head.get("version")
+        if isinstance(version, int) and (best is None or version > best[0]):
+            best = (version, path)
+    if best is None:
+        raise UnknownInstrument(f"unknown instrument {slug!r}")
+    return read_instrument_file(best[1])
