@@ -7,6 +7,7 @@ channel layer, ``DJANGO_ENV=production`` to hardened settings. See README.md for
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "daphne",
     # Our apps come first so their templates override Wagtail's and Django's.
     "people",
+    "audit",
     "cms",
     "courses",
     "learning",
@@ -70,8 +72,14 @@ INSTALLED_APPS = [
     "wagtail.admin",
     "wagtail",
     "modelcluster",
+    "treebeard",
     "taggit",
     "channels",
+    "health_check",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -82,14 +90,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lib.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets request.user.otp_device / is_verified() from the session (two-factor sign-in).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.middleware.DeniedAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Signs out idle users (15 min staff, 30 min learners); needs auth and messages above.
+    "people.middleware.IdleTimeoutMiddleware",
+    # Staff must pass two-factor authentication before the admin (people/twofactor.py).
+    "people.twofactor.RequireStaffOTPMiddleware",
+    # django-axes turns a locked-out login attempt into the lockout page; it must come last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,12 +183,52 @@ AUTH_USER_MODEL = "people.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+# Axes first: it refuses locked-out attempts before ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2id for new and re-hashed passwords; PBKDF2 still verifies older hashes (and they are
+# upgraded to Argon2 at the next successful sign-in).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Staff: >= 12 characters, 3 of 4 character classes, not common. Learners: >= 8, not common,
+# not all digits. See people/passwords.py and docs/security.md.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "people.passwords.RolePasswordValidator"},
 ]
+
+# Login lockout (django-axes): 5 failures for one username from one IP lock that pair for
+# 30 minutes; a successful sign-in clears the count. Covers /accounts/login/ and /admin/login/.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
+# Sign-ins are recorded in our own HMAC-chained access log (audit/); axes keeps only failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every management command (score_instrument prints JSON)
+# Behind a proxy REMOTE_ADDR is the proxy; CLIENT_IP_HEADER names the META key of the header
+# the proxy sets (e.g. HTTP_X_REAL_IP) so lockouts and the access log see the real client.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER")
+AXES_CLIENT_IP_CALLABLE = "lib.net.client_ip"
+
+# Two-factor authentication for staff (people/twofactor.py, docs/security.md). The name shown
+# in authenticator apps. django-otp's own exponential back-off is off: our rule is 5 wrong
+# codes lock the second step for AXES_COOLOFF_TIME (30 minutes).
+OTP_TOTP_ISSUER = "社区矫正平台"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+TWO_FACTOR_FAILURE_LIMIT = 5
+
+# Idle sign-out (people/middleware.py). The session cookie itself lives longer so that it
+# never ends a session before the idle rule does.
+SESSION_IDLE_TIMEOUT_STAFF = 15 * 60
+SESSION_IDLE_TIMEOUT_LEARNER = 30 * 60
+SESSION_COOKIE_AGE = 12 * 60 * 60
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -227,7 +285,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# Extra origins for the Content-Security-Policy (lib/security.py), e.g. the Jitsi domain.
+CSP_FRAME_SRC = env_list("CSP_FRAME_SRC", [])
+CSP_SCRIPT_SRC = env_list("CSP_SCRIPT_SRC", [])
+
+# --- Access log -----------------------------------------------------------------------------
+# Key for the access log's HMAC chain; by default derived from SECRET_KEY. Set it separately
+# (and keep it out of the database host) so a database administrator cannot re-chain edits.
+ACCESS_LOG_KEY = env_str("ACCESS_LOG_KEY")
 
 PLATFORM_NAME = _("Community corrections learning and support platform")

@@ -2,17 +2,35 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import Http404
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from lib.health import HealthView
+
+
+def not_found(request, *args, **kwargs):
+    raise Http404
+
+
 urlpatterns = [
+    # Wagtail routes a deliberate error page for its own tests; nobody should reach it here.
+    path("admin/failwhale/", not_found, name="blocked_failwhale"),
+    # Wagtail's image/document "chosen" views crash (500) on a non-numeric id: answer 404.
+    re_path(
+        r"^admin/(?:images|documents)/chooser/chosen/(?!\d+/$)[^/]*/$",
+        not_found,
+        name="blocked_chooser_chosen",
+    ),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("people.urls")),
+    path("privacy/", include("people.privacy_urls")),
+    path("health/", HealthView.as_view(), name="health"),
 ]
 
 if settings.DEBUG:

@@ -36,3 +36,18 @@ def send_to_user(user_id: int, payload: dict[str, Any]) -> None:
             log.warning("channel layer unavailable; message to user %s dropped", user_id)
 
     transaction.on_commit(_send)
+
+
+def end_user_sockets(user_id: int) -> None:
+    """Close every open socket of a user (sign-out, account disabled). Never raises."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.ended"})
+        except Exception:
+            log.warning("channel layer unavailable; sockets of user %s not closed", user_id)
+
+    transaction.on_commit(_send)

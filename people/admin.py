@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from people.models import Caseload, Office, Person, User
+from people.models import Caseload, Office, Person, PrivacyAcknowledgement, PrivacyNotice, User
 
 
 @admin.register(User)
@@ -42,3 +42,34 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ("case_number", "full_name")
     autocomplete_fields = ("user", "case_officer")
     inlines = [CaseloadInline]
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(admin.ModelAdmin):
+    """Publish a new version as a new row; a version that people have acknowledged is kept
+    unchanged so that every acknowledgement still points at the text the person read."""
+
+    list_display = ("version", "title", "published_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.acknowledgements.exists():
+            return ("version", "title", "title_en", "body_zh", "body_en", "published_at")
+        return ()
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.acknowledgements.exists()
+
+
+@admin.register(PrivacyAcknowledgement)
+class PrivacyAcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ("person", "notice", "acknowledged_at")
+    list_select_related = ("person", "notice")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

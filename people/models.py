@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -182,7 +183,10 @@ class Person(models.Model):
         verbose_name = _("supervised person")
         verbose_name_plural = _("supervised persons")
         ordering = ["case_number"]
-        permissions = [("import_roster", _("Can import the roster"))]
+        permissions = [
+            ("import_roster", _("Can import the roster")),
+            ("export_person_data", _("Can export everything held about a person")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(supervision_end__gte=models.F("supervision_start")),
@@ -211,3 +215,65 @@ class Caseload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.counselor} → {self.person}"
+
+
+class PrivacyNotice(models.Model):
+    """One published version of the privacy notice shown to supervised persons.
+
+    A new version is a new row; older rows (and the acknowledgements of them) are kept. The
+    current notice is the highest version whose ``published_at`` has passed."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("text (Chinese)"))
+    body_en = models.TextField(_("text (English)"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("privacy notice")
+        verbose_name_plural = _("privacy notices")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.title}"
+
+    def title_for(self, language: str | None) -> str:
+        if (language or "").startswith("en") and self.title_en:
+            return self.title_en
+        return self.title
+
+    def body_for(self, language: str | None) -> str:
+        if (language or "").startswith("en") and self.body_en:
+            return self.body_en
+        return self.body_zh
+
+
+class PrivacyAcknowledgement(models.Model):
+    """A supervised person's confirmation that they have read one version of the notice."""
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("supervised person"),
+        on_delete=models.CASCADE,
+        related_name="privacy_acknowledgements",
+    )
+    notice = models.ForeignKey(
+        PrivacyNotice,
+        verbose_name=_("privacy notice"),
+        on_delete=models.PROTECT,
+        related_name="acknowledgements",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("privacy acknowledgement")
+        verbose_name_plural = _("privacy acknowledgements")
+        ordering = ["-acknowledged_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "notice"], name="privacy_ack_once_per_notice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ✓ v{self.notice.version}"

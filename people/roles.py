@@ -42,6 +42,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "people.add_office",
             "people.change_office",
             "people.import_roster",
+            "people.export_person_data",
+            "audit.view_accessevent",
         }
     )
     | CHOOSE_MEDIA,

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Q
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+import json
 
+from django import forms
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from audit.decorators import deny, permission_required
+from audit.models import Action
+from audit.services import record_access
 from people.models import Person
+from people.privacy import collect_person_data
 from people.roles import is_staff_member
 from people.services import (
     RosterFileError,
@@ -25,7 +33,7 @@ PAGE_SIZE = 50
 
 def _require_staff(request) -> None:
     if not is_staff_member(request.user):
-        raise PermissionDenied
+        raise deny(request)
 
 
 def person_list(request):
@@ -44,11 +52,34 @@ def person_list(request):
 
 def person_detail(request, pk: int):
     _require_staff(request)
-    person = access_person_for_user(request.user, pk)
+    person = access_person_for_user(request.user, pk, request=request)
     counselors = person.counselors.all()
     return render(
-        request, "people/admin/person_detail.html", {"person": person, "counselors": counselors}
+        request,
+        "people/admin/person_detail.html",
+        {
+            "person": person,
+            "counselors": counselors,
+            "can_export": request.user.has_perm("people.export_person_data"),
+        },
     )
+
+
+@require_POST
+@permission_required("people.export_person_data")
+def person_export(request, pk: int):
+    """Subject-access export: everything held about one person, as a JSON download.
+
+    POST only (a logged, sensitive action must not be triggered by a link or a prefetch)."""
+    person = access_person_for_user(request.user, pk, request=request)
+    data = collect_person_data(person)
+    record_access(request, action=Action.EXPORT, obj=person, person_id=person.pk)
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"person-{person.pk}-{timezone.localdate():%Y%m%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class RosterUploadForm(forms.Form):
@@ -58,7 +89,7 @@ class RosterUploadForm(forms.Form):
     )
 
 
-@permission_required("people.import_roster", raise_exception=True)
+@permission_required("people.import_roster")
 def roster_import(request):
     report = None
     summary = None

@@ -14,6 +14,7 @@ def register_people_urls():
     return [
         path("people/", views.person_list, name="people_person_list"),
         path("people/<int:pk>/", views.person_detail, name="people_person_detail"),
+        path("people/<int:pk>/export/", views.person_export, name="people_person_export"),
         path("people/import/", views.roster_import, name="people_roster_import"),
     ]
 

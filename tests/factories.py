@@ -15,9 +15,12 @@ import itertools
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from people.models import Caseload, Category, Office, OfficeKind, Person, User
 from people.roles import Role
+from people.twofactor import needs_two_factor
 
 PASSWORD = "Test-pass-2026!"
 _counter = itertools.count(1)
@@ -34,6 +37,27 @@ def make_user(username: str | None = None, role: str | None = None, office=None,
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def make_totp_device(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator-app device (created once, then reused)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def login_staff(client, user: User) -> None:
+    """Sign ``user`` in on the test client, past two-factor authentication when staff.
+
+    Use it instead of ``client.force_login(user)`` whenever a test opens ``/admin/`` or
+    ``/django-admin/``: staff get a confirmed TOTP device and a session marked as verified.
+    Learners and users without a role are only signed in (they never need a second step).
+    """
+    client.force_login(user)
+    if needs_two_factor(user):
+        device = make_totp_device(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
 
 
 def make_person(

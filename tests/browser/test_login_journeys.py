@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django_otp.oath import totp
+
+from people.models import User
+from tests.factories import make_totp_device
 
 pytestmark = [
     pytest.mark.browser,
@@ -12,6 +16,16 @@ pytestmark = [
 @pytest.fixture
 def demo(django_db_serialized_rollback):
     call_command("seed_demo")
+
+
+@pytest.fixture
+def officer_device(demo):
+    # DB work must happen before the browser fixture starts (see tests/browser/conftest.py).
+    return make_totp_device(User.objects.get(username="officer1"))
+
+
+def current_code(device) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
 def sign_in(page, base: str, username: str) -> None:
@@ -39,12 +53,19 @@ def test_learner_signs_in_on_a_phone_and_sees_own_dashboard(live_server, demo, p
     assert "SF-2026-0011" not in phone.content()
 
 
-def test_officer_sees_own_office_in_the_workspace(live_server, demo, browser):
+def test_officer_sees_own_office_in_the_workspace(live_server, officer_device, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     sign_in(page, live_server.url, "officer1")
     assert "/admin/" in page.inner_html("main")
+    # the workspace asks for the second step first, then returns to the requested page
     page.goto(f"{live_server.url}/admin/people/")
+    assert "/accounts/2fa/verify/" in page.url
+    assert page.is_visible("[data-testid=twofactor-verify]")
+    page.fill("input[name=token]", current_code(officer_device))
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/admin/people/")
     table = page.inner_text("[data-testid=person-list]")
     assert "SF-2026-0001" in table  # learner1, officer1's office
     assert "SF-2026-0011" not in table  # learner11, another office

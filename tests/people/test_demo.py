@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from people.models import Office, Person, User
 
@@ -19,8 +20,10 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     assert Person.objects.count() == 30
     assert Office.objects.count() == 4
     assert User.objects.filter(username__startswith="learner").count() == 30
-    assert authenticate(username="learner7", password="demo-pass-2026") is not None
-    assert authenticate(username="officer1", password="demo-pass-2026") is not None
+    # django-axes needs the request (it locks by username + IP).
+    request = RequestFactory().post("/accounts/login/")
+    assert authenticate(request, username="learner7", password="demo-pass-2026") is not None
+    assert authenticate(request, username="officer1", password="demo-pass-2026") is not None
 
 
 def test_demo_roles_see_what_they_should():

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from people.models import Office, Person
 from people.services import check_roster, read_roster
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def test_wrong_file_type_is_rejected(tmp_path, org):
 
 
 def test_admin_upload_uses_same_validation(client, org):
-    client.force_login(org.administrator)
+    login_staff(client, org.administrator)
     bad = io.BytesIO((HEADER + ",无编号,东司法所,普管,2026-01-01,2026-12-31,,,\n").encode())
     bad.name = "roster.csv"
     response = client.post(reverse("people_roster_import"), {"file": bad})
@@ -148,6 +149,6 @@ def test_admin_upload_uses_same_validation(client, org):
 
 @pytest.mark.parametrize("role", ["officer", "counselor", "lecturer", "learner", "outsider"])
 def test_only_administrators_may_upload(client, org, role):
-    client.force_login(getattr(org, role))
+    login_staff(client, getattr(org, role))
     response = client.get(reverse("people_roster_import"))
     assert response.status_code in (302, 403)

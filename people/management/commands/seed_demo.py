@@ -26,3 +26,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<12} {role}")
         if learners:
             self.stdout.write(f"  {learners[0]} … {learners[-1]:<6} learner ({len(learners)})")
+        if staff:
+            self.stdout.write(
+                "Staff accounts use two-step sign-in: on the first visit to /admin/ each one "
+                "sets up an authenticator app (scan the QR code) and receives recovery codes."
+            )

@@ -1,0 +1,254 @@
+"""Two-factor authentication (TOTP with recovery codes) for staff, enforced for the admins.
+
+Every staff member (``is_staff_member``: lecturer, counselor, officer, administrator, or a
+superuser; also any ``is_staff`` user, who could use Django's admin) must pass a second step
+before ``/admin/`` or ``/django-admin/``: a 6-digit code from an authenticator app (django-otp
+``TOTPDevice``) or one of ten one-time recovery codes (``StaticDevice`` named ``recovery``).
+Learners never need it.
+
+Wrong codes are counted on the user's confirmed TOTP device (django-otp's throttling fields,
+which a password sign-in does not reset): ``TWO_FACTOR_FAILURE_LIMIT`` (5) failures lock the
+second step for ``AXES_COOLOFF_TIME`` (30 minutes). Each failure is also sent as
+``user_login_failed``, so it reaches the access log and django-axes like a wrong password.
+
+Views are in ``people/twofactor_views.py``; docs in ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import django_otp
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from people.roles import is_staff_member
+
+RECOVERY_DEVICE_NAME = "recovery"
+TOTP_DEVICE_NAME = "authenticator"
+PROTECTED_PREFIXES = ("/admin/", "/django-admin/")
+# Sign-in and sign-out pages of both admins stay reachable without the second step.
+EXEMPT_PATHS = frozenset(
+    {"/admin/login/", "/admin/logout/", "/django-admin/login/", "/django-admin/logout/"}
+)
+DEFAULT_NEXT = "/admin/"
+
+_SPACES = re.compile(r"[\s-]+")
+
+
+def needs_two_factor(user) -> bool:
+    """Staff members, superusers and ``is_staff`` users need the second step; learners never."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return is_staff_member(user) or bool(getattr(user, "is_staff", False))
+
+
+def confirmed_totp_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def pending_totp_device(user) -> TOTPDevice:
+    """The user's unconfirmed TOTP device, created on first call and reused afterwards."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def b32_secret(device: TOTPDevice) -> str:
+    """The device's secret in base32, for typing into an authenticator app by hand."""
+    return base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+
+
+def normalise_token(token: str) -> str:
+    return _SPACES.sub("", str(token or "")).lower()
+
+
+def check_totp_token(device: TOTPDevice, token: str) -> bool:
+    """True if ``token`` is a currently valid code of ``device``; a code is accepted once.
+
+    Like ``TOTPDevice.verify_token`` but without its failure counting: failures are counted
+    by ``verify_second_factor`` (the lockout rule), not here.
+    """
+    token = normalise_token(token)
+    if not token.isdigit() or len(token) != device.digits:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance, device.last_t + 1):
+        return False
+    device.last_t = totp.t()
+    if getattr(settings, "OTP_TOTP_SYNC", True):
+        device.drift = totp.drift
+    device.set_last_used_timestamp(commit=False)
+    device.save(update_fields=["last_t", "drift", "last_used_at"])
+    return True
+
+
+@transaction.atomic
+def do_confirm_device(device: TOTPDevice, token: str) -> bool:
+    """Confirm ``device`` if ``token`` is right; other TOTP devices of the user are removed.
+
+    A wrong code changes nothing (the device stays unconfirmed).
+    """
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if device.confirmed or not check_totp_token(device, token):
+        return False
+    device.confirmed = True
+    device.throttle_reset(commit=False)
+    device.save()
+    TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+    return True
+
+
+@transaction.atomic
+def do_generate_recovery_codes(user, n: int = 10) -> list[str]:
+    """Replace the user's recovery codes with ``n`` new one-time codes and return them."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    if not device.confirmed:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    device.token_set.all().delete()
+    codes: list[str] = []
+    while len(codes) < n:
+        code = StaticToken.random_token()
+        if code not in codes:
+            codes.append(code)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+def remaining_recovery_codes(user) -> int:
+    return StaticToken.objects.filter(
+        device__user=user, device__name=RECOVERY_DEVICE_NAME, device__confirmed=True
+    ).count()
+
+
+# --- Lockout -----------------------------------------------------------------------------------
+
+
+def failure_limit() -> int:
+    return getattr(settings, "TWO_FACTOR_FAILURE_LIMIT", 5)
+
+
+def lockout_period() -> timedelta:
+    return settings.AXES_COOLOFF_TIME
+
+
+def is_locked_out(user) -> bool:
+    """True while the user has had too many wrong codes in the last lockout period."""
+    device = confirmed_totp_device(user)
+    if device is None or device.throttling_failure_timestamp is None:
+        return False
+    recent = timezone.now() - device.throttling_failure_timestamp < lockout_period()
+    return recent and device.throttling_failure_count >= failure_limit()
+
+
+def _record_failure(request, user, device: TOTPDevice) -> None:
+    """Count a wrong code; a failure after the lockout period starts a fresh count."""
+    stamp = device.throttling_failure_timestamp
+    if stamp is not None and timezone.now() - stamp >= lockout_period():
+        device.throttling_failure_count = 0
+    device.throttle_increment(commit=False)
+    device.save(update_fields=["throttling_failure_count", "throttling_failure_timestamp"])
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username()},
+        request=request,
+    )
+
+
+def verify_second_factor(request, user, token: str):
+    """Check a TOTP code or a recovery code of ``user``; return the device that accepted it.
+
+    Returns ``None`` for a wrong code (counted toward the lockout) or while locked out. A
+    recovery code is consumed when it is accepted.
+    """
+    totp = confirmed_totp_device(user)
+    if totp is None or is_locked_out(user):
+        return None
+    token = normalise_token(token)
+    with transaction.atomic():
+        totp = TOTPDevice.objects.select_for_update().get(pk=totp.pk)
+        if token and check_totp_token(totp, token):
+            totp.throttle_reset()
+            return totp
+        recovery = (
+            StaticDevice.objects.select_for_update()
+            .filter(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+            .first()
+        )
+        if token and recovery is not None and recovery.verify_token(token):
+            totp.throttle_reset()
+            return recovery
+        _record_failure(request, user, totp)
+    return None
+
+
+def mark_verified(request, device) -> None:
+    """Record in the session that the signed-in user passed the second step."""
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
+# --- Redirects ---------------------------------------------------------------------------------
+
+
+def safe_next(request, default: str = DEFAULT_NEXT) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def redirect_with_next(url_name: str, next_url: str):
+    return redirect(f"{reverse(url_name)}?{urlencode({'next': next_url})}")
+
+
+def qr_code_data_uri(text: str) -> str:
+    """An SVG QR code of ``text`` as a ``data:`` URI (allowed by the site's CSP for images)."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    image = qrcode.make(text, image_factory=SvgPathImage, border=2)
+    svg = image.to_string(encoding="unicode")
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"
+
+
+class RequireStaffOTPMiddleware:
+    """Send signed-in staff who have not passed the second step away from the admins.
+
+    Must come after ``django_otp.middleware.OTPMiddleware``. No confirmed device: to the setup
+    page; otherwise to the verify page; both with ``next`` set to the requested page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        if path.startswith(PROTECTED_PREFIXES) and path not in EXEMPT_PATHS:
+            user = getattr(request, "user", None)
+            if user is not None and needs_two_factor(user) and not user.is_verified():
+                next_url = request.get_full_path()
+                if confirmed_totp_device(user) is None:
+                    return redirect_with_next("twofactor_setup", next_url)
+                return redirect_with_next("twofactor_verify", next_url)
+        return self.get_response(request)
