@@ -4,8 +4,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from audit.models import Action
-from audit.services import record_access
+from audit.services import record_denial
 
 
 def deny(request, detail: str = "") -> PermissionDenied:
@@ -13,14 +12,7 @@ def deny(request, detail: str = "") -> PermissionDenied:
 
     Wagtail's admin turns ``PermissionDenied`` into a redirect, so the 403 middleware never
     sees those; views call this instead of raising bare."""
-    record_access(
-        request,
-        action=Action.DENIED,
-        object_type="url",
-        object_id=request.path[:64],
-        success=False,
-        detail=detail or request.method,
-    )
+    record_denial(request, detail)
     return PermissionDenied()
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from audit.models import Action
-from audit.services import record_access
+from audit.services import record_denial
 
 
 class DeniedAccessMiddleware:
@@ -13,12 +12,5 @@ class DeniedAccessMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.status_code == 403:
-            record_access(
-                request,
-                action=Action.DENIED,
-                object_type="url",
-                object_id=request.path[:64],
-                success=False,
-                detail=request.method,
-            )
+            record_denial(request)
         return response

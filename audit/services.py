@@ -103,6 +103,18 @@ def record_access(
     return event
 
 
+def record_denial(request, detail: str = "") -> AccessEvent:
+    """Log that ``request`` was refused (the URL is the object)."""
+    return record_access(
+        request,
+        action=Action.DENIED,
+        object_type="url",
+        object_id=request.path[:64],
+        success=False,
+        detail=detail or request.method,
+    )
+
+
 @dataclass
 class ChainReport:
     checked: int

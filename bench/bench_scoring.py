@@ -6,21 +6,12 @@ In memory only: building 100,000 database rows would measure the database, not t
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
+from bench.common import best_of
+
 RESPONSES = 100_000
-
-
-def _time(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def run() -> list[dict]:
@@ -40,8 +31,8 @@ def run() -> list[dict]:
     return [
         {
             "name": f"SDS batch scoring ({RESPONSES:,} responses)",
-            "ours": _time(lambda: score_frame(sds, frame)),
-            "naive": _time(lambda: [score(sds, row) for row in rows], repeat=1),
+            "ours": best_of(lambda: score_frame(sds, frame)),
+            "naive": best_of(lambda: [score(sds, row) for row in rows], repeat=1),
             "note": "score_frame vs score() per response; in memory, no DB rows",
         }
     ]

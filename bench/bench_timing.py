@@ -8,9 +8,9 @@ overlap rule has work to do. Pure Python, no database.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
+from bench.common import best_of
 from learning.sessions import StudyLog, credited
 from learning.timing import Beat, credit
 
@@ -31,15 +31,6 @@ def month() -> list[Beat]:
             if s <= SECOND_TAB:
                 beats.append({"lesson": day + 1, "tab": "b", "at": at + timedelta(seconds=4)})
     return beats
-
-
-def _time(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def run() -> list[dict]:
@@ -74,14 +65,14 @@ def run() -> list[dict]:
     return [
         {
             "name": f"month, credit after every beat ({n} beats)",
-            "ours": _time(ours_live),
-            "naive": _time(naive_live, repeat=1),
+            "ours": best_of(ours_live),
+            "naive": best_of(naive_live, repeat=1),
             "note": "session rows vs re-credit all beats (quadratic)",
         },
         {
             "name": f"month, credit once at month end ({n} beats)",
-            "ours": _time(ours_once),
-            "naive": _time(naive_once),
+            "ours": best_of(ours_once),
+            "naive": best_of(naive_once),
             "note": "stored: 40 session rows vs 2,920 beat rows",
         },
     ]

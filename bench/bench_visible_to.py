@@ -4,7 +4,8 @@ checks every person's counselors in Python (what a view without a scoped QuerySe
 from __future__ import annotations
 
 import datetime as dt
-import time
+
+from bench.common import best_of
 
 PERSONS = 3000
 CASELOAD = 150
@@ -50,15 +51,6 @@ def _setup():
     return counselor, officer
 
 
-def _time(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
 def run() -> list[dict]:
     from people.models import Person
 
@@ -87,13 +79,13 @@ def run() -> list[dict]:
     return [
         {
             "name": f"counselor caseload ({CASELOAD} of {PERSONS})",
-            "ours": _time(ours_counselor),
-            "naive": _time(naive_counselor, repeat=1),
+            "ours": best_of(ours_counselor),
+            "naive": best_of(naive_counselor, repeat=1),
             "note": "1 query vs N+1",
         },
         {
             "name": f"officer office subtree ({PERSONS // 10} of {PERSONS})",
-            "ours": _time(ours_officer),
-            "naive": _time(naive_officer, repeat=1),
+            "ours": best_of(ours_officer),
+            "naive": best_of(naive_officer, repeat=1),
         },
     ]
