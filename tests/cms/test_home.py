@@ -10,6 +10,9 @@ def test_home_is_chinese_by_default(client):
     assert response.status_code == 200
     assert 'lang="zh-hans"' in response.text
     assert "欢迎" in response.text
+    # each language is offered in its own name, so a reader of either can find it
+    assert ">English</button>" in response.text
+    assert ">简体中文</button>" in response.text
 
 
 def test_english_is_one_click_away(client):
