@@ -73,3 +73,281 @@ class InstrumentVersion(models.Model):
 
     def as_definition(self) -> InstrumentDef:
         return InstrumentDef.model_validate(self.definition)
+
+
+# --- Taking and review ------------------------------------------------------------------------
+#
+# Who sees what (docs/security.md, "Roles matrix"): results, answers and alerts are visible to
+# the person's own counselors and to administrators of the person's bureau who hold the
+# explicit permission ``assessments.view_result`` (granted per user or group, never by role);
+# lecturers and officers never; a learner sees only the plain-language summary a counselor
+# has released (``Review.objects.released_to``).
+
+VIEW_RESULT = "assessments.view_result"
+
+
+class ImmutableRecordError(RuntimeError):
+    pass
+
+
+def _results_scope(user, person_field: str) -> models.Q | None:
+    """Q over ``person_field`` for the persons whose results ``user`` may see; ``None`` = none."""
+    from people.models import Caseload
+    from people.roles import Role, roles_of
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return models.Q()
+    roles = roles_of(user)
+    conditions: list[models.Q] = []
+    if Role.COUNSELOR in roles:
+        caseload = Caseload.objects.filter(counselor=user).values("person_id")
+        conditions.append(models.Q(**{f"{person_field}__in": caseload}))
+    if Role.ADMINISTRATOR in roles and user.office_id and user.has_perm(VIEW_RESULT):
+        conditions.append(
+            models.Q(**{f"{person_field}__office__path__startswith": user.office.path})
+        )
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+class _ScopedQuerySet(models.QuerySet):
+    person_field = "person"
+
+    def visible_to(self, user):
+        scope = _results_scope(user, self.person_field)
+        return self.none() if scope is None else self.filter(scope)
+
+
+class AssignmentReason(models.TextChoices):
+    INTAKE = "intake", _("Intake")
+    PERIODIC = "periodic", _("Periodic")
+    EXIT = "exit", _("Before release")
+    AD_HOC = "ad_hoc", _("Ad hoc")
+
+
+class AssignmentStatus(models.TextChoices):
+    OPEN = "open", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATUSES = (AssignmentStatus.OPEN, AssignmentStatus.IN_PROGRESS)
+
+
+class AssignmentQuerySet(_ScopedQuerySet):
+    def open(self) -> AssignmentQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def for_learner(self, user) -> AssignmentQuerySet:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(person__user=user)
+
+
+class Assignment(models.Model):
+    """One instrument version to be answered by one person."""
+
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("person"),
+    )
+    instrument_version = models.ForeignKey(
+        InstrumentVersion,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("instrument version"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=AssignmentReason.choices)
+    assigned_by = models.ForeignKey(
+        "people.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.OPEN
+    )
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assigned_at"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [models.Index(fields=["person", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_version} → {self.person_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ResponseQuerySet(_ScopedQuerySet):
+    person_field = "assignment__person"
+
+
+class Response(models.Model):
+    """The answers as given so far: ``answers[i]`` is item i+1's option index or ``None``."""
+
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.PROTECT, related_name="response", verbose_name=_("assignment")
+    )
+    answers = models.JSONField(_("answers"), default=list)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+
+    def __str__(self) -> str:
+        return f"response to {self.assignment_id}"
+
+
+class ResultQuerySet(_ScopedQuerySet):
+    def update(self, **kwargs):
+        raise ImmutableRecordError("results are immutable")
+
+    def delete(self):
+        raise ImmutableRecordError("results are immutable")
+
+    def review_queue(self) -> ResultQuerySet:
+        """Results without a signed review: critical first, then by severity, oldest first."""
+        return self.filter(review__signed_at__isnull=True).order_by(
+            models.F("critical").desc(),
+            models.F("max_severity").desc(nulls_last=True),
+            "created_at",
+            "pk",
+        )
+
+
+class Result(models.Model):
+    """The scored submission. Immutable: records the instrument and engine versions."""
+
+    response = models.OneToOneField(
+        Response, on_delete=models.PROTECT, related_name="result", verbose_name=_("response")
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="results", verbose_name=_("person")
+    )
+    instrument_version = models.ForeignKey(
+        InstrumentVersion,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("instrument version"),
+    )
+    engine_version = models.CharField(_("engine version"), max_length=20)
+    scales = models.JSONField(_("scales"))
+    critical_items = models.JSONField(_("critical items"), default=list)
+    critical = models.BooleanField(_("has critical items"), default=False)
+    max_severity = models.PositiveSmallIntegerField(_("highest severity"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    objects = ResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        indexes = [models.Index(fields=["person", "instrument_version"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_version} result {self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableRecordError("results are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("results are immutable")
+
+
+class AlertQuerySet(_ScopedQuerySet):
+    def unacknowledged(self) -> AlertQuerySet:
+        return self.filter(acknowledged_at__isnull=True)
+
+
+class Alert(models.Model):
+    """A critical item in a submitted result; a counselor must acknowledge it."""
+
+    result = models.OneToOneField(
+        Result, on_delete=models.PROTECT, related_name="alert", verbose_name=_("result")
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="alerts", verbose_name=_("person")
+    )
+    critical_items = models.JSONField(_("critical items"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    acknowledged_by = models.ForeignKey(
+        "people.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self) -> str:
+        return f"alert {self.pk} on result {self.result_id}"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def released_to(self, user) -> ReviewQuerySet:
+        """Signed reviews with a released summary, for the learner they concern."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(result__person__user=user, signed_at__isnull=False).exclude(
+            released_summary=""
+        )
+
+
+class Review(models.Model):
+    """A counselor's interpretation of a result, signed; ``released_summary`` is what the
+    learner may read (plain language, no scores)."""
+
+    result = models.OneToOneField(
+        Result, on_delete=models.PROTECT, related_name="review", verbose_name=_("result")
+    )
+    counselor = models.ForeignKey(
+        "people.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("counselor")
+    )
+    interpretation = models.TextField(_("interpretation"))
+    released_summary = models.TextField(_("summary for the person"), blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+
+    def __str__(self) -> str:
+        return f"review of result {self.result_id}"

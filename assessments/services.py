@@ -161,3 +161,93 @@ def _definition_from_disk(slug: str) -> InstrumentDef:
     if best is None:
         raise UnknownInstrument(f"unknown instrument {slug!r}")
     return read_instrument_file(best[1])
+
+
+# --- For other apps: the learner's dashboard card and the subject-access export ----------------
+
+
+def learner_questionnaires(user) -> list:
+    """The signed-in person's open assignments, oldest first (one query)."""
+    from assessments.models import Assignment
+
+    return list(
+        Assignment.objects.for_learner(user)
+        .open()
+        .select_related("instrument_version__instrument")
+        .order_by("assigned_at", "pk")
+    )
+
+
+def collect_assessment_data(person) -> dict[str, Any]:
+    """``PERSON_DATA_COLLECTORS`` entry: everything the assessments app holds about a person."""
+    from assessments.models import Alert, Assignment, Result, Review
+
+    def when(value):
+        return None if value is None else timezone.localtime(value).isoformat()
+
+    assignments = []
+    for a in (
+        Assignment.objects.filter(person=person)
+        .select_related("instrument_version__instrument", "response")
+        .order_by("assigned_at", "pk")
+    ):
+        response = getattr(a, "response", None)
+        assignments.append(
+            {
+                "id": a.pk,
+                "instrument": a.instrument_version.instrument.slug,
+                "version": a.instrument_version.version,
+                "reason": a.reason,
+                "status": a.status,
+                "assigned_at": when(a.assigned_at),
+                "due": a.due.isoformat() if a.due else None,
+                "answers": list(response.answers) if response else [],
+                "submitted_at": when(response.submitted_at) if response else None,
+            }
+        )
+    results = [
+        {
+            "id": r.pk,
+            "assignment": r.response.assignment_id,
+            "instrument": r.instrument_version.instrument.slug,
+            "version": r.instrument_version.version,
+            "engine_version": r.engine_version,
+            "scales": r.scales,
+            "critical_items": r.critical_items,
+            "created_at": when(r.created_at),
+        }
+        for r in Result.objects.filter(person=person)
+        .select_related("instrument_version__instrument", "response")
+        .order_by("created_at", "pk")
+    ]
+    alerts = [
+        {
+            "id": a.pk,
+            "result": a.result_id,
+            "critical_items": a.critical_items,
+            "created_at": when(a.created_at),
+            "acknowledged_at": when(a.acknowledged_at),
+            "escalated_at": when(a.escalated_at),
+        }
+        for a in Alert.objects.filter(person=person).order_by("created_at", "pk")
+    ]
+    reviews = [
+        {
+            "result": r.result_id,
+            "counselor": r.counselor.get_full_name(),
+            "interpretation": r.interpretation,
+            "released_summary": r.released_summary,
+            "signed_at": when(r.signed_at),
+        }
+        for r in Review.objects.filter(result__person=person)
+        .select_related("counselor")
+        .order_by("result__created_at", "pk")
+    ]
+    return {
+        "assessments": {
+            "assignments": assignments,
+            "results": results,
+            "alerts": alerts,
+            "reviews": reviews,
+        }
+    }

@@ -49,6 +49,11 @@ def _canonical(event: AccessEvent) -> bytes:
     return "\x1f".join(fields).encode()
 
 
+def _text(value: object, limit: int) -> str:
+    """Log text as given, minus NUL (PostgreSQL refuses it; the log must never fail)."""
+    return str(value).replace("\x00", "\ufffd")[:limit]
+
+
 def compute_hash(event: AccessEvent) -> str:
     return hmac.new(_key(), _canonical(event), hashlib.sha256).hexdigest()
 
@@ -84,15 +89,15 @@ def record_access(
         event = AccessEvent(
             at=timezone.now(),
             user_id=user.pk if authenticated else None,
-            username=(user.get_username() if authenticated else username)[:150],
+            username=_text(user.get_username() if authenticated else username, 150),
             role=",".join(roles)[:40],
             action=Action(action),
-            object_type=object_type[:60],
-            object_id=str(object_id)[:64],
+            object_type=_text(object_type, 60),
+            object_id=_text(object_id, 64),
             person_id=person_id,
             ip=client_ip(request),
             success=success,
-            detail=detail[:255],
+            detail=_text(detail, 255),
             prev_hash=head.last_hash,
         )
         event.hash = compute_hash(event)

@@ -7,6 +7,7 @@ says plainly that it is not available yet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from people.models import Person
 from people.roles import Role, is_staff_member, roles_of
@@ -17,6 +18,8 @@ class Dashboard:
     kind: str  # "anonymous", "learner", "staff" or "none"
     person: Person | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+    questionnaires: list = field(default_factory=list)
+    study: Any = None  # learning.services.MonthSummary: the hours and courses cards
 
 
 def dashboard_for(user) -> Dashboard:
@@ -32,5 +35,15 @@ def dashboard_for(user) -> Dashboard:
             .select_related("office", "case_officer")
             .first()
         )
-        return Dashboard(kind="learner", person=person, roles=roles)
+        # assessments and learning build on cms, not back
+        from assessments.services import learner_questionnaires
+        from learning.services import dashboard_cards
+
+        return Dashboard(
+            kind="learner",
+            person=person,
+            roles=roles,
+            study=dashboard_cards(person),
+            questionnaires=learner_questionnaires(user) if person else [],
+        )
     return Dashboard(kind="none", roles=roles)

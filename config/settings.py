@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lib.security.SecurityHeadersMiddleware",
+    "lib.security.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -299,5 +300,12 @@ CSP_SCRIPT_SRC = env_list("CSP_SCRIPT_SRC", [])
 # Key for the access log's HMAC chain; by default derived from SECRET_KEY. Set it separately
 # (and keep it out of the database host) so a database administrator cannot re-chain edits.
 ACCESS_LOG_KEY = env_str("ACCESS_LOG_KEY")
+
+# --- Jitsi ----------------------------------------------------------------------------------
+# Webhook intake (live/views.py). Unset: the endpoint answers 503 "not configured".
+# JaaS signs with the endpoint's whole ``whsec_…`` secret (JaaS console → Webhooks).
+JAAS_WEBHOOK_SECRET = env_str("JAAS_WEBHOOK_SECRET")
+# Prosody ``event_sync`` sends ``Authorization: Bearer <token>`` (its ``api_headers``).
+PROSODY_WEBHOOK_TOKEN = env_str("PROSODY_WEBHOOK_TOKEN")
 
 PLATFORM_NAME = _("Community corrections learning and support platform")

@@ -30,7 +30,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("people.urls")),
     path("privacy/", include("people.privacy_urls")),
+    path("assessments/", include("assessments.urls")),
     path("health/", HealthView.as_view(), name="health"),
+    path("learning/", include("learning.urls")),
+    path("live/", include("live.urls")),
 ]
 
 if settings.DEBUG:

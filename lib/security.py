@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils.cache import patch_cache_control
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
@@ -77,3 +78,20 @@ class SecurityHeadersMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class RejectNullCharactersMiddleware:
+    """Answer 400 to a URL or query string containing NUL: no view needs it, and PostgreSQL
+    refuses it in text (a 500 deep in whatever query the value reached). Form fields already
+    reject NUL through Django's ``ProhibitNullCharactersValidator``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest("Null characters are not allowed.")
+        return self.get_response(request)

@@ -32,6 +32,8 @@ PERSON_DATA_COLLECTORS: list[str] = [
     "people.privacy.collect_people_data",
     "people.privacy.collect_privacy_data",
     "people.privacy.collect_access_events",
+    "assessments.services.collect_assessment_data",
+    "learning.services.collect_learning_data",
 ]
 
 

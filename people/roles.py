@@ -24,10 +24,20 @@ ADMIN_ACCESS = "wagtailadmin.access_admin"
 # Staff may pick images and documents when editing content (Wagtail grants these too).
 CHOOSE_MEDIA = frozenset({"wagtailimages.choose_image", "wagtaildocs.choose_document"})
 
+# ``assessments.view_result`` is on purpose in no role: an administrator sees questionnaire
+# results only once it is granted to them explicitly (docs/security.md, "Roles matrix").
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEARNER: frozenset(),
     Role.LECTURER: frozenset({ADMIN_ACCESS}) | CHOOSE_MEDIA,
-    Role.COUNSELOR: frozenset({ADMIN_ACCESS, "people.view_person"}) | CHOOSE_MEDIA,
+    Role.COUNSELOR: frozenset(
+        {
+            ADMIN_ACCESS,
+            "people.view_person",
+            "assessments.add_assignment",
+            "assessments.add_review",
+        }
+    )
+    | CHOOSE_MEDIA,
     Role.OFFICER: frozenset(
         {ADMIN_ACCESS, "people.view_person", "people.change_person", "people.view_office"}
     )

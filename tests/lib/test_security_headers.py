@@ -63,3 +63,9 @@ def test_client_ip_behind_a_proxy(rf, settings):
     assert client_ip(request) == "203.0.113.7"
     bad = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="<script>")
     assert client_ip(bad) == "10.0.0.1"
+
+
+def test_nul_in_the_query_string_is_a_clear_400(client, org):
+    response = client.get("/admin/people/", {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "Null characters" in response.text

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import import_module
 from urllib.parse import urlsplit
 
 import pytest
@@ -214,6 +215,66 @@ POLICY: list[Rule] = [
         name="audit_access_log_export",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
     ),
+    # ---- assessments (assessments/urls.py, assessments/wagtail_hooks.py): results only for the
+    # person's own counselors (administrators need assessments.view_result, not granted by role)
+    Rule(
+        name="assessments_mine",
+        get=roles(anonymous=LOGIN, learners=OK, staff=NOTFOUND, outsider=NOTFOUND),
+    ),
+    Rule(
+        name="assessments_take",
+        get=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
+        post=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
+        note="learners first acknowledge the privacy notice; nobody else has assignments",
+    ),
+    Rule(
+        name="assessments_review_queue",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
+    ),
+    Rule(
+        name="assessments_assign",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
+        note="empty POST re-shows the form with errors",
+    ),
+    Rule(
+        name="assessments_result_detail",
+        params=lambda org: import_module("tests.assessments.helpers").matrix_result(org),
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
+        note="a result of learner's; empty POST changes nothing",
+    ),
+    Rule(
+        name="assessments_result_pdf",
+        params=lambda org: import_module("tests.assessments.helpers").matrix_result(org),
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
+    ),
+    # ---- live (webhooks)
+    # Jitsi's servers post here, never a browser: no role changes anything. The secrets are set
+    # for this module by ``live_webhook_secrets`` below (unset, both would answer 503 "not
+    # configured", which the matrix counts as 5xx). An empty POST has no signature / token:
+    # JaaS answers 400, prosody 401 with ``WWW-Authenticate: Bearer``; nothing is stored.
+    Rule(name="live_hook_jaas", get=roles(everyone=METHOD), post=roles(everyone=BAD)),
+    Rule(name="live_hook_prosody", get=roles(everyone=METHOD), post=roles(everyone="http 401")),
+    # ---- courses and learning (learning/urls.py, learning/wagtail_hooks.py)
+    Rule(
+        name="learning_heartbeat",
+        get=roles(everyone=METHOD),
+        post=roles(anonymous=FORBIDDEN, signed_in=BAD),
+        note="JSON API: empty body is malformed; anonymous 403, never a redirect",
+    ),
+    Rule(
+        name="learning_quiz",
+        get=roles(everyone=METHOD),
+        post=roles(anonymous=LOGIN, signed_in=NOTFOUND),
+        note="lesson 1 does not exist / nobody is enrolled",
+    ),
+    Rule(
+        route=r"admin/study-quotas/.*",
+        get=roles(non_staff=LOGIN, staff=frozenset({FORBIDDEN, NOTFOUND}), administrator=ANY),
+        note="monthly quotas: administrators only (object views: 404 for a missing id)",
+    ),
     # ---- Wagtail routes we shadow with a 404 in config/urls.py (they would answer 500)
     Rule(name="blocked_failwhale", get=roles(everyone=NOTFOUND)),
     Rule(name="blocked_chooser_chosen", get=roles(everyone=NOTFOUND)),
@@ -313,6 +374,13 @@ POLICY: list[Rule] = [
 ]
 # The generic Wagtail rule also requires a Wagtail URL name (see ``rule_for``).
 _GENERIC_WAGTAIL = POLICY[-1]
+
+
+@pytest.fixture(autouse=True)
+def live_webhook_secrets(settings):
+    """Configure the Jitsi webhook secrets so the live hooks answer 4xx, not 503."""
+    settings.JAAS_WEBHOOK_SECRET = "whsec_permission_matrix"
+    settings.PROSODY_WEBHOOK_TOKEN = "permission-matrix-token"
 
 
 def rule_for(route: str, name: str | None, module: str) -> Rule | None:

@@ -6,7 +6,11 @@ from django.utils.module_loading import import_string
 from people.demo import DEMO_PASSWORD
 
 # Each app that has demo content adds its seeder here; they run in this order.
-DEMO_SEEDERS = ["people.demo.seed_people"]
+DEMO_SEEDERS = [
+    "people.demo.seed_people",
+    "assessments.demo.seed_assessments",
+    "learning.demo.seed_courses",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,188 @@
+"""Counselor views inside the Wagtail admin (registered in ``wagtail_hooks.py``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments.models import VIEW_RESULT, Alert, AssignmentReason, Instrument, Result
+from assessments.report import (
+    history,
+    history_chart,
+    item_answers,
+    previous_result,
+    result_pdf,
+    scale_profile,
+)
+from assessments.taking import (
+    AssessmentError,
+    access_result_for_user,
+    do_acknowledge_alert,
+    do_assign,
+    do_review,
+)
+from audit.decorators import deny, permission_required
+from audit.models import Action
+from people.models import Person
+from people.roles import Role, has_role
+
+QUEUE_LIMIT = 200
+
+
+def may_see_results(user) -> bool:
+    return has_role(user, Role.COUNSELOR) or user.has_perm(VIEW_RESULT)
+
+
+def _require_result_access(request) -> None:
+    """Lecturers, officers and administrators without ``assessments.view_result`` never get
+    past this, whatever the id."""
+    if not may_see_results(request.user):
+        raise deny(request, "needs a counselor role or assessments.view_result")
+
+
+def review_queue(request):
+    _require_result_access(request)
+    results = list(
+        Result.objects.visible_to(request.user)
+        .review_queue()
+        .select_related("person__office", "instrument_version__instrument", "alert")[:QUEUE_LIMIT]
+    )
+    return render(
+        request,
+        "assessments/admin/review_queue.html",
+        {
+            "results": results,
+            "can_assign": request.user.has_perm("assessments.add_assignment"),
+        },
+    )
+
+
+class ReviewForm(forms.Form):
+    interpretation = forms.CharField(
+        label=gettext_lazy("Interpretation (for staff)"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+    )
+    released_summary = forms.CharField(
+        label=gettext_lazy("Summary the person may read"),
+        help_text=gettext_lazy(
+            "Plain language, no scores or diagnostic words. Leave empty to release nothing."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def result_detail(request, pk: int):
+    _require_result_access(request)
+    result = access_result_for_user(request.user, pk, request=request)
+    can_review = has_role(request.user, Role.COUNSELOR)
+    form = ReviewForm(request.POST if request.POST.get("action") == "review" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        alert = getattr(result, "alert", None)
+        if action == "acknowledge" and alert is not None:
+            do_acknowledge_alert(alert, request.user)
+            messages.success(request, _("Alert acknowledged."))
+            return redirect("assessments_result_detail", pk=result.pk)
+        if action == "review" and can_review and form.is_valid():
+            try:
+                do_review(
+                    result,
+                    request.user,
+                    form.cleaned_data["interpretation"],
+                    form.cleaned_data["released_summary"],
+                )
+            except AssessmentError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Review signed."))
+                return redirect("assessments_result_detail", pk=result.pk)
+    results = history(result)
+    previous = previous_result(result, results)
+    review = getattr(result, "review", None)
+    return render(
+        request,
+        "assessments/admin/result_detail.html",
+        {
+            "result": result,
+            "person": result.person,
+            "title": str(result.instrument_version.instrument),
+            "profile": scale_profile(result, previous),
+            "answers": item_answers(result),
+            "chart": history_chart(result, results),
+            "previous": previous,
+            "alert": getattr(result, "alert", None),
+            "review": review,
+            "form": form,
+            "can_review": can_review and (review is None or review.signed_at is None),
+        },
+    )
+
+
+@require_POST
+def result_pdf_view(request, pk: int):
+    """The PDF report, logged as an export (POST: never triggered by a link or prefetch)."""
+    _require_result_access(request)
+    result = access_result_for_user(request.user, pk, request=request, action=Action.EXPORT)
+    response = HttpResponse(result_pdf(result), content_type="application/pdf")
+    filename = f"result-{result.pk}-{timezone.localdate():%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class AssignForm(forms.Form):
+    instrument = forms.ModelChoiceField(
+        label=gettext_lazy("Questionnaire"), queryset=Instrument.objects.none()
+    )
+    person = forms.ModelChoiceField(label=gettext_lazy("Person"), queryset=Person.objects.none())
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=AssignmentReason.choices)
+    due = forms.DateField(
+        label=gettext_lazy("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].queryset = Instrument.objects.filter(
+            versions__published=True
+        ).distinct()
+        # Own caseload only, even for a counselor who also holds another role.
+        self.fields["person"].queryset = (
+            Person.objects.visible_to(user).filter(caseloads__counselor=user).active().distinct()
+        )
+
+
+@permission_required("assessments.add_assignment")
+@require_http_methods(["GET", "POST"])
+def assign(request):
+    if not has_role(request.user, Role.COUNSELOR):
+        raise deny(request, "only counselors assign questionnaires")
+    form = AssignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_assign(
+                form.cleaned_data["instrument"].slug,
+                form.cleaned_data["person"],
+                request.user,
+                form.cleaned_data["reason"],
+                form.cleaned_data["due"],
+            )
+        except AssessmentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Questionnaire assigned."))
+            return redirect("assessments_review_queue")
+    return render(request, "assessments/admin/assign.html", {"form": form})
+
+
+def unacknowledged_alert_count(user) -> int:
+    return Alert.objects.visible_to(user).unacknowledged().count()

@@ -1,0 +1,212 @@
+"""What a counselor sees of a result: the scale profile, item answers, history chart, reliable
+change, and the PDF report. Pure presentation over stored rows; no scoring happens here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from assessments.models import Result
+from assessments.norms import ReliableChange, reliable_change
+from assessments.schema import InstrumentDef
+from lib.pdf import pdf_document
+
+
+@dataclass(frozen=True)
+class ScaleRow:
+    code: str
+    label: str
+    raw: object
+    score: object
+    band: str
+    severity: int | None
+    change: ReliableChange | None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    number: int
+    text: str
+    option: str
+    value: object
+    critical: bool
+
+
+def scale_profile(result: Result, previous: Result | None = None) -> list[ScaleRow]:
+    definition = result.instrument_version.as_definition()
+    language = get_language()
+    rows = []
+    for scale in definition.scales:
+        stored = result.scales.get(scale.code, {})
+        band = scale.band_for(stored.get("score"))
+        change = None
+        if previous is not None:
+            before = previous.scales.get(scale.code, {}).get("score")
+            change = reliable_change(definition.slug, scale.code, before, stored.get("score"))
+        rows.append(
+            ScaleRow(
+                code=scale.code,
+                label=scale.label.for_language(language),
+                raw=stored.get("raw"),
+                score=stored.get("score"),
+                band=band.label.for_language(language) if band else "—",
+                severity=band.severity if band else None,
+                change=change,
+            )
+        )
+    return rows
+
+
+def item_answers(result: Result) -> list[AnswerRow]:
+    definition: InstrumentDef = result.instrument_version.as_definition()
+    language = get_language()
+    answers = result.response.answers
+    rows = []
+    for item, index in zip(definition.items, answers, strict=False):
+        rows.append(
+            AnswerRow(
+                number=item.number,
+                text=item.text.for_language(language),
+                option="—" if index is None else item.options[index].label.for_language(language),
+                value=None if index is None else item.scored_values[index],
+                critical=item.number in result.critical_items,
+            )
+        )
+    return rows
+
+
+def history(result: Result) -> list[Result]:
+    """The person's results on the same instrument (any version), oldest first."""
+    return list(
+        Result.objects.filter(
+            person_id=result.person_id,
+            instrument_version__instrument_id=result.instrument_version.instrument_id,
+        )
+        .select_related("instrument_version")
+        .order_by("created_at", "pk")
+    )
+
+
+def previous_result(result: Result, results: list[Result]) -> Result | None:
+    earlier = [r for r in results if (r.created_at, r.pk) < (result.created_at, result.pk)]
+    return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    points: list[dict]
+    polyline: str
+    y_max: float
+    scale_label: str
+
+
+def history_chart(result: Result, results: list[Result]) -> Chart | None:
+    """An SVG line chart (drawn by the template) of the first scale's score over time."""
+    definition = result.instrument_version.as_definition()
+    scale = definition.scales[0]
+    values = [(r, r.scales.get(scale.code, {}).get("score")) for r in results]
+    values = [(r, v) for r, v in values if isinstance(v, int | float)]
+    if not values:
+        return None
+    width, height, pad = 480, 160, 28
+    bounds = [band.high for band in scale.bands if band.high is not None]
+    y_max = max([*(v for _, v in values), *bounds, 1])
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    points = []
+    for i, (r, v) in enumerate(values):
+        x = pad + i * step
+        y = height - pad - (v / y_max) * (height - 2 * pad)
+        points.append(
+            {
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "score": v,
+                "date": timezone.localtime(r.created_at).date(),
+                "current": r.pk == result.pk,
+            }
+        )
+    polyline = " ".join(f"{p['x']},{p['y']}" for p in points)
+    label = scale.label.for_language(get_language())
+    return Chart(width, height, points, polyline, y_max, label)
+
+
+def result_pdf(result: Result) -> bytes:
+    """The printable report of one result (profile, answers, review)."""
+    language = get_language()
+    definition = result.instrument_version.as_definition()
+    results = history(result)
+    previous = previous_result(result, results)
+    person = result.person
+    blocks: list = [
+        (
+            "text",
+            _("%(name)s (%(case)s) · %(office)s")
+            % {"name": person.full_name, "case": person.case_number, "office": person.office.name},
+        ),
+        (
+            "small",
+            _("Instrument version %(version)s · scoring engine %(engine)s · submitted %(when)s")
+            % {
+                "version": result.instrument_version.version,
+                "engine": result.engine_version,
+                "when": timezone.localtime(result.created_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        ),
+        ("small", _("Screening, not a diagnosis.")),
+        ("heading", _("Scale profile")),
+        (
+            "table",
+            [
+                [_("Scale"), _("Raw"), _("Score"), _("Band"), _("Change (RCI)")],
+                *[
+                    [
+                        row.label,
+                        row.raw,
+                        row.score,
+                        row.band,
+                        _("not available") if row.change is None else row.change.rci,
+                    ]
+                    for row in scale_profile(result, previous)
+                ],
+            ],
+        ),
+    ]
+    if result.critical_items:
+        blocks.append(
+            (
+                "text",
+                _("Critical items: %(items)s")
+                % {"items": ", ".join(map(str, result.critical_items))},
+            )
+        )
+    blocks += [
+        ("heading", _("Answers")),
+        (
+            "table",
+            [
+                [_("Item"), _("Question"), _("Answer"), _("Value")],
+                *[[a.number, a.text, a.option, a.value] for a in item_answers(result)],
+            ],
+        ),
+    ]
+    review = getattr(result, "review", None)
+    if review is not None and review.signed_at is not None:
+        blocks += [
+            ("heading", _("Counselor's interpretation")),
+            ("text", review.interpretation),
+            (
+                "small",
+                _("Signed by %(name)s on %(when)s")
+                % {
+                    "name": review.counselor.get_full_name(),
+                    "when": timezone.localtime(review.signed_at).strftime("%Y-%m-%d %H:%M"),
+                },
+            ),
+        ]
+    blocks.append(("small", definition.source))
+    return pdf_document(definition.title.for_language(language), blocks)

@@ -1,0 +1,143 @@
+"""Learner-facing questionnaire pages (front end, phone first, no JavaScript needed)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from assessments.models import Review
+from assessments.services import learner_questionnaires
+from assessments.taking import (
+    AlreadySubmitted,
+    AssessmentError,
+    IncompleteResponse,
+    access_assignment_for_learner,
+    answers_of,
+    do_save_answer,
+    do_submit,
+    first_unanswered,
+)
+from people.privacy import person_of, require_privacy_ack
+
+
+def _thank_you() -> str:
+    return _("Thank you. Your counselor will go through this with you.")
+
+
+@login_required
+def my_questionnaires(request):
+    if person_of(request.user) is None:
+        raise Http404("Only supervised persons answer questionnaires")
+    summaries = (
+        Review.objects.released_to(request.user)
+        .select_related("result__instrument_version__instrument")
+        .order_by("-signed_at")
+    )
+    return render(
+        request,
+        "assessments/my_questionnaires.html",
+        {"assignments": learner_questionnaires(request.user), "summaries": summaries},
+    )
+
+
+def _item_url(pk: int, number: int | None) -> str:
+    url = reverse("assessments_take", args=[pk])
+    return f"{url}?item={number}" if number else f"{url}?review=1"
+
+
+@login_required
+@require_privacy_ack
+@require_http_methods(["GET", "POST"])
+def take(request, pk: int):
+    """One item per screen. POST ``item``+``option`` saves an answer and moves on; POST
+    ``submit`` scores the questionnaire once."""
+    assignment = access_assignment_for_learner(request.user, pk)
+    if not assignment.is_open:
+        messages.info(request, _thank_you())
+        return redirect("assessments_mine")
+    definition = assignment.instrument_version.as_definition()
+    count = len(definition.items)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        if "submit" in request.POST:
+            try:
+                do_submit(assignment)
+            except IncompleteResponse as exc:
+                messages.warning(request, _("Please answer every question before you send."))
+                return redirect(_item_url(pk, exc.missing[0]))
+            except AlreadySubmitted:
+                messages.info(request, _thank_you())
+                return redirect("assessments_mine")
+            messages.success(request, _thank_you())
+            return redirect("assessments_mine")
+        item = request.POST.get("item")
+        try:
+            do_save_answer(assignment, item, request.POST.get("option"))
+        except AlreadySubmitted:
+            messages.info(request, _thank_you())
+            return redirect("assessments_mine")
+        except AssessmentError:
+            error = _("That answer could not be saved. Please choose one of the options.")
+            status = 400
+        else:
+            number = int(item)
+            answers = answers_of(assignment)
+            following = number + 1 if number < count else None
+            if following is not None and answers[following - 1] is not None:
+                following = first_unanswered(answers)
+            return redirect(_item_url(pk, following))
+    answers = answers_of(assignment)
+    number = _requested_item(request, count, answers)
+    language = get_language()
+    context = {
+        "assignment": assignment,
+        "title": definition.title.for_language(language),
+        "description": definition.description.for_language(language),
+        "count": count,
+        "answered": sum(answer is not None for answer in answers),
+        "error": error,
+    }
+    if number is None:
+        missing = [i + 1 for i, answer in enumerate(answers) if answer is None]
+        context.update({"missing": missing, "last": count})
+        return render(request, "assessments/take_review.html", context, status=status)
+    item = definition.items[number - 1]
+    chosen = answers[number - 1]
+    context.update(
+        {
+            "number": number,
+            "text": item.text.for_language(language),
+            "options": [
+                {"index": i, "label": option.label.for_language(language), "chosen": i == chosen}
+                for i, option in enumerate(item.options)
+            ],
+            "previous": number - 1 if number > 1 else None,
+            "next_url": _item_url(pk, number + 1 if number < count else None)
+            if chosen is not None
+            else "",
+        }
+    )
+    return render(request, "assessments/take_item.html", context, status=status)
+
+
+def _requested_item(request, count: int, answers: list) -> int | None:
+    """The item to show: ``?item=N`` if valid, the review screen on ``?review``, else the first
+    unanswered item (so a closed tab resumes where it stopped)."""
+    if request.method == "POST":
+        raw = request.POST.get("item")
+    else:
+        raw = request.GET.get("item")
+        if raw is None and "review" in request.GET:
+            return None
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return first_unanswered(answers)
+    return number if 1 <= number <= count else first_unanswered(answers)

@@ -1,0 +1,212 @@
+"""Demo courses for ``seed_demo``: two legal-education courses, enrollments, some progress.
+
+Idempotent: pages are found by slug, rows by their unique keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import transaction
+from django.utils import timezone
+
+from cms.models import HomePage
+from courses.models import CourseIndexPage, CoursePage, LessonPage, Topic
+from learning import services
+from learning.models import Enrollment, StudyQuota
+from people.models import Category, Person
+
+
+def _quiz(questions: list[tuple[str, str, list[tuple[str, bool]] | bool, str]]) -> dict:
+    items = []
+    for number, (kind, text, answer, explanation) in enumerate(questions, 1):
+        options = [] if isinstance(answer, bool) else answer
+        items.append(
+            {
+                "type": "item",
+                "id": f"q{number}",
+                "value": {
+                    "kind": kind,
+                    "text": text,
+                    "options": [
+                        {"type": "item", "id": f"q{number}o{i}", "value": {"text": t, "correct": c}}
+                        for i, (t, c) in enumerate(options)
+                    ],
+                    "answer_true": answer is True,
+                    "explanation": explanation,
+                },
+            }
+        )
+    return {"type": "quiz", "id": "quiz", "value": {"pass_mark": 60, "questions": items}}
+
+
+def _text(html: str, key: str) -> dict:
+    return {"type": "text", "id": key, "value": html}
+
+
+COURSES = [
+    {
+        "slug": "community-corrections-law",
+        "title": "《社区矫正法》要点",
+        "summary": "了解社区矫正对象的权利与义务、报告制度和外出审批。",
+        "lessons": [
+            (
+                "rights-and-duties",
+                "权利与义务",
+                480,
+                "<p>社区矫正对象依法享有人身权利、财产权利和其他合法权益，不受侵犯；"
+                "在就业、就学和享受社会保障等方面不受歧视。</p><p>同时应当遵守法律、行政法规，"
+                "履行判决、裁定、决定所确定的义务，服从社区矫正机构的监督管理。</p>",
+                [
+                    (
+                        "true_false",
+                        "社区矫正对象在就业、就学方面不受歧视。",
+                        True,
+                        "《社区矫正法》第四条。",
+                    ),
+                    (
+                        "single",
+                        "社区矫正对象应当服从谁的监督管理？",
+                        [("社区矫正机构", True), ("所在单位的同事", False), ("邻居", False)],
+                        "由社区矫正机构负责监督管理。",
+                    ),
+                ],
+            ),
+            (
+                "reporting",
+                "报告与外出审批",
+                480,
+                "<p>社区矫正对象应当按照规定报告自己的活动情况。离开所居住的市、县，"
+                "应当经社区矫正机构批准；变更执行地的，应当提前一个月提出书面申请。</p>",
+                [
+                    (
+                        "single",
+                        "变更执行地应当提前多久提出书面申请？",
+                        [("一周", False), ("一个月", True), ("三个月", False)],
+                        "应当提前一个月提出书面申请。",
+                    ),
+                    ("true_false", "外出离开所居住的市、县无需批准。", False, "需要经批准。"),
+                ],
+            ),
+        ],
+    },
+    {
+        "slug": "civil-code-daily-life",
+        "title": "《民法典》与日常生活",
+        "summary": "合同、借贷、婚姻家庭与侵权：生活中最常用的民法知识。",
+        "lessons": [
+            (
+                "contracts",
+                "合同与借款",
+                420,
+                "<p>依法成立的合同，对当事人具有法律约束力。借款合同应当采用书面形式，"
+                "禁止高利放贷，借款的利率不得违反国家有关规定。</p>",
+                [
+                    (
+                        "true_false",
+                        "依法成立的合同对当事人具有法律约束力。",
+                        True,
+                        "《民法典》第四百六十五条。",
+                    ),
+                    (
+                        "multiple",
+                        "以下哪些做法有助于避免借贷纠纷？",
+                        [("签订书面借条", True), ("约定合法利率", True), ("只凭口头约定", False)],
+                        "书面形式和合法利率可以减少纠纷。",
+                    ),
+                ],
+            ),
+            (
+                "family",
+                "婚姻家庭",
+                420,
+                "<p>家庭应当树立优良家风，弘扬家庭美德。夫妻应当互相忠实、互相尊重、互相关爱；"
+                "父母有抚养、教育和保护未成年子女的义务，成年子女有赡养、扶助和保护父母的义务。</p>",
+                [
+                    (
+                        "true_false",
+                        "成年子女有赡养父母的义务。",
+                        True,
+                        "《民法典》第一千零六十七条。",
+                    ),
+                ],
+            ),
+            (
+                "torts",
+                "侵权责任",
+                420,
+                "<p>行为人因过错侵害他人民事权益造成损害的，应当承担侵权责任。"
+                "自愿参加具有一定风险的文体活动受到损害的，一般不得请求其他参加者承担侵权责任，"
+                "除非其他参加者对损害的发生有故意或者重大过失。</p>",
+                [
+                    (
+                        "single",
+                        "因过错侵害他人民事权益造成损害的，应当：",
+                        [("承担侵权责任", True), ("不承担任何责任", False)],
+                        "过错责任原则。",
+                    ),
+                ],
+            ),
+        ],
+    },
+]
+
+
+def _child(parent, model, slug: str, **fields):
+    page = model.objects.child_of(parent).filter(slug=slug).first()
+    if page is None:
+        page = model(slug=slug, **fields)
+        parent.refresh_from_db()
+        parent.add_child(instance=page)
+    return page
+
+
+@transaction.atomic
+def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    now = now or timezone.now()
+    home = HomePage.objects.first()
+    if home is None:
+        return []
+    index = _child(home, CourseIndexPage, "courses", title="课程")
+    courses = []
+    for spec in COURSES:
+        course = _child(
+            index,
+            CoursePage,
+            spec["slug"],
+            title=spec["title"],
+            summary=spec["summary"],
+            topic=Topic.LEGAL,
+            credit_hours=1,
+            intended_categories=list(Category.values),
+        )
+        lessons = []
+        for slug, title, seconds, html, questions in spec["lessons"]:
+            body = json.dumps([_text(html, f"{slug}-text"), _quiz(questions)])
+            lessons.append(
+                _child(course, LessonPage, slug, title=title, expected_seconds=seconds, body=body)
+            )
+        courses.append((course, lessons))
+    for category in Category.values:
+        StudyQuota.objects.get_or_create(category=category)
+    persons = list(
+        Person.objects.filter(case_number__startswith="SF-2026-").order_by("case_number")
+    )
+    for person in persons:
+        for course, _lessons in courses:
+            Enrollment.objects.get_or_create(
+                person=person,
+                course=course,
+                defaults={"due_date": (now + dt.timedelta(days=30)).date()},
+            )
+    # A few learners part-way through the first lesson: two minutes of beats this morning.
+    first_lesson = courses[0][1][0]
+    start = now.replace(hour=1, minute=0, second=0, microsecond=0)
+    for person in persons[1:4]:
+        if person.study_sessions.exists():
+            continue
+        for step in range(0, 121, 15):
+            services.do_record_heartbeat(
+                person, first_lesson, "demo-tab-0001", start + dt.timedelta(seconds=step)
+            )
+    return []

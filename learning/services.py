@@ -1,0 +1,493 @@
+"""Learning services: enrollment checks, verified study time, quizzes, completion, quotas.
+
+Naming follows the house contract: ``access_*`` fetches and checks permission, ``do_*``
+writes. Study time is credited by ``learning.timing`` from ``StudySession`` rows, the database
+form of ``learning.sessions`` (one UPDATE per beat on the tab's open row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.models import CoursePage, LessonPage
+from courses.quiz import InvalidAnswers, Marked, check_answers
+from learning.models import (
+    Enrollment,
+    LessonProgress,
+    ParticipationRecord,
+    ParticipationSource,
+    ParticipationStatus,
+    QuizAttempt,
+    StudyQuota,
+    StudySession,
+)
+from learning.sessions import apply_beat
+from learning.timing import Session, credit_sessions
+from people.models import Person
+
+MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
+COMPLETION_SHARE = Decimal("0.8")
+DEFAULT_QUOTA_HOURS = Decimal(8)
+
+__all__ = ["InvalidAnswers"]
+
+
+class BeatRejected(Exception):
+    """A heartbeat that is not credited (``reason`` says why)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class QuizAlreadySubmitted(Exception):
+    """This attempt was already stored (a double submission or a racing second tab)."""
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+def _own_enrollments(user):
+    # A learner's scope is themselves (Person.objects.visible_to); filtering on the signed-in
+    # user directly saves the role lookup on every lesson page and heartbeat.
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Enrollment.objects.none()
+    return Enrollment.objects.published().filter(person__user=user)
+
+
+def enrollment_for_lesson(user, lesson: LessonPage, with_progress: bool = False):
+    """The user's enrollment in the lesson's published course, with its person; one query.
+
+    With ``with_progress`` the row also carries the lesson's progress and latest quiz attempt
+    as ``progress_*`` and ``attempt_*`` attributes (still one query)."""
+    course_path = lesson.path[: -LessonPage.steplen]
+    enrollments = _own_enrollments(user).filter(course__path=course_path).select_related("person")
+    if with_progress:
+        progress = LessonProgress.objects.filter(person=OuterRef("person"), lesson=lesson)
+        attempt = QuizAttempt.objects.filter(person=OuterRef("person"), lesson=lesson).order_by(
+            "-number"
+        )
+        enrollments = enrollments.annotate(
+            progress_credited=Subquery(progress.values("credited_seconds")[:1]),
+            progress_completed_at=Subquery(progress.values("completed_at")[:1]),
+            progress_quiz_passed=Subquery(progress.values("quiz_passed")[:1]),
+            attempt_number=Subquery(attempt.values("number")[:1]),
+            attempt_score=Subquery(attempt.values("score")[:1]),
+            attempt_total=Subquery(attempt.values("total")[:1]),
+            attempt_passed=Subquery(attempt.values("passed")[:1]),
+        )
+    return enrollments.first()
+
+
+def access_lesson_for_learner(user, lesson_id) -> tuple[Person, LessonPage]:
+    """The signed-in person and a live lesson of a published course they are enrolled in.
+
+    Raises Http404 otherwise, so a lesson's existence is never revealed."""
+    lesson = LessonPage.objects.live().defer_streamfields().filter(pk=lesson_id).first()
+    if lesson is None or not lesson.live:
+        raise Http404
+    enrollment = enrollment_for_lesson(user, lesson)
+    if enrollment is None:
+        raise Http404
+    return enrollment.person, lesson
+
+
+def access_course_for_learner(user, course: CoursePage) -> Person:
+    enrollment = _own_enrollments(user).filter(course=course).select_related("person").first()
+    if enrollment is None:
+        raise Http404
+    return enrollment.person
+
+
+# --- Heartbeats -----------------------------------------------------------------------------
+
+
+def _span(started: dt.datetime, last: dt.datetime) -> int:
+    """Whole seconds inside [started, last] (timing rule 2), before overlap and cap."""
+    return max(0, math.floor(last.timestamp()) - math.ceil(started.timestamp()))
+
+
+def do_record_heartbeat(
+    person: Person, lesson: LessonPage, tab: str, now: dt.datetime | None = None
+) -> LessonProgress:
+    """Record one heartbeat received at ``now`` (server clock) and return the lesson's progress.
+
+    Raises BeatRejected("too_fast") for a beat less than 5 s after the tab's previous one;
+    nothing is written then. The caller has checked enrollment (``access_lesson_for_learner``).
+    """
+    now = now or timezone.now()
+    beat = {"lesson": lesson.pk, "tab": tab, "at": now}
+    with transaction.atomic():
+        row = (
+            StudySession.objects.select_for_update()
+            .filter(person=person, lesson=lesson, tab=tab, is_open=True)
+            .first()
+        )
+        if row is None:
+            try:
+                with transaction.atomic():
+                    StudySession.objects.create(
+                        person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
+                    )
+            except IntegrityError as error:  # the same tab's beat raced this one
+                raise BeatRejected("too_fast") from error
+        else:
+            if now - row.last_beat_at < MIN_BEAT_INTERVAL:
+                raise BeatRejected("too_fast")
+            current = Session(lesson.pk, tab, row.started_at, row.last_beat_at)
+            opened, closed = apply_beat(current, beat)
+            if closed is None:
+                StudySession.objects.filter(pk=row.pk, last_beat_at__lt=now).update(
+                    last_beat_at=now, span_seconds=_span(row.started_at, now)
+                )
+            else:
+                StudySession.objects.filter(pk=row.pk).update(is_open=False)
+                StudySession.objects.create(
+                    person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
+                )
+        progress = _recompute_credit(person, lesson, now)
+    return progress
+
+
+def credited_for_person(person: Person) -> dict[int, int]:
+    """Credited seconds per lesson over all the person's session rows (learning.timing)."""
+    rows = list(
+        StudySession.objects.filter(person=person).values_list(
+            "lesson_id", "tab", "started_at", "last_beat_at"
+        )
+    )
+    lesson_ids = {row[0] for row in rows}
+    expected = dict(
+        LessonPage.objects.filter(pk__in=lesson_ids).values_list("pk", "expected_seconds")
+    )
+    return credit_sessions((Session(*row) for row in rows), expected)
+
+
+def _recompute_credit(person: Person, lesson: LessonPage, now: dt.datetime) -> LessonProgress:
+    """Refresh the credited seconds of every lesson of ``person`` whose credit changed."""
+    credits = credited_for_person(person)
+    existing = {
+        p.lesson_id: p
+        for p in LessonProgress.objects.select_for_update().filter(
+            person=person, lesson_id__in=credits
+        )
+    }
+    changed: list[LessonProgress] = []
+    for lesson_id, seconds in credits.items():
+        progress = existing.get(lesson_id)
+        if progress is None:
+            progress = LessonProgress.objects.create(
+                person=person, lesson_id=lesson_id, credited_seconds=seconds
+            )
+            existing[lesson_id] = progress
+            changed.append(progress)
+        elif progress.credited_seconds != seconds:
+            progress.credited_seconds = seconds
+            progress.save(update_fields=["credited_seconds", "updated_at"])
+            changed.append(progress)
+    if changed:
+        expected = dict(
+            LessonPage.objects.filter(pk__in=[p.lesson_id for p in changed]).values_list(
+                "pk", "expected_seconds"
+            )
+        )
+        for progress in changed:
+            _complete_if_due(progress, expected[progress.lesson_id], now)
+            _record_participation(progress, now)
+    return existing.get(lesson.pk) or LessonProgress(person=person, lesson=lesson)
+
+
+def _complete_if_due(progress: LessonProgress, expected_seconds: int, now: dt.datetime) -> None:
+    """Completion: credited time >= 80 % of the expected length, and the quiz (if any) passed."""
+    if progress.completed_at is not None:
+        return
+    if progress.credited_seconds < COMPLETION_SHARE * expected_seconds:
+        return
+    if not progress.quiz_passed:
+        lesson = LessonPage.objects.only("pk", "body").get(pk=progress.lesson_id)
+        if lesson.quiz() is not None:
+            return
+    progress.completed_at = now
+    progress.save(update_fields=["completed_at", "updated_at"])
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:
+    """This month's ledger row for the lesson: credited minutes not counted in earlier months."""
+    period = month_start(timezone.localdate(now))
+    key = f"lesson:{progress.lesson_id}"
+    earlier = (
+        ParticipationRecord.objects.filter(
+            person_id=progress.person_id,
+            source=ParticipationSource.LESSON,
+            requirement_key=key,
+            period__lt=period,
+        ).aggregate(total=Sum("minutes"))["total"]
+        or 0
+    )
+    minutes = max(0, progress.credited_seconds // 60 - earlier)
+    status = (
+        ParticipationStatus.COMPLETED
+        if progress.completed_at is not None
+        else ParticipationStatus.IN_PROGRESS
+    )
+    ParticipationRecord.objects.update_or_create(
+        person_id=progress.person_id,
+        source=ParticipationSource.LESSON,
+        requirement_key=key,
+        period=period,
+        defaults={"minutes": minutes, "status": status},
+    )
+
+
+# --- Quizzes --------------------------------------------------------------------------------
+
+
+def next_attempt_number(person: Person, lesson: LessonPage) -> int:
+    latest = QuizAttempt.objects.filter(person=person, lesson=lesson).aggregate(n=Max("number"))
+    return (latest["n"] or 0) + 1
+
+
+def do_submit_quiz(
+    person: Person,
+    lesson: LessonPage,
+    answers: dict[str, list[str]],
+    number: int | None = None,
+    now: dt.datetime | None = None,
+) -> QuizAttempt:
+    """Mark ``answers`` and store them as attempt ``number`` (default: the next one).
+
+    Raises InvalidAnswers for missing or unknown questions and options, and
+    QuizAlreadySubmitted when attempt ``number`` exists already: of two racing submissions
+    of the same form exactly one is stored."""
+    quiz = lesson.quiz()
+    if quiz is None:
+        raise InvalidAnswers(_("This lesson has no quiz."))
+    marked: Marked = check_answers(quiz, answers)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if number is None:
+            number = next_attempt_number(person, lesson)
+        try:
+            with transaction.atomic():
+                attempt = QuizAttempt.objects.create(
+                    person=person,
+                    lesson=lesson,
+                    number=number,
+                    answers=marked.answers,
+                    score=marked.score,
+                    total=marked.total,
+                    passed=marked.passed,
+                )
+        except IntegrityError as error:
+            raise QuizAlreadySubmitted from error
+        if marked.passed:
+            progress, _created = LessonProgress.objects.select_for_update().get_or_create(
+                person=person, lesson=lesson
+            )
+            if not progress.quiz_passed:
+                progress.quiz_passed = True
+                progress.save(update_fields=["quiz_passed", "updated_at"])
+                _complete_if_due(progress, lesson.expected_seconds, now)
+                _record_participation(progress, now)
+    return attempt
+
+
+# --- Monthly summary and the learner's home -------------------------------------------------
+
+
+@dataclass
+class CourseProgress:
+    course: CoursePage
+    lessons: int = 0
+    completed: int = 0
+    credited_seconds: int = 0
+    expected_seconds: int = 0
+    next_lesson: LessonPage | None = None
+    due_date: dt.date | None = None
+
+    @property
+    def percent(self) -> int:
+        if not self.expected_seconds:
+            return 0
+        if self.lessons and self.completed == self.lessons:
+            return 100
+        return min(99, self.credited_seconds * 100 // self.expected_seconds)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.lessons > 0 and self.completed == self.lessons
+
+
+@dataclass
+class MonthSummary:
+    period: dt.date
+    minutes: int
+    quota_hours: Decimal
+    courses: list[CourseProgress] = field(default_factory=list)
+
+    @property
+    def quota_minutes(self) -> int:
+        return int(self.quota_hours * 60)
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
+
+    @property
+    def percent(self) -> int:
+        if not self.quota_minutes:
+            return 100
+        return min(100, self.minutes * 100 // self.quota_minutes)
+
+    @property
+    def next_lesson(self) -> LessonPage | None:
+        return next((c.next_lesson for c in self.courses if c.next_lesson), None)
+
+
+def quota_hours_for(person: Person) -> Decimal:
+    quota = StudyQuota.objects.filter(category=person.category).values_list("hours", flat=True)
+    return next(iter(quota), DEFAULT_QUOTA_HOURS)
+
+
+def course_progress(person: Person) -> list[CourseProgress]:
+    """Progress in each published enrolled course, in three queries whatever their number."""
+    enrollments = list(
+        Enrollment.objects.for_person(person)
+        .published()
+        .select_related("course")
+        .defer("course__latest_revision")
+        .order_by("due_date", "course__path")
+    )
+    if not enrollments:
+        return []
+    by_path = {e.course.path: CourseProgress(e.course, due_date=e.due_date) for e in enrollments}
+    depth = enrollments[0].course.depth + 1
+    paths = Q()
+    for path in by_path:
+        paths |= Q(path__startswith=path)
+    lessons = list(
+        LessonPage.objects.live()
+        .filter(paths, depth=depth)
+        .defer_streamfields()
+        .only("pk", "path", "depth", "title", "slug", "url_path", "expected_seconds")
+        .order_by("path")
+    )
+    progress = {
+        p.lesson_id: p
+        for p in LessonProgress.objects.filter(person=person, lesson__in=[x.pk for x in lessons])
+    }
+    for lesson in lessons:
+        course = by_path.get(lesson.path[: -LessonPage.steplen])
+        if course is None:
+            continue
+        row = progress.get(lesson.pk)
+        course.lessons += 1
+        course.expected_seconds += lesson.expected_seconds
+        if row is not None:
+            course.credited_seconds += min(row.credited_seconds, lesson.expected_seconds)
+        if row is not None and row.completed_at is not None:
+            course.completed += 1
+        elif course.next_lesson is None:
+            course.next_lesson = lesson
+    return list(by_path.values())
+
+
+def month_summary(person: Person, today: dt.date | None = None) -> MonthSummary:
+    """This month's participation minutes against the quota, and per-course progress."""
+    period = month_start(today or timezone.localdate())
+    minutes = (
+        ParticipationRecord.objects.filter(person=person, period=period).aggregate(
+            total=Sum("minutes")
+        )["total"]
+        or 0
+    )
+    return MonthSummary(
+        period=period,
+        minutes=minutes,
+        quota_hours=quota_hours_for(person),
+        courses=course_progress(person),
+    )
+
+
+def dashboard_cards(person: Person | None) -> MonthSummary | None:
+    """What the learner's home page shows in its hours and courses cards."""
+    if person is None:
+        return None
+    return month_summary(person)
+
+
+def lesson_progress_for(person: Person, lesson: LessonPage) -> LessonProgress:
+    return LessonProgress.objects.filter(person=person, lesson=lesson).first() or LessonProgress(
+        person=person, lesson=lesson
+    )
+
+
+# --- Subject-access export (people.privacy.PERSON_DATA_COLLECTORS) ---------------------------
+
+
+def collect_learning_data(person: Person) -> dict:
+    """Enrollments, study sessions, lesson progress, quiz attempts and participation."""
+
+    def when(value):
+        return None if value is None else timezone.localtime(value).isoformat()
+
+    return {
+        "study_records": {
+            "enrollments": [
+                {"course": e.course.title, "due_date": e.due_date and e.due_date.isoformat()}
+                for e in Enrollment.objects.for_person(person).select_related("course")
+            ],
+            "study_sessions": [
+                {
+                    "lesson_id": s.lesson_id,
+                    "started_at": when(s.started_at),
+                    "last_beat_at": when(s.last_beat_at),
+                }
+                for s in StudySession.objects.filter(person=person).order_by("started_at", "pk")
+            ],
+            "lesson_progress": [
+                {
+                    "lesson_id": p.lesson_id,
+                    "credited_seconds": p.credited_seconds,
+                    "quiz_passed": p.quiz_passed,
+                    "completed_at": when(p.completed_at),
+                }
+                for p in LessonProgress.objects.filter(person=person).order_by("pk")
+            ],
+            "quiz_attempts": [
+                {
+                    "lesson_id": a.lesson_id,
+                    "number": a.number,
+                    "answers": a.answers,
+                    "score": a.score,
+                    "total": a.total,
+                    "passed": a.passed,
+                    "at": when(a.created_at),
+                }
+                for a in QuizAttempt.objects.filter(person=person).order_by("created_at", "pk")
+            ],
+            "participation": [
+                {
+                    "period": r.period.isoformat(),
+                    "source": r.source,
+                    "requirement": r.requirement_key,
+                    "minutes": r.minutes,
+                    "status": r.status,
+                }
+                for r in ParticipationRecord.objects.filter(person=person).order_by("period", "pk")
+            ],
+        }
+    }

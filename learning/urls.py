@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from learning import views
+
+urlpatterns = [
+    path("heartbeat/", views.heartbeat, name="learning_heartbeat"),
+    path("quiz/<int:lesson_id>/", views.submit_quiz, name="learning_quiz"),
+]

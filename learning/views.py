@@ -1,0 +1,137 @@
+"""Learner views: lesson and course pages (served by Wagtail), heartbeats and quiz answers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courses.models import CoursePage, LessonPage
+from learning import services
+from learning.models import LessonProgress, QuizAttempt
+
+TAB_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def serve_lesson(request, lesson: LessonPage):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    enrollment = services.enrollment_for_lesson(request.user, lesson, with_progress=True)
+    if enrollment is None:
+        raise Http404
+    person = enrollment.person
+    progress = LessonProgress(
+        person=person,
+        lesson=lesson,
+        credited_seconds=enrollment.progress_credited or 0,
+        completed_at=enrollment.progress_completed_at,
+        quiz_passed=bool(enrollment.progress_quiz_passed),
+    )
+    attempt = None
+    if enrollment.attempt_number is not None:
+        attempt = QuizAttempt(
+            number=enrollment.attempt_number,
+            score=enrollment.attempt_score,
+            total=enrollment.attempt_total,
+            passed=enrollment.attempt_passed,
+        )
+    context = lesson.get_context(request)
+    context.update(
+        person=person,
+        progress=progress,
+        quiz=lesson.quiz(),
+        last_attempt=attempt,
+        next_attempt=(attempt.number + 1) if attempt else 1,
+        completion_seconds=int(lesson.expected_seconds * services.COMPLETION_SHARE),
+        has_video=lesson.has_video(),
+    )
+    response = TemplateResponse(request, lesson.get_template(request), context)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def serve_course(request, course: CoursePage):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    person = services.access_course_for_learner(request.user, course)
+    progress = next((c for c in services.course_progress(person) if c.course.pk == course.pk), None)
+    context = course.get_context(request)
+    context.update(person=person, course_progress=progress, lessons=course.lessons())
+    return TemplateResponse(request, course.get_template(request), context)
+
+
+def _beat_body(request) -> dict:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return body if isinstance(body, dict) else {}
+    return {key: request.POST.get(key) for key in ("lesson", "tab", "playing")}
+
+
+def _error(reason: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+@require_POST
+def heartbeat(request):
+    """One heartbeat: ``{"lesson": id, "tab": str, "playing": bool?}`` as JSON (with the CSRF
+    header) or as a form (``navigator.sendBeacon``, with ``csrfmiddlewaretoken``).
+
+    Time comes from the server clock only; any client time in the body is ignored."""
+    if not request.user.is_authenticated:
+        return _error("not_signed_in", 403)
+    body = _beat_body(request)
+    lesson_id, tab = body.get("lesson"), body.get("tab")
+    if isinstance(lesson_id, str) and lesson_id.isdigit():
+        lesson_id = int(lesson_id)
+    if type(lesson_id) is not int or not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
+        return _error("malformed", 400)
+    person, lesson = services.access_lesson_for_learner(request.user, lesson_id)
+    if body.get("playing") in (False, "false", "0"):
+        progress = services.lesson_progress_for(person, lesson)
+    else:
+        try:
+            progress = services.do_record_heartbeat(person, lesson, tab)
+        except services.BeatRejected as rejected:
+            return _error(rejected.reason, 429)
+    return JsonResponse(
+        {
+            "credited_seconds": progress.credited_seconds,
+            "expected_seconds": lesson.expected_seconds,
+            "completed": progress.completed_at is not None,
+        }
+    )
+
+
+@require_POST
+@login_required
+def submit_quiz(request, lesson_id: int):
+    person, lesson = services.access_lesson_for_learner(request.user, lesson_id)
+    quiz = lesson.quiz()
+    if quiz is None:
+        raise Http404
+    answers = {q.id: request.POST.getlist(f"q-{q.id}") for q in quiz.questions}
+    number = request.POST.get("attempt", "")
+    try:
+        attempt = services.do_submit_quiz(
+            person, lesson, answers, int(number) if number.isdigit() else None
+        )
+    except services.InvalidAnswers as error:
+        messages.error(request, str(error))
+    except services.QuizAlreadySubmitted:
+        messages.error(request, _("These answers were already submitted."))
+    else:
+        if attempt.passed:
+            messages.success(request, _("Well done: you passed the quiz."))
+        else:
+            messages.warning(request, _("Not passed yet. Read the explanations and try again."))
+    return HttpResponseRedirect(f"{lesson.url}#quiz")

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.test_login_journeys import sign_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+LESSON = "/courses/community-corrections-law/rights-and-duties/"
+
+
+@pytest.fixture
+def demo(django_db_serialized_rollback):
+    call_command("seed_demo")
+
+
+def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
+    sign_in(phone, live_server.url, "learner1")
+    phone.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    # A 1 s interval for the test; the server still refuses beats under 5 s apart.
+    phone.goto(f"{live_server.url}{LESSON}?interval=1000")
+    assert phone.is_visible("[data-testid=lesson]")
+    phone.wait_for_function("typeof window.studyBeat === 'function'")
+    phone.wait_for_timeout(6500)
+    phone.evaluate("window.studyBeat()")
+    phone.wait_for_function(
+        "Number(document.querySelector('[data-testid=credited-seconds]').textContent) > 0"
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+    phone.check("[data-testid=question] >> nth=0 >> input[value='0']")
+    phone.check("[data-testid=question] >> nth=1 >> input[value='0']")
+    phone.click("[data-testid=quiz] button[type=submit]")
+    phone.wait_for_load_state("networkidle")
+    assert "2 of 2 correct" in phone.inner_text("[data-testid=quiz-result]")
+
+    phone.goto(f"{live_server.url}/")
+    courses = phone.inner_text("[data-testid=my-courses]")
+    assert "《社区矫正法》要点" in courses
+    bar = "[data-testid=my-courses] [data-testid=course-progress] >> nth=0"
+    assert phone.eval_on_selector(bar, "el => el.value") > 0
+    assert phone.is_visible("[data-testid=month-progress]")
