@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from courses.models import CoursePage, LessonPage
 from learning import services
 from learning.models import LessonProgress, QuizAttempt
+from lib.parse import parse_id
 
 TAB_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -91,9 +92,8 @@ def heartbeat(request):
         return _error("not_signed_in", 403)
     body = _beat_body(request)
     lesson_id, tab = body.get("lesson"), body.get("tab")
-    if isinstance(lesson_id, str) and lesson_id.isdigit():
-        lesson_id = int(lesson_id)
-    if type(lesson_id) is not int or not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
+    lesson_id = parse_id(lesson_id)
+    if lesson_id is None or not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
         return _error("malformed", 400)
     person, lesson = services.access_lesson_for_learner(request.user, lesson_id)
     if body.get("playing") in (False, "false", "0"):
@@ -122,9 +122,7 @@ def submit_quiz(request, lesson_id: int):
     answers = {q.id: request.POST.getlist(f"q-{q.id}") for q in quiz.questions}
     number = request.POST.get("attempt", "")
     try:
-        attempt = services.do_submit_quiz(
-            person, lesson, answers, int(number) if number.isdigit() else None
-        )
+        attempt = services.do_submit_quiz(person, lesson, answers, parse_id(number, maximum=1000))
     except services.InvalidAnswers as error:
         messages.error(request, str(error))
     except services.QuizAlreadySubmitted:

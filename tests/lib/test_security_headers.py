@@ -69,3 +69,25 @@ def test_nul_in_the_query_string_is_a_clear_400(client, org):
     response = client.get("/admin/people/", {"q": "a\x00b"})
     assert response.status_code == 400
     assert "Null characters" in response.text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12", 12),
+        (12, 12),
+        ("²", None),
+        ("0", None),
+        (-1, None),
+        ("1" * 30, None),
+        (10**30, None),
+        (True, None),
+        ("1.5", None),
+        (None, None),
+        ("٣", None),
+    ],
+)
+def test_parse_id_accepts_only_storable_positive_ids(value, expected):
+    from lib.parse import parse_id
+
+    assert parse_id(value) == expected
