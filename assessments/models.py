@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from assessments.schema import InstrumentDef
+from lib.appendonly import AppendOnlyError, AppendOnlyModelMixin, AppendOnlyQuerySetMixin
 
 
 class Instrument(models.Model):
@@ -86,8 +87,8 @@ class InstrumentVersion(models.Model):
 VIEW_RESULT = "assessments.view_result"
 
 
-class ImmutableRecordError(RuntimeError):
-    pass
+# Results are append-only records; the older name stays for callers and tests.
+ImmutableRecordError = AppendOnlyError
 
 
 def _results_scope(user, person_field: str) -> models.Q | None:
@@ -222,13 +223,7 @@ class Response(models.Model):
         return f"response to {self.assignment_id}"
 
 
-class ResultQuerySet(_ScopedQuerySet):
-    def update(self, **kwargs):
-        raise ImmutableRecordError("results are immutable")
-
-    def delete(self):
-        raise ImmutableRecordError("results are immutable")
-
+class ResultQuerySet(AppendOnlyQuerySetMixin, _ScopedQuerySet):
     def review_queue(self) -> ResultQuerySet:
         """Results without a signed review: critical first, then by severity, oldest first."""
         return self.filter(review__signed_at__isnull=True).order_by(
@@ -239,7 +234,7 @@ class ResultQuerySet(_ScopedQuerySet):
         )
 
 
-class Result(models.Model):
+class Result(AppendOnlyModelMixin, models.Model):
     """The scored submission. Immutable: records the instrument and engine versions."""
 
     response = models.OneToOneField(
@@ -271,14 +266,6 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_version} result {self.pk}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableRecordError("results are immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("results are immutable")
 
 
 class AlertQuerySet(_ScopedQuerySet):

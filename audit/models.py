@@ -4,6 +4,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.appendonly import AppendOnlyError, AppendOnlyModelMixin, AppendOnlyQuerySetMixin
+
+__all__ = ["AppendOnlyError", "AccessEvent", "AccessLogHead", "Action"]
+
 
 class Action(models.TextChoices):
     VIEW = "view", _("View")
@@ -15,19 +19,11 @@ class Action(models.TextChoices):
     DENIED = "denied", _("Denied")
 
 
-class AppendOnlyError(RuntimeError):
+class AccessEventQuerySet(AppendOnlyQuerySetMixin, models.QuerySet):
     pass
 
 
-class AccessEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("the access log is append-only")
-
-    def delete(self):
-        raise AppendOnlyError("the access log is append-only")
-
-
-class AccessEvent(models.Model):
+class AccessEvent(AppendOnlyModelMixin, models.Model):
     """One read, change, export, sign-in or denial. Append-only and HMAC-chained: each row's
     ``hash`` covers its fields and the previous row's hash (see ``audit.services``).
 
@@ -62,14 +58,6 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.object_type}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("the access log is append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("the access log is append-only")
 
 
 class AccessLogHead(models.Model):

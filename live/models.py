@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AppendOnlyError
+from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
 
 
 class Provider(models.TextChoices):
@@ -49,21 +49,15 @@ USER_ID_MAX = 200
 DEDUPE_KEY_MAX = 220
 
 
-class PresenceEventQuerySet(models.QuerySet):
+class PresenceEventQuerySet(AppendOnlyQuerySetMixin, models.QuerySet):
     def for_room(self, room_name: str) -> PresenceEventQuerySet:
         return self.filter(room_name=room_name)
 
     def for_user(self, user_id: str) -> PresenceEventQuerySet:
         return self.filter(user_id=user_id)
 
-    def update(self, **kwargs):
-        raise AppendOnlyError("presence events are append-only")
 
-    def delete(self):
-        raise AppendOnlyError("presence events are append-only")
-
-
-class PresenceEvent(models.Model):
+class PresenceEvent(AppendOnlyModelMixin, models.Model):
     """One event exactly as Jitsi's server (JaaS or prosody ``event_sync``) posted it.
 
     Append-only: the raw body is evidence for attendance, so rows are never updated or
@@ -92,11 +86,3 @@ class PresenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.room_name} {self.user_id}".rstrip()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("presence events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("presence events are append-only")
