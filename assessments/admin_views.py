@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from assessments.taking import (
 )
 from audit.decorators import deny, permission_required
 from audit.models import Action
+from lib.downloads import attachment
 from people.models import Person
 from people.roles import Role, has_role
 
@@ -133,11 +133,8 @@ def result_pdf_view(request, pk: int):
     """The PDF report, logged as an export (POST: never triggered by a link or prefetch)."""
     _require_result_access(request)
     result = access_result_for_user(request.user, pk, request=request, action=Action.EXPORT)
-    response = HttpResponse(result_pdf(result), content_type="application/pdf")
     filename = f"result-{result.pk}-{timezone.localdate():%Y%m%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(result_pdf(result), "application/pdf", filename)
 
 
 class AssignForm(forms.Form):

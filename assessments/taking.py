@@ -27,7 +27,7 @@ from assessments.models import (
 from assessments.schema import InstrumentDef
 from assessments.scoring import ENGINE_VERSION, score
 from audit.models import Action
-from audit.services import record_access
+from audit.services import access_logged
 from lib.broadcast import send_to_user
 from people.models import Office, Person, User
 from people.roles import Role, has_role
@@ -302,33 +302,10 @@ def access_result_for_user(user, pk, request=None, action: str = Action.VIEW) ->
     """Result ``pk`` if ``user`` may see it (own counselor, or administrator holding
     ``assessments.view_result``); otherwise 404, logged as a denial when it exists.
     A successful lookup is logged with ``action`` (a view, or an export)."""
-    try:
-        result = (
-            Result.objects.visible_to(user)
-            .select_related(
-                "person__office", "instrument_version__instrument", "response", "alert", "review"
-            )
-            .get(pk=pk)
-        )
-    except (Result.DoesNotExist, ValueError, TypeError):
-        person_id = (
-            Result.objects.filter(pk=pk).values_list("person_id", flat=True).first()
-            if (isinstance(pk, int))
-            else None
-        )
-        if person_id is not None:
-            record_access(
-                request,
-                user=user,
-                action=Action.DENIED,
-                object_type="assessments.result",
-                object_id=pk,
-                person_id=person_id,
-                success=False,
-            )
-        raise Http404("No such result") from None
-    record_access(request, user=user, action=action, obj=result, person_id=result.person_id)
-    return result
+    scoped = Result.objects.visible_to(user).select_related(
+        "person__office", "instrument_version__instrument", "response", "alert", "review"
+    )
+    return access_logged(request, user, scoped, pk, person_field="person_id", action=action)
 
 
 def do_review(

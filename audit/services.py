@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from audit.models import AccessEvent, AccessLogHead, Action
@@ -118,6 +119,36 @@ def record_denial(request, detail: str = "") -> AccessEvent:
         success=False,
         detail=detail or request.method,
     )
+
+
+def access_logged(request, user, scoped, pk, *, person_field: str, action: str = Action.VIEW):
+    """Fetch ``pk`` from ``scoped`` (a ``visible_to(user)`` queryset) and log the view.
+
+    Outside the scope it answers 404 either way (existence is never revealed), and logs a
+    denial when the object does exist. ``person_field`` names the person concerned ("pk" for
+    a Person, "person_id" for records about one)."""
+    model = scoped.model
+    try:
+        obj = scoped.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        person_id = (
+            model._default_manager.filter(pk=pk).values_list(person_field, flat=True).first()
+            if isinstance(pk, int)
+            else None
+        )
+        if person_id is not None:
+            record_access(
+                request,
+                user=user,
+                action=Action.DENIED,
+                object_type=model._meta.label_lower,
+                object_id=pk,
+                person_id=person_id,
+                success=False,
+            )
+        raise Http404(f"No such {model._meta.model_name}") from None
+    record_access(request, user=user, action=action, obj=obj, person_id=getattr(obj, person_field))
+    return obj
 
 
 @dataclass

@@ -7,13 +7,13 @@ import datetime as dt
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from audit.decorators import permission_required
 from audit.models import AccessEvent, Action
 from audit.services import record_access
+from lib.downloads import attachment
 
 PAGE_SIZE = 100
 EXPORT_FIELDS = [
@@ -108,7 +108,4 @@ def access_log_export(request):
             yield writer.writerow(event)
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="access-log-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(rows(), "text/csv; charset=utf-8", f"access-log-{stamp}.csv")

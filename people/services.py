@@ -14,11 +14,9 @@ from typing import IO
 
 import pandas as pd
 from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from audit.models import Action
-from audit.services import record_access
+from audit.services import access_logged
 from people.models import Caseload, Category, Office, OfficeKind, Person, PersonStatus, User
 from people.roles import Role
 
@@ -28,26 +26,8 @@ def access_person_for_user(user, pk: int, request=None) -> Person:
 
     Both outcomes are written to the access log: a view, or a denial when the person exists
     but lies outside the user's scope."""
-    try:
-        person = (
-            Person.objects.visible_to(user)
-            .select_related("office", "case_officer", "user")
-            .get(pk=pk)
-        )
-    except (Person.DoesNotExist, ValueError, TypeError):
-        if isinstance(pk, int) and Person.objects.filter(pk=pk).exists():
-            record_access(
-                request,
-                user=user,
-                action=Action.DENIED,
-                object_type="people.person",
-                object_id=pk,
-                person_id=pk,
-                success=False,
-            )
-        raise Http404("No such person") from None
-    record_access(request, user=user, action=Action.VIEW, obj=person, person_id=person.pk)
-    return person
+    scoped = Person.objects.visible_to(user).select_related("office", "case_officer", "user")
+    return access_logged(request, user, scoped, pk, person_field="pk")
 
 
 # --- Roster import --------------------------------------------------------------------------

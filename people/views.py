@@ -8,7 +8,6 @@ from django import forms
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
+from lib.downloads import attachment
 from people.models import Person
 from people.privacy import collect_person_data
 from people.roles import is_staff_member
@@ -75,11 +75,8 @@ def person_export(request, pk: int):
     data = collect_person_data(person)
     record_access(request, action=Action.EXPORT, obj=person, person_id=person.pk)
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
     filename = f"person-{person.pk}-{timezone.localdate():%Y%m%d}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(body, "application/json; charset=utf-8", filename)
 
 
 class RosterUploadForm(forms.Form):
