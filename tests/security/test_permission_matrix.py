@@ -6,7 +6,9 @@ How it works
   admin with our hooks, ``/accounts/``, ``/i18n/``, Wagtail page serving, …) and
   ``config.routing.websocket_urlpatterns``.
 * ``POLICY`` is the single declared table: the first rule whose matcher fits a route says
-  what each role must get. A route no rule covers fails the test (declare new URLs here).
+  what each role must get. A route no rule covers fails the test. Each app declares its own
+  URLs in ``tests/security/policies/<app>.py``; shared routes (accounts, Wagtail, Django
+  admin) are declared here. The vocabulary (roles, outcomes, ``Rule``) is in ``matrix.py``.
 * Every cell is requested with Django's test client (``raise_request_exception=False``, so a
   crash shows up as a 500 cell instead of aborting the run). Mismatches are collected and
   reported together at the end; no cell may answer 5xx.
@@ -23,21 +25,39 @@ Outcome classes (``classify``): ``ok`` 2xx · ``login`` redirect to a login page
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from importlib import import_module
+from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib import messages
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 
 from tests.factories import Org
+from tests.security.matrix import (
+    ACCEPT,
+    ANY,
+    LOGIN,
+    METHOD,
+    NOTFOUND,
+    OK,
+    REDIRECT,
+    ROLES,
+    SCOPE,
+    SIGNED_IN,
+    WAGTAIL_NAMES,
+    Expect,
+    Rule,
+    classify,
+    matches,
+    object_pk,
+    roles,
+)
+from tests.security.policies import app_object_probes, app_rules, app_ws_policy
 
 try:  # staff must pass two-factor authentication before the admins (people/twofactor.py)
     from tests.factories import login_staff
@@ -46,235 +66,9 @@ except ImportError:  # pragma: no cover - before two-factor authentication exist
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-# --- Roles ----------------------------------------------------------------------------------
-
-LEARNERS = ("learner", "other_learner")
-STAFF = ("counselor", "other_counselor", "lecturer", "officer", "other_officer", "administrator")
-# ``outsider`` is signed in but holds no role: it must never get more than a learner.
-SIGNED_IN = (*LEARNERS, *STAFF, "outsider")
-ROLES = ("anonymous", *SIGNED_IN)
-NON_STAFF = ("anonymous", *LEARNERS, "outsider")
-GROUPS = {
-    "learners": LEARNERS,
-    "staff": STAFF,
-    "signed_in": SIGNED_IN,
-    "everyone": ROLES,
-    "non_staff": NON_STAFF,
-}
-
-# --- Outcome classes ------------------------------------------------------------------------
-
-OK, LOGIN, FORBIDDEN, NOTFOUND, METHOD, REDIRECT, BAD = (
-    "ok",
-    "login",
-    "forbidden",
-    "notfound",
-    "method",
-    "redirect",
-    "bad",
-)
-ANY = "any (but never 5xx)"
-Expect = str | frozenset[str]
-
-LOGIN_PATHS = {"/accounts/login/", "/admin/login/", "/django-admin/login/", "/_util/login/"}
-WAGTAIL_ADMIN_HOME = "/admin/"
-
-
-def classify(response) -> str:
-    code = response.status_code
-    if code >= 500:
-        return f"5xx ({code})"
-    if 200 <= code < 300:
-        return OK
-    if code in (301, 302, 303, 307, 308):
-        path = urlsplit(response["Location"]).path
-        if path in LOGIN_PATHS:
-            return LOGIN
-        # Wagtail answers a permission denial with a redirect to the admin home plus an error
-        # message (``wagtail.admin.auth.permission_denied``); only this request's messages count.
-        queued = getattr(getattr(response.wsgi_request, "_messages", None), "_queued_messages", [])
-        if path == WAGTAIL_ADMIN_HOME and any(m.level == messages.ERROR for m in queued):
-            return FORBIDDEN
-        return REDIRECT
-    return {400: BAD, 403: FORBIDDEN, 404: NOTFOUND, 405: METHOD}.get(code, f"http {code}")
-
-
-def matches(outcome: str, expected: Expect) -> bool:
-    if outcome.startswith("5xx"):
-        return False
-    if expected == ANY:
-        return True
-    if isinstance(expected, frozenset):
-        return outcome in expected
-    return outcome == expected
-
-
-def roles(**spec: Expect) -> dict[str, Expect]:
-    """``roles(non_staff=LOGIN, staff=OK, lecturer=NOTFOUND)``: groups expand, later keys win."""
-    result: dict[str, Expect] = {}
-    for key, value in spec.items():
-        for role in GROUPS.get(key, (key,)):
-            if role not in ROLES:
-                raise ValueError(f"unknown role {role!r}")
-            result[role] = value
-    return result
-
-
-# --- Object scope: who may see which person (README "Roles"; docs/architecture.md) ----------
-
-SCOPE = {
-    "person": {"administrator", "officer", "counselor"},  # learner's record, east office
-    "other_person": {"administrator", "other_officer", "other_counselor"},  # west office
-    "missing": set(),  # an id that does not exist
-}
-
-
-def scoped(obj: str, allowed: Expect = OK, *, perm: set[str] | None = None) -> dict[str, Expect]:
-    """Non-staff go to login; staff see ``obj`` only if in scope (else 404). With ``perm``,
-    staff without that permission are refused before the lookup (no existence leak)."""
-    spec = roles(non_staff=LOGIN)
-    for role in STAFF:
-        if perm is not None and role not in perm:
-            spec[role] = FORBIDDEN
-        else:
-            spec[role] = allowed if role in SCOPE[obj] else NOTFOUND
-    return spec
-
-
-def object_pk(org: Org, obj: str) -> int:
-    if obj == "missing":
-        return 987654
-    return getattr(org, obj).pk
-
-
-# --- The policy table -----------------------------------------------------------------------
-
-ParamFn = Callable[[Org], dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """``name``: exact URL name (``ns:name``); ``route``: regex fullmatched against the route;
-    ``module``: the view's module must start with it. ``post``: also POST (empty body unless
-    ``post_data``) and expect these outcomes. ``params``: sample values for this route."""
-
-    get: dict[str, Expect]
-    name: str | None = None
-    route: str | None = None
-    module: str | None = None
-    post: dict[str, Expect] | None = None
-    post_data: dict[str, str] = field(default_factory=dict)
-    params: ParamFn | None = None
-    note: str = ""
-
-    def fits(self, route: str, name: str | None, module: str) -> bool:
-        if self.name is not None and self.name != name:
-            return False
-        if self.route is not None and not re.fullmatch(self.route, route):
-            return False
-        return self.module is None or module.startswith(self.module)
-
-
-def _person(org: Org) -> dict[str, str]:
-    return {"pk": str(org.person.pk)}
-
-
-# Wagtail's own admin namespaces. A Wagtail viewset for one of OUR models gets its own
-# namespace, is not matched here and so must be declared explicitly.
-WAGTAIL_NAMES = (
-    r"wagtailadmin_\w+(:[\w:-]+)?|wagtail_bulk_action|"
-    r"(wagtailforms|wagtailredirects|wagtailsettings|wagtailembeds|wagtailsnippets|wagtaildocs"
-    r"|wagtaildocs_chooser|wagtailimages|wagtailimages_chooser|wagtailsites|wagtailusers_users"
-    r"|wagtailusers_groups):[\w-]+"
-)
-
 POLICY: list[Rule] = [
-    # ---- our staff views in the Wagtail admin (people/wagtail_hooks.py, audit/wagtail_hooks.py)
-    Rule(
-        name="people_person_list",
-        get=roles(non_staff=LOGIN, staff=OK),
-        note="lecturer gets 200 with an empty list",
-    ),
-    Rule(name="people_person_detail", params=_person, get=scoped("person")),
-    Rule(
-        name="people_person_export",
-        params=_person,
-        get=roles(non_staff=LOGIN, staff=METHOD),
-        post=scoped("person", perm={"administrator"}),
-    ),
-    Rule(
-        name="people_roster_import",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
-        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
-    ),
-    Rule(
-        name="audit_access_log",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
-    ),
-    Rule(
-        name="audit_access_log_export",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
-    ),
-    # ---- assessments (assessments/urls.py, assessments/wagtail_hooks.py): results only for the
-    # person's own counselors (administrators need assessments.view_result, not granted by role)
-    Rule(
-        name="assessments_mine",
-        get=roles(anonymous=LOGIN, learners=OK, staff=NOTFOUND, outsider=NOTFOUND),
-    ),
-    Rule(
-        name="assessments_take",
-        get=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
-        post=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
-        note="learners first acknowledge the privacy notice; nobody else has assignments",
-    ),
-    Rule(
-        name="assessments_review_queue",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
-    ),
-    Rule(
-        name="assessments_assign",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
-        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
-        note="empty POST re-shows the form with errors",
-    ),
-    Rule(
-        name="assessments_result_detail",
-        params=lambda org: import_module("tests.assessments.helpers").matrix_result(org),
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
-        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
-        note="a result of learner's; empty POST changes nothing",
-    ),
-    Rule(
-        name="assessments_result_pdf",
-        params=lambda org: import_module("tests.assessments.helpers").matrix_result(org),
-        get=roles(non_staff=LOGIN, staff=METHOD),
-        post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
-    ),
-    # ---- live (webhooks)
-    # Jitsi's servers post here, never a browser: no role changes anything. The secrets are set
-    # for this module by ``live_webhook_secrets`` below (unset, both would answer 503 "not
-    # configured", which the matrix counts as 5xx). An empty POST has no signature / token:
-    # JaaS answers 400, prosody 401 with ``WWW-Authenticate: Bearer``; nothing is stored.
-    Rule(name="live_hook_jaas", get=roles(everyone=METHOD), post=roles(everyone=BAD)),
-    Rule(name="live_hook_prosody", get=roles(everyone=METHOD), post=roles(everyone="http 401")),
-    # ---- courses and learning (learning/urls.py, learning/wagtail_hooks.py)
-    Rule(
-        name="learning_heartbeat",
-        get=roles(everyone=METHOD),
-        post=roles(anonymous=FORBIDDEN, signed_in=BAD),
-        note="JSON API: empty body is malformed; anonymous 403, never a redirect",
-    ),
-    Rule(
-        name="learning_quiz",
-        get=roles(everyone=METHOD),
-        post=roles(anonymous=LOGIN, signed_in=NOTFOUND),
-        note="lesson 1 does not exist / nobody is enrolled",
-    ),
-    Rule(
-        route=r"admin/study-quotas/.*",
-        get=roles(non_staff=LOGIN, staff=frozenset({FORBIDDEN, NOTFOUND}), administrator=ANY),
-        note="monthly quotas: administrators only (object views: 404 for a missing id)",
-    ),
+    # Each app's own URLs: tests/security/policies/<app>.py
+    *app_rules(),
     # ---- Wagtail routes we shadow with a 404 in config/urls.py (they would answer 500)
     Rule(name="blocked_failwhale", get=roles(everyone=NOTFOUND)),
     Rule(name="blocked_chooser_chosen", get=roles(everyone=NOTFOUND)),
@@ -392,17 +186,9 @@ def rule_for(route: str, name: str | None, module: str) -> Rule | None:
     return None
 
 
-# Object probes: our object URLs with in-scope, out-of-scope and missing ids.
-OBJECT_PROBES: list[tuple[str, str, Callable[[str], dict[str, Expect]]]] = [
-    ("people_person_detail", "get", lambda obj: scoped(obj)),
-    ("people_person_export", "post", lambda obj: scoped(obj, perm={"administrator"})),
-]
-
-# Websocket routes (config.routing): anonymous refused, every signed-in user accepted.
-ACCEPT, REFUSE = "accept", "refuse"
-WS_POLICY: dict[str, dict[str, str]] = {
-    "ws/me/": roles(anonymous=REFUSE, signed_in=ACCEPT),
-}
+# Object probes and websocket routes: tests/security/policies/<app>.py.
+OBJECT_PROBES = app_object_probes()
+WS_POLICY: dict[str, dict[str, str]] = app_ws_policy()
 
 # --- Walking the URL configuration ----------------------------------------------------------
 
