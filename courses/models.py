@@ -73,7 +73,11 @@ class QuestionBlock(blocks.StructBlock):
 
 class QuizBlock(blocks.StructBlock):
     pass_mark = blocks.IntegerBlock(
-        label=_("Pass mark (% of questions correct)"), min_value=0, max_value=100, default=60
+        # xgettext:no-python-format
+        label=_("Pass mark (% of questions correct)"),
+        min_value=0,
+        max_value=100,
+        default=60,
     )
     questions = blocks.ListBlock(QuestionBlock(), label=_("Questions"), min_num=1)
 
@@ -176,6 +180,7 @@ class LessonPage(Page):
     expected_seconds = models.PositiveIntegerField(
         _("expected study time (seconds)"),
         default=600,
+        # xgettext:no-python-format
         help_text=_("Credit stops at 1.5 times this; completion needs 80% of it."),
     )
     body = StreamField(LessonBodyBlock(), blank=True, verbose_name=_("body"))

@@ -16,19 +16,33 @@ class Role(models.TextChoices):
     COUNSELOR = "counselor", _("Counselor")
     OFFICER = "officer", _("Case officer")
     ADMINISTRATOR = "administrator", _("Administrator")
+    EDITOR = "editor", _("Content editor")
 
 
-STAFF_ROLES = frozenset({Role.LECTURER, Role.COUNSELOR, Role.OFFICER, Role.ADMINISTRATOR})
+STAFF_ROLES = frozenset(
+    {Role.LECTURER, Role.COUNSELOR, Role.OFFICER, Role.ADMINISTRATOR, Role.EDITOR}
+)
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 # Staff may pick images and documents when editing content (Wagtail grants these too).
 CHOOSE_MEDIA = frozenset({"wagtailimages.choose_image", "wagtaildocs.choose_document"})
+# Officers and administrators assign courses to the persons in their scope (learning app).
+ENROLL = frozenset({"learning.add_enrollment", "learning.delete_enrollment"})
+# Lectures (live app): lecturers run their own; lecturers and officers correct attendance.
+RUN_LECTURES = frozenset({"live.add_lecture", "live.change_lecture", "live.view_lecture"})
+CORRECT_ATTENDANCE = frozenset({"live.view_attendance", "live.change_attendance"})
+# Assistance plans (plans app): counselors edit and approve their caseload's plans, officers
+# read them and record intake facts, administrators edit the plan rules. Like
+# ``assessments.view_result``, ``plans.view_bureau_plans`` is granted per user, never by role.
+EDIT_PLANS = frozenset({"plans.view_plan", "plans.change_plan"})
+PLAN_INTAKE = frozenset({"plans.view_plan", "plans.add_intakefacts"})
+PLAN_RULES = frozenset({"plans.view_planruleset", "plans.change_planruleset"})
 
 # ``assessments.view_result`` is on purpose in no role: an administrator sees questionnaire
 # results only once it is granted to them explicitly (docs/security.md, "Roles matrix").
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEARNER: frozenset(),
-    Role.LECTURER: frozenset({ADMIN_ACCESS}) | CHOOSE_MEDIA,
+    Role.LECTURER: frozenset({ADMIN_ACCESS}) | RUN_LECTURES | CORRECT_ATTENDANCE | CHOOSE_MEDIA,
     Role.COUNSELOR: frozenset(
         {
             ADMIN_ACCESS,
@@ -37,10 +51,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "assessments.add_review",
         }
     )
+    | EDIT_PLANS
     | CHOOSE_MEDIA,
     Role.OFFICER: frozenset(
         {ADMIN_ACCESS, "people.view_person", "people.change_person", "people.view_office"}
     )
+    | ENROLL
+    | {"live.view_lecture"}
+    | CORRECT_ATTENDANCE
+    | PLAN_INTAKE
     | CHOOSE_MEDIA,
     Role.ADMINISTRATOR: frozenset(
         {
@@ -54,9 +73,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "people.import_roster",
             "people.export_person_data",
             "audit.view_accessevent",
+            "assessments.view_statistics",
+            "assessments.view_schedulerule",
+            "assessments.add_schedulerule",
+            "assessments.change_schedulerule",
+            "assessments.delete_schedulerule",
+            "live.view_attendance",
+            "live.add_attendancepolicy",
+            "live.change_attendancepolicy",
+            "live.view_attendancepolicy",
         }
     )
+    | ENROLL
+    | RUN_LECTURES
+    | PLAN_RULES
     | CHOOSE_MEDIA,
+    # Editors review and publish course pages: what they may do to pages is granted per page
+    # tree (``courses.services.ensure_course_permissions``), not as model permissions.
+    Role.EDITOR: frozenset({ADMIN_ACCESS}) | CHOOSE_MEDIA,
 }
 
 

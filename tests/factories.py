@@ -5,6 +5,7 @@ Bureau ``bureau`` has two justice offices, ``east`` and ``west``.
 - ``counselor`` has ``learner`` in caseload; ``other_counselor`` has ``other_learner``;
 - ``officer`` works in east and is learner's case officer; ``other_officer`` works in west;
 - ``administrator`` works at the bureau; ``lecturer`` gives lectures;
+- ``editor`` reviews and publishes course pages;
 - ``outsider`` is signed in but holds no role.
 """
 
@@ -97,6 +98,7 @@ class Org:
     counselor: User
     other_counselor: User
     lecturer: User
+    editor: User
     learner: User
     other_learner: User
     outsider: User
@@ -115,6 +117,7 @@ def make_org() -> Org:
     counselor = make_user("counselor", Role.COUNSELOR, office=bureau)
     other_counselor = make_user("other_counselor", Role.COUNSELOR, office=bureau)
     lecturer = make_user("lecturer", Role.LECTURER)
+    editor = make_user("editor", Role.EDITOR, office=bureau)
     learner = make_user("learner", Role.LEARNER, name="张三")
     other_learner = make_user("other_learner", Role.LEARNER, name="李四")
     outsider = make_user("outsider")
@@ -132,6 +135,7 @@ def make_org() -> Org:
         counselor=counselor,
         other_counselor=other_counselor,
         lecturer=lecturer,
+        editor=editor,
         learner=learner,
         other_learner=other_learner,
         outsider=outsider,

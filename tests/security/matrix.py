@@ -19,7 +19,15 @@ from tests.factories import Org
 # --- Roles ----------------------------------------------------------------------------------
 
 LEARNERS = ("learner", "other_learner")
-STAFF = ("counselor", "other_counselor", "lecturer", "officer", "other_officer", "administrator")
+STAFF = (
+    "counselor",
+    "other_counselor",
+    "lecturer",
+    "officer",
+    "other_officer",
+    "administrator",
+    "editor",
+)
 # ``outsider`` is signed in but holds no role: it must never get more than a learner.
 SIGNED_IN = (*LEARNERS, *STAFF, "outsider")
 ROLES = ("anonymous", *SIGNED_IN)
