@@ -1,6 +1,8 @@
 """Pure functions for Jitsi webhook intake: signature and token checks, body parsing.
 
-Nothing here touches the database or the request; views call these and then
+Nothing here touches the database or the request; views call these, then
+``live.services.check_presence_event`` (is the room a lecture's, the user one of its
+participants? else ``UnknownRoom`` / ``UnknownParticipant``, 422) and
 ``live.services.do_store_presence_event``. Every rejection is a ``WebhookError`` carrying the
 HTTP status to answer, so a view never needs to guess (and never answers 5xx).
 
@@ -68,6 +70,18 @@ class BodyTooLarge(WebhookError):
     status = 413
 
 
+class UnknownRoom(WebhookError):
+    """A well-formed, authentic event for a room that is no lecture's."""
+
+    status = 422
+
+
+class UnknownParticipant(WebhookError):
+    """A participant event whose user id belongs to nobody expected in that lecture."""
+
+    status = 422
+
+
 class ParsedEvent(TypedDict):
     provider: str
     event_type: str
@@ -119,7 +133,7 @@ def verify_jaas_signature(secret: str, header: str | None, body: bytes, now: dt.
                 raise BadSignature("more than one timestamp")
             timestamp = value
         elif prefix == "v1":
-            signatures.append(value.encode("utf-8", "surrogateescape"))
+            signatures.append(value.encode("utf-8", "surrogatepass"))
     if (
         timestamp is None
         or not timestamp.isascii()
@@ -254,7 +268,7 @@ def verify_bearer_token(token: str, header: str | None) -> None:
     scheme, _, given = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise BadToken("not a bearer token")
-    given_bytes = given.strip().encode("utf-8", "surrogateescape")
+    given_bytes = given.strip().encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(given_bytes, token.encode()):
         raise BadToken("wrong token")
 

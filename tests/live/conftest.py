@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -35,7 +36,42 @@ def post_prosody(client, body: bytes, *, authorization: str | None = f"Bearer {T
     return client.post(PROSODY_URL, body, content_type="application/json", headers=headers)
 
 
+# The recorded payloads in fixtures/ belong to this room and name this participant id.
+FIXTURE_ROOM = "lecture-2026-03-law-basics"
+FIXTURE_USER_ID = "u-7f3c9a"
+FIXTURE_START = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
+FIXTURE_END = dt.datetime(2026, 3, 3, 3, 0, tzinfo=dt.UTC)
+
+
+def make_fixture_lecture(org):
+    """The lecture the recorded payloads belong to: its room, by ``org.lecturer``, for the
+    east office, audience fixed, with ``org.person`` holding the payloads' participant id."""
+    from live.models import Lecture, LectureAudience
+    from live.services import do_resolve_audience
+
+    lecture = Lecture.objects.create(
+        title="法治讲座：社区矫正法要点",
+        lecturer=org.lecturer,
+        lecturer_title="检察官",
+        start=FIXTURE_START,
+        end=FIXTURE_END,
+        room_name=FIXTURE_ROOM,
+    )
+    lecture.audience_offices.add(org.east)
+    do_resolve_audience(lecture)
+    LectureAudience.objects.filter(lecture=lecture, person=org.person).update(
+        participant_id=FIXTURE_USER_ID
+    )
+    return lecture
+
+
 @pytest.fixture
-def hooks_configured(settings):
+def fixture_lecture(org):
+    return make_fixture_lecture(org)
+
+
+@pytest.fixture
+def hooks_configured(settings, fixture_lecture):
+    """Both hook secrets set, and the recorded payloads' lecture in the database."""
     settings.JAAS_WEBHOOK_SECRET = SECRET
     settings.PROSODY_WEBHOOK_TOKEN = TOKEN

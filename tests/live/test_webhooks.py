@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from audit.models import AccessEvent, AppendOnlyError
+from live.jitsi import participant_id
 from live.models import EventType, PresenceEvent, Provider
 from live.services import do_store_presence_event
 from live.webhooks import (
@@ -118,6 +119,14 @@ def test_it_rejects_stale_millisecond_timestamps():
 def test_it_rejects_bad_signatures(header):
     with pytest.raises(BadSignature):
         verify_jaas_signature(SECRET, header, BODY, NOW)
+
+
+def test_a_header_with_lone_surrogates_is_refused_not_a_crash():
+    good = sign_jaas(SECRET, T, BODY)
+    with pytest.raises(BadSignature):
+        verify_jaas_signature(SECRET, f"t={T},v1=\udd00{good[1:]}", BODY, NOW)
+    with pytest.raises(BadToken):
+        verify_bearer_token(TOKEN, "Bearer \udd00")
 
 
 def test_the_whole_whsec_string_is_the_key():
@@ -362,15 +371,45 @@ def test_the_hooks_need_no_csrf_token(hooks_configured):
     assert post_jaas(client, BODY).status_code == 200
 
 
+UNKNOWN = [
+    ("jaas unknown room", "jaas_participant_joined.json", {"fqn": "vpaas-magic-cookie-x/nope"}),
+    ("jaas room event, unknown room", "jaas_room_created.json", {"fqn": "app/no-such-room"}),
+    ("jaas unknown user", "jaas_participant_joined.json", {"data": {"id": "nobody-42"}}),
+    ("jaas participant without id", "jaas_participant_left.json", {"data": {"name": "x"}}),
+    ("prosody unknown room", "prosody_occupant_joined.json", {"room_name": "no-such-room"}),
+    (
+        "prosody unknown user",
+        "prosody_occupant_left.json",
+        {"occupant": {"id": "nobody-42", "joined_at": 1772503200, "left_at": 1772505000}},
+    ),
+]
+
+
 @pytest.mark.django_db
-def test_unknown_rooms_and_users_are_stored_as_given(client, hooks_configured):
-    """Room/user validation arrives with the Lecture model; until then the ids are kept."""
+@pytest.mark.parametrize("name, sample, change", UNKNOWN, ids=[u[0] for u in UNKNOWN])
+def test_unknown_rooms_and_users_are_refused_and_change_nothing(
+    client, hooks_configured, name, sample, change
+):
+    body = {**load(sample), **change}
+    before = _state()
+    if sample.startswith("jaas"):
+        response = post_jaas(client, raw(body))
+    else:
+        response = post_prosody(client, raw(body))
+    assert response.status_code == 422, name
+    assert response.json()["status"] == "rejected"
+    assert _state() == before
+
+
+@pytest.mark.django_db
+def test_the_lecturer_and_the_audience_are_known_participants(client, hooks_configured, org):
     body = load("jaas_participant_joined.json")
-    body["fqn"] = "vpaas-magic-cookie-x/no-such-room"
-    body["data"]["id"] = "nobody-42"
-    assert post_jaas(client, raw(body)).status_code == 200
-    event = PresenceEvent.objects.get()
-    assert (event.room_name, event.user_id) == ("no-such-room", "nobody-42")
+    body["data"]["id"] = participant_id(org.lecturer.pk)
+    body["idempotencyKey"] = "lecturer-join"
+    assert post_jaas(client, raw(body)).json() == {"status": "stored"}
+    body["data"]["id"] = participant_id(org.other_learner.pk)  # west office: not invited
+    body["idempotencyKey"] = "outsider-join"
+    assert post_jaas(client, raw(body)).status_code == 422
 
 
 # --- Append-only ------------------------------------------------------------------------------

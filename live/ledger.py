@@ -1,0 +1,116 @@
+"""Lectures in the participation ledger (``learning.ParticipationRecord``).
+
+A lecture's entry (source ``lecture``, requirement ``lecture:<pk>``, in the month of the
+lecture) follows the effective attendance status; a completed makeup adds an entry with
+source ``makeup`` for the same requirement and month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
+from learning.services import month_start
+from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture
+
+
+def lecture_key(lecture: Lecture | int) -> str:
+    return f"lecture:{getattr(lecture, 'pk', lecture)}"
+
+
+def ledger_period(lecture: Lecture) -> dt.date:
+    return month_start(timezone.localdate(lecture.start))
+
+
+def _entry(row: Attendance) -> tuple[str, int] | None:
+    """(ledger status, minutes) for an attendance row's effective status; None: no entry."""
+    status = row.effective_status
+    if status in ATTENDED:
+        return ParticipationStatus.COMPLETED, row.minutes
+    if status == AttendanceStatus.LEFT_EARLY:
+        return ParticipationStatus.IN_PROGRESS, row.minutes
+    if status == AttendanceStatus.EXCUSED:
+        return ParticipationStatus.EXCUSED, 0
+    return None
+
+
+def sync_lecture_entries(lecture: Lecture, rows: Iterable[Attendance]) -> None:
+    """The lecture's ledger entries follow ``rows``' effective statuses: attended (completed,
+    with the minutes present), left early (in progress, minutes present), excused, or no
+    entry for an absence. Three queries at most, whatever the audience size. Call inside the
+    lecture's row lock."""
+    rows = list(rows)
+    key, period, title = lecture_key(lecture), ledger_period(lecture), lecture.title[:255]
+    existing = {
+        record.person_id: record
+        for record in ParticipationRecord.objects.filter(
+            source=ParticipationSource.LECTURE,
+            requirement_key=key,
+            person_id__in=[row.person_id for row in rows],
+        )
+    }
+    now = timezone.now()
+    created, changed, removed = [], [], []
+    for row in rows:
+        entry = _entry(row)
+        record = existing.get(row.person_id)
+        if entry is None:
+            if record is not None:
+                removed.append(record.pk)
+            continue
+        status, minutes = entry
+        if record is None:
+            created.append(
+                ParticipationRecord(
+                    person_id=row.person_id,
+                    period=period,
+                    source=ParticipationSource.LECTURE,
+                    requirement_key=key,
+                    requirement=title,
+                    minutes=minutes,
+                    status=status,
+                )
+            )
+        elif (record.status, record.minutes, record.period, record.requirement) != (
+            status,
+            minutes,
+            period,
+            title,
+        ):
+            record.status, record.minutes, record.period = status, minutes, period
+            record.requirement, record.updated_at = title, now
+            changed.append(record)
+    if removed:
+        ParticipationRecord.objects.filter(pk__in=removed).delete()
+    if created:
+        ParticipationRecord.objects.bulk_create(created)
+    if changed:
+        ParticipationRecord.objects.bulk_update(
+            changed, ["status", "minutes", "period", "requirement", "updated_at"], batch_size=100
+        )
+
+
+def record_makeup(lecture: Lecture, person_id: int, minutes: int) -> None:
+    """The missed lecture's participation, restored by a completed makeup."""
+    ParticipationRecord.objects.update_or_create(
+        person_id=person_id,
+        source=ParticipationSource.MAKEUP,
+        requirement_key=lecture_key(lecture),
+        period=ledger_period(lecture),
+        defaults={
+            "minutes": minutes,
+            "status": ParticipationStatus.COMPLETED,
+            "requirement": lecture.title[:255],
+        },
+    )
+
+
+def remove_makeup(lecture: Lecture | int, person_id: int) -> None:
+    ParticipationRecord.objects.filter(
+        person_id=person_id,
+        source=ParticipationSource.MAKEUP,
+        requirement_key=lecture_key(lecture),
+    ).delete()
