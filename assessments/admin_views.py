@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments.models import VIEW_RESULT, Alert, AssignmentReason, Instrument, Result
+from assessments.exports import (
+    TABLES,
+    XLSX_TYPE,
+    alpha_sheet,
+    band_sheet,
+    csv_text,
+    latest_definition,
+    workbook,
+)
+from assessments.models import (
+    VIEW_RESULT,
+    VIEW_STATISTICS,
+    Alert,
+    AssignmentReason,
+    Instrument,
+    Result,
+)
 from assessments.report import (
     history,
     history_chart,
@@ -18,6 +35,12 @@ from assessments.report import (
     previous_result,
     result_pdf,
     scale_profile,
+)
+from assessments.statistics import (
+    SUPPRESS_BELOW,
+    StatisticsFilter,
+    alpha_rows,
+    band_tables,
 )
 from assessments.taking import (
     AssessmentError,
@@ -28,6 +51,7 @@ from assessments.taking import (
 )
 from audit.decorators import deny, permission_required
 from audit.models import Action
+from audit.services import record_access
 from lib.downloads import attachment
 from people.models import Person
 from people.roles import Role, has_role
@@ -183,3 +207,102 @@ def assign(request):
 
 def unacknowledged_alert_count(user) -> int:
     return Alert.objects.visible_to(user).unacknowledged().count()
+
+
+# --- Population statistics (administrators: assessments.view_statistics) ---------------------
+
+
+class StatisticsForm(forms.Form):
+    instrument = forms.ModelChoiceField(
+        label=gettext_lazy("Questionnaire"),
+        queryset=Instrument.objects.filter(versions__published=True).distinct(),
+        to_field_name="slug",
+        empty_label=None,
+    )
+    period = forms.ChoiceField(
+        label=gettext_lazy("Period"),
+        choices=[("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter"))],
+        initial="month",
+    )
+    since = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+    def statistics_filter(self) -> StatisticsFilter:
+        data = self.cleaned_data
+        return StatisticsFilter(data["instrument"], data["period"], data["since"], data["until"])
+
+
+def _statistics_form(request) -> StatisticsForm:
+    data = request.GET.copy()
+    if "instrument" not in data:
+        first = StatisticsForm.base_fields["instrument"].queryset.order_by("slug").first()
+        if first is not None:
+            data["instrument"] = first.slug
+    data.setdefault("period", "month")
+    return StatisticsForm(data)
+
+
+@permission_required(VIEW_STATISTICS)
+@require_GET
+def statistics(request):
+    form = _statistics_form(request)
+    context = {"form": form, "tables": [], "alphas": [], "suppress_below": SUPPRESS_BELOW}
+    if form.is_valid():
+        flt = form.statistics_filter()
+        definition = latest_definition(flt.instrument)
+        context.update(
+            {
+                "instrument": flt.instrument,
+                "tables": band_tables(request.user, flt, definition),
+                "alphas": alpha_rows(request.user, flt),
+                "query": request.GET.urlencode(),
+            }
+        )
+        record_access(
+            request,
+            action=Action.VIEW,
+            object_type="assessments.statistics",
+            detail=flt.describe(),
+        )
+    return render(request, "assessments/admin/statistics.html", context)
+
+
+@permission_required(VIEW_STATISTICS)
+@require_GET
+def statistics_export(request):
+    """``format=csv`` (``table=bands`` or ``alpha``; UTF-8 with BOM for Excel) or ``xlsx``
+    (both tables, one sheet each). Logged as an export."""
+    form = _statistics_form(request)
+    export_format = request.GET.get("format", "csv")
+    table = request.GET.get("table", "bands")
+    if not form.is_valid() or export_format not in ("csv", "xlsx") or table not in TABLES:
+        return HttpResponseBadRequest(
+            _("The statistics could not be exported: please check the filter."),
+            content_type="text/plain; charset=utf-8",
+        )
+    flt = form.statistics_filter()
+    definition = latest_definition(flt.instrument)
+    sheets = {
+        "bands": band_sheet(band_tables(request.user, flt, definition)),
+        "alpha": alpha_sheet(alpha_rows(request.user, flt)),
+    }
+    record_access(
+        request,
+        action=Action.EXPORT,
+        object_type="assessments.statistics",
+        detail=f"{export_format} {flt.describe()}",
+    )
+    stem = f"statistics-{flt.instrument.slug}-{timezone.localdate():%Y%m%d}"
+    if export_format == "xlsx":
+        return attachment(workbook(sheets), XLSX_TYPE, f"{stem}.xlsx")
+    return attachment(csv_text(sheets[table]), "text/csv; charset=utf-8", f"{stem}-{table}.csv")

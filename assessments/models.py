@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -73,7 +75,24 @@ class InstrumentVersion(models.Model):
         return f"{self.instrument.slug} v{self.version}"
 
     def as_definition(self) -> InstrumentDef:
-        return InstrumentDef.model_validate(self.definition)
+        """The validated definition. Validating costs milliseconds, so for a published
+        version — immutable, see ``services.do_load_instrument`` — the (frozen) result is
+        shared per (row, checksum); drafts, which may still change, are validated each time."""
+        if not self.published or self.pk is None or not self.checksum:
+            return InstrumentDef.model_validate(self.definition)
+        key = (self.pk, self.checksum)
+        cached = _DEFINITIONS.get(key)
+        if cached is None:
+            cached = InstrumentDef.model_validate(self.definition)
+            if len(_DEFINITIONS) >= _DEFINITIONS_MAX:
+                _DEFINITIONS.clear()
+            _DEFINITIONS[key] = cached
+        return cached
+
+
+# Validated published definitions by (version id, checksum); see ``as_definition``.
+_DEFINITIONS: dict[tuple[int, str], InstrumentDef] = {}
+_DEFINITIONS_MAX = 256
 
 
 # --- Taking and review ------------------------------------------------------------------------
@@ -85,6 +104,7 @@ class InstrumentVersion(models.Model):
 # has released (``Review.objects.released_to``).
 
 VIEW_RESULT = "assessments.view_result"
+VIEW_STATISTICS = "assessments.view_statistics"
 
 
 # Results are append-only records; the older name stays for callers and tests.
@@ -263,6 +283,10 @@ class Result(AppendOnlyModelMixin, models.Model):
         verbose_name = _("result")
         verbose_name_plural = _("results")
         indexes = [models.Index(fields=["person", "instrument_version"])]
+        permissions = [
+            # Counts of bands per office and period, never a person's result (statistics.py).
+            ("view_statistics", _("Can view questionnaire statistics")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument_version} result {self.pk}"
@@ -338,3 +362,92 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of result {self.result_id}"
+
+
+# --- Schedules ---------------------------------------------------------------------------------
+
+
+class ScheduleTrigger(models.TextChoices):
+    """When a scheduled questionnaire is due; the values are also the assignment's reason."""
+
+    INTAKE = AssignmentReason.INTAKE.value, _("At the start of supervision")
+    PERIODIC = AssignmentReason.PERIODIC.value, _("Every few months")
+    EXIT = AssignmentReason.EXIT.value, _("Before supervision ends")
+
+
+class ScheduleRuleQuerySet(models.QuerySet):
+    def active(self) -> ScheduleRuleQuerySet:
+        return self.filter(active=True)
+
+
+class ScheduleRule(models.Model):
+    """One line of the assessment schedule, edited by administrators in the admin.
+
+    ``window_days`` is how long the person has to answer: intake — from the start of
+    supervision; periodic — from each ``interval_months`` anniversary of the start; exit — the
+    last ``window_days`` before supervision ends. ``schedules.py`` turns rules into dates and
+    ``do_apply_schedules`` into assignments.
+    """
+
+    instrument_slug = models.SlugField(
+        _("questionnaire"),
+        max_length=50,
+        help_text=_("The short name of a loaded questionnaire, e.g. phq9."),
+    )
+    trigger = models.CharField(_("when"), max_length=20, choices=ScheduleTrigger.choices)
+    window_days = models.PositiveSmallIntegerField(
+        _("days to answer"),
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "Intake: days after supervision starts. Periodic: days after each interval. "
+            "Before the end: how many days before supervision ends it is assigned."
+        ),
+    )
+    interval_months = models.PositiveSmallIntegerField(
+        _("every how many months"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_("Periodic rules only."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = ScheduleRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["instrument_slug", "trigger"]
+        verbose_name = _("questionnaire schedule rule")
+        verbose_name_plural = _("questionnaire schedule")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument_slug", "trigger"], name="assessments_schedule_unique_rule"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_days__gte=1, window_days__lte=365),
+                name="assessments_schedule_window_range",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(trigger="periodic", interval_months__gte=1, interval_months__lte=24)
+                    | (~models.Q(trigger="periodic") & models.Q(interval_months__isnull=True))
+                ),
+                name="assessments_schedule_interval_only_periodic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_slug} · {self.get_trigger_display()}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (
+            self.instrument_slug
+            and not InstrumentVersion.objects.published().for_slug(self.instrument_slug).exists()
+        ):
+            errors["instrument_slug"] = _("No questionnaire with this short name is loaded.")
+        if self.trigger == ScheduleTrigger.PERIODIC and not self.interval_months:
+            errors["interval_months"] = _("A periodic rule needs an interval in months.")
+        if self.trigger != ScheduleTrigger.PERIODIC and self.interval_months:
+            errors["interval_months"] = _("Only periodic rules have an interval.")
+        if errors:
+            raise ValidationError(errors)

@@ -8,12 +8,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from django.db import DatabaseError, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from pydantic import ValidationError
 
 from assessments.models import Instrument, InstrumentVersion
 from assessments.schema import InstrumentDef
+from assessments.scoring import score_frame
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 
@@ -161,6 +166,45 @@ def _definition_from_disk(slug: str) -> InstrumentDef:
     if best is None:
         raise UnknownInstrument(f"unknown instrument {slug!r}")
     return read_instrument_file(best[1])
+
+
+# --- Batch re-scoring of stored responses ------------------------------------------------------
+
+
+def stored_answers_frame(version: InstrumentVersion, responses=None) -> pd.DataFrame:
+    """The submitted answers to ``version`` as a frame: index = response id, one column per
+    item (option indexes, NaN = unanswered). One query; the JSON is parsed in one call rather
+    than once per row. ``responses`` narrows the set (a ``Response`` queryset)."""
+    from assessments.models import Response
+
+    if responses is None:
+        responses = Response.objects.all()
+    rows = list(
+        responses.filter(assignment__instrument_version=version, submitted_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", Cast("answers", TextField()))
+    )
+    width = len(version.definition["items"])
+    if not rows:
+        return pd.DataFrame(np.empty((0, width)), columns=range(width))
+    ids, texts = zip(*rows, strict=True)
+    if width > 0 and all(text.count(",") == width - 1 for text in texts):
+        # Every row holds ``width`` entries: parse them as one flat JSON array (much faster
+        # than a list of lists); None (unanswered) becomes NaN.
+        flat = json.loads("[" + ",".join(text.strip()[1:-1] for text in texts) + "]")
+        if len(flat) == len(texts) * width:
+            values = np.array(flat, dtype=float).reshape(len(texts), width)
+            return pd.DataFrame(values, index=list(ids), columns=range(width))
+    # Older or partial rows of other lengths: pad with NaN.
+    parsed = json.loads("[" + ",".join(texts) + "]")
+    frame = pd.DataFrame(parsed, index=list(ids), dtype=float)
+    return frame.reindex(columns=range(width))
+
+
+def rescore_stored(version: InstrumentVersion, responses=None) -> pd.DataFrame:
+    """Score every submitted response to ``version`` again with ``score_frame`` (the same
+    engine as ``do_submit``), e.g. to check stored results or compare engine versions."""
+    return score_frame(version.as_definition(), stored_answers_frame(version, responses))
 
 
 # --- For other apps: the learner's dashboard card and the subject-access export ----------------

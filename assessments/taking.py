@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from assessments.models import (
     OPEN_STATUSES,
@@ -29,6 +31,8 @@ from assessments.scoring import ENGINE_VERSION, score
 from audit.models import Action
 from audit.services import access_logged
 from lib.broadcast import send_to_user
+from notifications.models import NotificationKind
+from notifications.services import notify
 from people.models import Office, Person, User
 from people.roles import Role, has_role
 
@@ -216,9 +220,38 @@ def _raise_alert(result: Result) -> Alert:
         created_at=result.created_at,
     )
     payload = _alert_payload(alert, result)
-    for counselor_id in result.person.caseloads.values_list("counselor_id", flat=True):
-        send_to_user(counselor_id, {"type": "alert", **payload})
+    counselors = list(
+        User.objects.filter(caseloads__person_id=result.person_id).order_by("pk").distinct()
+    )
+    for counselor in counselors:
+        send_to_user(counselor.pk, {"type": "alert", **payload})
+    for counselor in counselors:
+        _notify_alert(counselor, alert, payload["url"], escalated=False)
     return alert
+
+
+def _notify_alert(user: User, alert: Alert, url: str, *, escalated: bool) -> None:
+    """The stored notification of an alert: a plain "needs your attention" and the link, never
+    a name, an answer, a score or a band (the linked page checks scope and logs the view).
+    Written in the site's language: the reader is not the person whose request raised it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if escalated:
+            title = gettext("A questionnaire result still needs follow-up")
+            body = gettext(
+                "A questionnaire result that needs attention has not been acknowledged by a "
+                "counselor for more than a day. Please open it and make sure someone follows up."
+            )
+        else:
+            title = gettext("A questionnaire result needs your attention")
+            body = gettext("Please open the result and acknowledge it.")
+        notify(
+            user,
+            kind=NotificationKind.ALERT,
+            title=title,
+            body=body,
+            url=url,
+            dedupe_key=f"assessments:alert:{alert.pk}:{'escalated' if escalated else 'raised'}",
+        )
 
 
 def _alert_payload(alert: Alert, result: Result) -> dict:
@@ -289,8 +322,9 @@ def escalate_overdue_alerts(now: dt.datetime | None = None) -> int:
             alert.escalated_at = now
             alert.save(update_fields=["escalated_at"])
             payload = _alert_payload(alert, alert.result)
-            for admin_id in bureau_administrators(alert.person).values_list("pk", flat=True):
-                send_to_user(admin_id, {"type": "alert.escalated", **payload})
+            for admin in bureau_administrators(alert.person).order_by("pk"):
+                send_to_user(admin.pk, {"type": "alert.escalated", **payload})
+                _notify_alert(admin, alert, payload["url"], escalated=True)
             escalated += 1
     return escalated
 
@@ -331,4 +365,9 @@ def do_review(
         review.released_summary = (released_summary or "").strip()
         review.signed_at = timezone.now()
         review.save()
+    # Only reviewed results feed the assistance plan: draft or update it now (plans builds on
+    # assessments, hence the import here).
+    from plans.services import on_review_signed
+
+    on_review_signed(review)
     return review

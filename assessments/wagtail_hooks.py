@@ -6,8 +6,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
+from assessments.models import VIEW_STATISTICS, ScheduleRule
 
 
 @hooks.register("register_admin_urls")
@@ -25,6 +27,12 @@ def register_assessment_urls():
             name="assessments_result_pdf",
         ),
         path("assessments/assign/", admin_views.assign, name="assessments_assign"),
+        path("assessments/statistics/", admin_views.statistics, name="assessments_statistics"),
+        path(
+            "assessments/statistics/export/",
+            admin_views.statistics_export,
+            name="assessments_statistics_export",
+        ),
     ]
 
 
@@ -47,3 +55,39 @@ def register_review_menu_item():
 def alert_socket_js():
     # Listens on ws/me/ and shows a banner when an alert is pushed (see taking._raise_alert).
     return format_html('<script src="{}" defer></script>', static("assessments/admin_alerts.js"))
+
+
+class StatisticsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(VIEW_STATISTICS)
+
+
+@hooks.register("register_admin_menu_item")
+def register_statistics_menu_item():
+    return StatisticsMenuItem(
+        _("Questionnaire statistics"),
+        reverse("assessments_statistics"),
+        icon_name="table",
+        order=230,
+    )
+
+
+class ScheduleRuleViewSet(ModelViewSet):
+    """Administrators edit the automatic schedule (Settings → Questionnaire schedule)."""
+
+    model = ScheduleRule
+    url_prefix = "assessments/schedule"
+    icon = "calendar-check"
+    menu_label = _("Questionnaire schedule")
+    add_to_settings_menu = True
+    form_fields = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
+    list_display = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
+    list_filter = ["trigger", "active"]
+
+
+schedule_rule_viewset = ScheduleRuleViewSet("assessments_schedule")
+
+
+@hooks.register("register_admin_viewset")
+def register_schedule_rule_viewset():
+    return schedule_rule_viewset

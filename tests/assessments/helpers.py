@@ -34,3 +34,34 @@ def matrix_result(org) -> dict[str, str]:
     if result is None:
         result = submitted(org.person, [1] * 9, by=org.counselor)
     return {"pk": str(result.pk)}
+
+
+def stored_result(person, answers: list[int], at, slug: str = "phq9") -> Result:
+    """A scored result stored as ``do_submit`` would, but at the given time ``at`` (results
+    are append-only, so the time cannot be changed afterwards)."""
+    from assessments.models import AssignmentStatus, InstrumentVersion, Response
+    from assessments.scoring import ENGINE_VERSION, score
+
+    load(slug)
+    version = InstrumentVersion.objects.published().for_slug(slug).order_by("-version").first()
+    scored = score(version.as_definition(), answers).as_dict()
+    assignment = Assignment.objects.create(
+        person=person,
+        instrument_version=version,
+        reason="ad_hoc",
+        status=AssignmentStatus.SUBMITTED,
+        assigned_at=at,
+    )
+    response = Response.objects.create(
+        assignment=assignment, answers=answers, started_at=at, submitted_at=at
+    )
+    return Result.objects.create(
+        response=response,
+        person=person,
+        instrument_version=version,
+        engine_version=ENGINE_VERSION,
+        scales=scored["scales"],
+        critical_items=scored["critical_items"],
+        critical=bool(scored["critical_items"]),
+        created_at=at,
+    )

@@ -129,3 +129,81 @@ def test_the_escalate_alerts_command_runs_from_cron(org, capsys):
     call_command("escalate_alerts")
     assert "1 alert(s) escalated" in capsys.readouterr().out
     assert Alert.objects.get().escalated_at is not None
+
+
+# --- Stored notifications (notifications app) --------------------------------------------------
+
+
+def _alert_texts(notification) -> str:
+    return f"{notification.title} {notification.body} {notification.url}"
+
+
+@pytest.mark.django_db
+def test_each_of_the_persons_counselors_gets_a_notification_without_any_detail(org):
+    from notifications.models import Notification
+    from people.models import Caseload
+
+    second = make_user("second_counselor", Role.COUNSELOR, office=org.bureau)
+    Caseload.objects.create(person=org.person, counselor=second)
+    result = submitted(org.person, CRITICAL, org.counselor)
+    alert = Alert.objects.get()
+
+    notes = list(Notification.objects.filter(kind="alert").order_by("recipient_id"))
+    assert [n.recipient for n in notes] == [org.counselor, second]
+    url = reverse("assessments_result_detail", args=[result.pk])
+    for note in notes:
+        assert note.url == url and note.safe_url == url
+        text = _alert_texts(note)
+        # Never who, never what was answered or scored: only "needs attention" and the link.
+        for secret in (org.person.full_name, org.person.case_number, "phq9", "PHQ"):
+            assert secret not in text
+        assert str(result.scales["total"]["score"]) not in note.title + note.body
+        assert not any(ch.isdigit() for ch in note.title + note.body)
+    assert not Notification.objects.exclude(recipient__in=[org.counselor, second]).exists()
+    assert alert.pk  # the alert row exists alongside the notifications
+
+
+@pytest.mark.django_db
+def test_a_quiet_result_notifies_nobody(org):
+    from notifications.models import Notification
+
+    submitted(org.person, [0] * 9, org.counselor)
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_escalation_notifies_the_bureau_administrators_once(org):
+    from notifications.models import Notification
+
+    elsewhere = make_user("elsewhere_admin", Role.ADMINISTRATOR)
+    result = submitted(org.person, CRITICAL, org.counselor)
+    alert = Alert.objects.get()
+    later = alert.created_at + dt.timedelta(hours=24, minutes=1)
+    assert escalate_overdue_alerts(later) == 1
+    assert escalate_overdue_alerts(later + dt.timedelta(hours=2)) == 0
+
+    admin_notes = Notification.objects.filter(recipient=org.administrator)
+    assert admin_notes.count() == 1
+    note = admin_notes.get()
+    assert note.kind == "alert"
+    assert note.url == reverse("assessments_result_detail", args=[result.pk])
+    assert org.person.full_name not in _alert_texts(note)
+    assert not any(ch.isdigit() for ch in note.title + note.body)
+    assert not Notification.objects.filter(recipient=elsewhere).exists()
+    # The counselor's own notification is not repeated by the escalation.
+    assert Notification.objects.filter(recipient=org.counselor).count() == 1
+
+
+@pytest.mark.django_db
+def test_alert_notifications_are_written_in_the_sites_language(org, settings):
+    from django.utils import translation
+
+    from notifications.models import Notification
+
+    with translation.override("en"):  # the learner reads the site in English
+        submitted(org.person, CRITICAL, org.counselor)
+    with translation.override(settings.LANGUAGE_CODE):
+        from django.utils.translation import gettext
+
+        expected = gettext("A questionnaire result needs your attention")
+    assert Notification.objects.get().title == expected

@@ -269,3 +269,28 @@ def test_it_refuses_answers_that_are_not_option_indexes(bad):
 def test_the_result_records_versions():
     result = score(load_def("phq9"), [0] * 9)
     assert (result.instrument, result.version, result.engine_version) == ("phq9", 1, "1.0")
+
+
+@pytest.mark.django_db
+def test_a_published_definition_is_validated_once_and_shared():
+    from assessments.models import InstrumentVersion
+    from tests.assessments.helpers import load
+
+    load("phq9")
+    first = InstrumentVersion.objects.get(instrument__slug="phq9").as_definition()
+    again = InstrumentVersion.objects.get(instrument__slug="phq9").as_definition()
+    assert first is again
+
+
+@pytest.mark.django_db
+def test_a_draft_definition_is_validated_every_time(phq9_data):
+    from assessments.models import InstrumentVersion
+    from assessments.schema import InstrumentDef
+    from assessments.services import do_load_instrument
+
+    do_load_instrument(InstrumentDef.model_validate(phq9_data))
+    version = InstrumentVersion.objects.get(instrument__slug="phq9")
+    InstrumentVersion.objects.filter(pk=version.pk).update(published=False)
+    draft = InstrumentVersion.objects.get(pk=version.pk)
+    assert draft.as_definition() is not draft.as_definition()
+    assert draft.as_definition() == version.as_definition()

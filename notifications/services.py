@@ -1,0 +1,158 @@
+"""Notifications: store one, push it to the user's sockets, mark it read.
+
+Other apps call ``notify()``; it is the only way a notification is created. The signature is
+a contract (``lectures``, ``assessments`` and ``plans`` use it):
+
+    notify(user, *, kind, title, body="", url="", dedupe_key=None) -> Notification | None
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from lib.broadcast import send_to_user
+from notifications.models import Notification, NotificationKind
+
+TITLE_MAX = 200
+BODY_MAX = 2000
+URL_MAX = 500
+DEDUPE_KEY_MAX = 200
+# The header badge shows the unread count on every page; it is cached per user so pages keep
+# their query budget (a lesson page: ≤ 10). This process forgets it at once on any change;
+# another worker's cache may show the old count for up to this long.
+UNREAD_CACHE_SECONDS = 30
+
+
+def check_notification(*, kind: str, title: str, body: str, url: str, dedupe_key) -> str:
+    """Raise ValueError with a clear reason for anything that cannot be stored; return the
+    title stripped."""
+    if kind not in NotificationKind.values:
+        raise ValueError(
+            f"unknown notification kind {kind!r} (one of {', '.join(NotificationKind.values)})"
+        )
+    title = (title or "").strip()
+    if not title:
+        raise ValueError("a notification needs a title")
+    if len(title) > TITLE_MAX:
+        raise ValueError(f"the title is longer than {TITLE_MAX} characters")
+    if len(body or "") > BODY_MAX:
+        raise ValueError(f"the text is longer than {BODY_MAX} characters")
+    if len(url or "") > URL_MAX:
+        raise ValueError(f"the link is longer than {URL_MAX} characters")
+    if dedupe_key is not None and (
+        not isinstance(dedupe_key, str) or not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX
+    ):
+        raise ValueError(f"dedupe_key must be a non-empty string of at most {DEDUPE_KEY_MAX}")
+    for value in (title, body or "", url or "", dedupe_key or ""):
+        if "\x00" in value:
+            raise ValueError("notification text must not contain NUL characters")
+    return title
+
+
+def notify(
+    user,
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Store a notification for ``user`` and push it to their open sockets after commit.
+
+    Idempotent on ``dedupe_key`` (per recipient): if that key was already used for this user,
+    nothing is stored or pushed and ``None`` is returned. ``url`` is stored as given but shown
+    as a link only when it is a path on this site. Bad input raises ValueError, nothing stored.
+    """
+    title = check_notification(kind=kind, title=title, body=body, url=url, dedupe_key=dedupe_key)
+    if dedupe_key is not None and (
+        Notification.objects.filter(recipient=user, dedupe_key=dedupe_key).exists()
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=user,
+                kind=kind,
+                title=title,
+                body=body or "",
+                url=url or "",
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        # A concurrent call with the same key won the race; the constraint keeps one row.
+        if dedupe_key is not None:
+            return None
+        raise
+    forget_unread_count(user.pk)
+    send_to_user(user.pk, push_payload(notification))
+    return notification
+
+
+def push_payload(notification: Notification) -> dict:
+    """What the user's socket hears: the notification itself (it is theirs) and a link."""
+    return {
+        "type": "notification",
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "url": notification.safe_url,
+        "created_at": notification.created_at.isoformat(),
+    }
+
+
+def access_notification_for_user(user, pk) -> Notification:
+    """The user's own notification ``pk``; 404 for anyone else's or a missing one."""
+    try:
+        return Notification.objects.for_user(user).get(pk=pk)
+    except (Notification.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such notification") from None
+
+
+def do_mark_read(user, pk) -> Notification:
+    """Mark the user's own notification read (idempotent: the first reading time stays).
+    Someone else's, or a missing one: 404."""
+    notification = access_notification_for_user(user, pk)
+    if notification.read_at is None:
+        now = timezone.now()
+        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now
+        )
+        if updated:
+            notification.read_at = now
+            forget_unread_count(user.pk)
+        else:
+            notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def do_mark_all_read(user) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    changed = Notification.objects.for_user(user).unread().update(read_at=timezone.now())
+    forget_unread_count(user.pk)
+    return changed
+
+
+def _unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def forget_unread_count(user_id: int) -> None:
+    """Drop the cached badge count, now and again once the transaction commits."""
+    key = _unread_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def unread_count(user) -> int:
+    """The user's unread count for the header badge (cached, see UNREAD_CACHE_SECONDS)."""
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.for_user(user).unread().count()
+        cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
