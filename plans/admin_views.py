@@ -1,0 +1,454 @@
+"""Staff views of assistance plans inside the Wagtail admin (registered in
+``wagtail_hooks.py``). Thin callers of ``plans.services``.
+
+Counselors see and edit the plans of their own caseload; officers see the plans of their
+office's persons (levels, goals and progress, never questionnaire scores); administrators see
+plans only with ``plans.view_bureau_plans`` and edit the rules with ``plans.change_planruleset``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.decorators import deny, permission_required
+from audit.models import Action
+from audit.services import access_logged
+from lib.downloads import attachment
+from lib.parse import parse_id
+from plans import services
+from plans.forms import (
+    AppointmentForm,
+    CloseForm,
+    IntakeForm,
+    NoteForm,
+    PlanEditForm,
+    ReviewForm,
+    RulesForm,
+)
+from plans.models import (
+    VIEW_BUREAU_PLANS,
+    CounselingAppointment,
+    GoalStatus,
+    IntakeFacts,
+    Plan,
+    PlanRuleSet,
+    PlanStatus,
+    plan_persons,
+)
+from plans.outcomes import appointments_for, describe_change, plan_outcomes
+from plans.pdf import plan_pdf
+from plans.presentation import describe_intervention, instrument_titles, need_rows
+from plans.rules import RuleSetError, RuleSetMissing, do_save_rule_set, parse_rules_text
+
+PAGE_SIZE = 50
+
+
+def may_view_plans(user) -> bool:
+    return user.has_perm("plans.view_plan") or user.has_perm(VIEW_BUREAU_PLANS)
+
+
+def _require_viewer(request) -> None:
+    if not may_view_plans(request.user):
+        raise deny(request, "needs plans.view_plan or plans.view_bureau_plans")
+
+
+def _require_editor(request) -> None:
+    if not request.user.has_perm("plans.change_plan"):
+        raise deny(request, f"{request.method} needs plans.change_plan")
+
+
+def _plan_for_editor(request, pk: int) -> Plan:
+    """The plan, for one of the person's own counselors (403 for anyone else who sees it)."""
+    _require_editor(request)
+    plan = services.access_plan_for_user(request.user, pk, request=request)
+    if not services.may_edit_plan(request.user, plan):
+        raise deny(request, "only the person's own counselors change a plan")
+    return plan
+
+
+# --- Lists and pages ----------------------------------------------------------------------------
+
+
+def plan_list(request):
+    _require_viewer(request)
+    persons = (
+        plan_persons(request.user)
+        .active()
+        .select_related("office")
+        .prefetch_related(
+            Prefetch(
+                "plans", queryset=Plan.objects.current().order_by("-version"), to_attr="open_plans"
+            )
+        )
+        .order_by("office__path", "case_number")
+    )
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        persons = persons.filter(Q(full_name__icontains=query) | Q(case_number__icontains=query))
+    page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("p"))
+    return render(request, "plans/admin/plan_list.html", {"page_obj": page, "query": query})
+
+
+def person_plans(request, pk: int):
+    _require_viewer(request)
+    person = services.access_person_for_plans(request.user, pk, request=request)
+    plans = list(person.plans.select_related("approved_by").order_by("-version"))
+    intake = IntakeFacts.objects.latest_for(person)
+    return render(
+        request,
+        "plans/admin/person_plans.html",
+        {
+            "person": person,
+            "plans": plans,
+            "intake": intake,
+            "intake_count": person.intake_facts.count(),
+            "can_record_intake": request.user.has_perm("plans.add_intakefacts"),
+            "can_draft": request.user.has_perm("plans.change_plan")
+            and services.is_own_counselor(request.user, person),
+        },
+    )
+
+
+def plan_detail(request, pk: int):
+    _require_viewer(request)
+    plan = services.access_plan_for_user(request.user, pk, request=request)
+    show_scores = services.may_see_results(request.user, plan.person)
+    can_edit = request.user.has_perm("plans.change_plan") and services.may_edit_plan(
+        request.user, plan
+    )
+    titles = instrument_titles()
+    outcomes = plan_outcomes(plan, show_scores)
+    goals = [
+        {
+            "goal": o.goal,
+            "interventions": [
+                {
+                    "text": describe_intervention(
+                        row.intervention, titles, name_instruments=show_scores
+                    ),
+                    "outcome": row,
+                    "change": describe_change(row.retest.change)
+                    if row.retest is not None and row.retest.change is not None
+                    else "",
+                }
+                for row in o.interventions
+            ],
+        }
+        for o in outcomes
+    ]
+    return render(
+        request,
+        "plans/admin/plan_detail.html",
+        {
+            "plan": plan,
+            "person": plan.person,
+            "needs": need_rows(plan, show_scores),
+            "show_scores": show_scores,
+            "goals": goals,
+            "appointments": list(appointments_for(plan)) if can_edit else [],
+            "appointment_form": AppointmentForm(),
+            "reviews": list(plan.reviews.select_related("held_by")),
+            "notes": list(plan.notes.select_related("author", "goal")[:50]),
+            "history": list(plan.changes.select_related("by")[:100]),
+            "can_edit": can_edit,
+            "note_form": NoteForm(plan=plan) if can_edit else None,
+            "close_form": CloseForm() if can_edit else None,
+            "versions": list(
+                Plan.objects.filter(person=plan.person)
+                .only("pk", "version", "status")
+                .order_by("-version")
+            ),
+        },
+    )
+
+
+# --- Changing a plan --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    if plan.status != PlanStatus.DRAFT:
+        messages.error(
+            request, _("Only a draft can be edited. Start a revision of the plan in force instead.")
+        )
+        return redirect("plans_plan_detail", pk=plan.pk)
+    goals = list(plan.goals.prefetch_related("interventions__enrollments__course"))
+    form = PlanEditForm(request.POST or None, plan=plan, goals=goals)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.do_update_plan(
+                    plan,
+                    form.changes(),
+                    request.user,
+                    form.cleaned_data["reason"],
+                    form.cleaned_data["revision"],
+                )
+            except services.StaleRevision as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            except services.PlanError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("The plan was saved."))
+                return redirect("plans_plan_detail", pk=plan.pk)
+        else:
+            status = 400
+    titles = instrument_titles()
+    return render(
+        request,
+        "plans/admin/plan_edit.html",
+        {
+            "plan": plan,
+            "person": plan.person,
+            "form": form,
+            "rows": [
+                {
+                    **row,
+                    "interventions": [
+                        (describe_intervention(iv, titles), fields, remove)
+                        for iv, fields, remove in row["interventions"]
+                    ],
+                }
+                for row in form.goal_rows()
+            ],
+        },
+        status=status,
+    )
+
+
+@require_POST
+def plan_approve(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    revision = parse_id(request.POST.get("revision"))
+    if revision is None:  # approve only what the counselor saw: the page sends its revision
+        messages.error(request, _("Open the plan again, check it, then approve."))
+        return redirect("plans_plan_detail", pk=plan.pk)
+    try:
+        report = services.do_approve_plan(plan, request.user, expected_revision=revision)
+    except services.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The plan was approved and put in place."))
+        for line in report.put_in_place:
+            messages.info(request, line)
+        for line in report.warnings:
+            messages.warning(request, line)
+    return redirect("plans_plan_detail", pk=plan.pk)
+
+
+@require_POST
+def plan_revise(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    try:
+        draft = services.do_revise_plan(
+            plan, request.user, request.POST.get("reason") or _("Revision started")
+        )
+    except services.PlanError as exc:
+        messages.error(request, str(exc))
+        return redirect("plans_plan_detail", pk=plan.pk)
+    messages.success(request, _("A new draft version was started."))
+    return redirect("plans_plan_edit", pk=draft.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_review(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    if plan.status != PlanStatus.APPROVED:
+        messages.error(request, _("Only the plan in force can be reviewed."))
+        return redirect("plans_plan_detail", pk=plan.pk)
+    goals = list(plan.goals.filter(status__in=[GoalStatus.OPEN, GoalStatus.ADJUSTED]))
+    form = ReviewForm(request.POST or None, plan=plan, goals=goals)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            decisions, met = form.decisions()
+            try:
+                _review, draft = services.do_record_review(
+                    plan,
+                    request.user,
+                    decisions,
+                    form.cleaned_data["notes"],
+                    met,
+                    expected_revision=form.cleaned_data["revision"],
+                )
+            except services.PlanError as exc:
+                form.add_error(None, str(exc))
+                status = 409 if isinstance(exc, services.StaleRevision) else 400
+            else:
+                messages.success(request, _("The review was recorded."))
+                if draft is not None:
+                    messages.info(request, _("A draft was started for the goals to adjust."))
+                    return redirect("plans_plan_edit", pk=draft.pk)
+                return redirect("plans_plan_detail", pk=plan.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "plans/admin/plan_review.html",
+        {"plan": plan, "person": plan.person, "form": form},
+        status=status,
+    )
+
+
+@require_POST
+def plan_note(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    form = NoteForm(request.POST, plan=plan)
+    if form.is_valid():
+        try:
+            services.do_add_note(
+                plan, request.user, form.cleaned_data["text"], form.cleaned_data["goal"]
+            )
+        except services.PlanError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The note was added."))
+    else:
+        messages.error(request, _("The note is empty."))
+    return redirect("plans_plan_detail", pk=plan.pk)
+
+
+@require_POST
+def plan_close(request, pk: int):
+    plan = _plan_for_editor(request, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the plan is closed."))
+        return redirect("plans_plan_detail", pk=plan.pk)
+    try:
+        services.do_close_plan(plan, request.user, form.cleaned_data["reason"])
+    except services.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The plan was closed."))
+    return redirect("plans_plan_detail", pk=plan.pk)
+
+
+@require_POST
+def appointment_record(request, pk: int):
+    _require_editor(request)
+    scoped = CounselingAppointment.objects.filter(
+        person__in=plan_persons(request.user).values("pk")
+    ).select_related("intervention__goal")
+    appointment = access_logged(
+        request, request.user, scoped, pk, person_field="person_id", action=Action.VIEW
+    )
+    form = AppointmentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.do_record_appointment(
+                appointment, request.user, form.cleaned_data["status"], form.cleaned_data["note"]
+            )
+        except services.PlanError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The appointment was recorded."))
+    else:
+        messages.error(request, _("Choose attended, missed or cancelled."))
+    if appointment.intervention is None:
+        return redirect("plans_person", pk=appointment.person_id)
+    return redirect("plans_plan_detail", pk=appointment.intervention.goal.plan_id)
+
+
+@require_POST
+def plan_pdf_view(request, pk: int):
+    """The plan as PDF, logged as an export (POST: never triggered by a link or prefetch)."""
+    _require_viewer(request)
+    plan = services.access_plan_for_user(request.user, pk, request=request, action=Action.EXPORT)
+    filename = f"plan-{plan.person.case_number}-v{plan.version}-{timezone.localdate():%Y%m%d}.pdf"
+    return attachment(plan_pdf(plan), "application/pdf", filename)
+
+
+# --- Intake and drafting ------------------------------------------------------------------------
+
+
+@permission_required("plans.add_intakefacts")
+@require_http_methods(["GET", "POST"])
+def intake(request, pk: int):
+    person = services.access_person_for_plans(request.user, pk, request=request)
+    latest = IntakeFacts.objects.latest_for(person)
+    form = IntakeForm(request.POST or None, initial=latest.as_dict() if latest else None)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "note"}
+        try:
+            services.do_record_intake(person, request.user, values, form.cleaned_data["note"])
+        except services.PlanError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("The intake facts were recorded; the plan draft was updated.")
+            )
+            return redirect("plans_person", pk=person.pk)
+    return render(request, "plans/admin/intake.html", {"person": person, "form": form})
+
+
+@require_POST
+def draft_now(request, pk: int):
+    _require_editor(request)
+    person = services.access_person_for_plans(request.user, pk, request=request)
+    if not services.is_own_counselor(request.user, person):
+        raise deny(request, "only the person's own counselors draft a plan")
+    try:
+        plan = services.do_draft_plan(person, request.user, _("Drafted by the counselor"))
+    except RuleSetMissing:
+        messages.error(request, _("No plan rules are loaded yet. Ask an administrator."))
+        return redirect("plans_person", pk=person.pk)
+    if plan is None:
+        messages.info(request, _("Nothing has changed since the plan in force was approved."))
+        return redirect("plans_person", pk=person.pk)
+    messages.success(request, _("The draft plan is ready to edit."))
+    return redirect("plans_plan_detail", pk=plan.pk)
+
+
+# --- Rules ----------------------------------------------------------------------------------------
+
+
+@permission_required("plans.change_planruleset")
+@require_http_methods(["GET", "POST"])
+def rules(request):
+    current = PlanRuleSet.objects.current()
+    initial = {"rules": json.dumps(current.rules, ensure_ascii=False, indent=2)} if current else {}
+    form = RulesForm(request.POST or None, initial=initial)
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                parsed = parse_rules_text(form.cleaned_data["rules"])
+            except RuleSetError as exc:
+                problems = exc.problems
+                status = 400
+            else:
+                row, outcome = do_save_rule_set(parsed, request.user, form.cleaned_data["note"])
+                text = {
+                    "unchanged": _("Nothing changed: the rules are the same as version %(v)s."),
+                    "updated": _("Version %(v)s was updated (no plan has used it yet)."),
+                    "created": _("Saved as version %(v)s; plans drafted from now on use it."),
+                }[outcome]
+                messages.success(request, text % {"v": row.version})
+                return redirect("plans_rules")
+        else:
+            status = 400
+    return render(
+        request,
+        "plans/admin/rules.html",
+        {
+            "form": form,
+            "problems": problems,
+            "current": current,
+            "versions": list(PlanRuleSet.objects.order_by("-version")[:20]),
+        },
+        status=status,
+    )

@@ -1,0 +1,319 @@
+"""Staff forms of the plans admin. The edit form turns its fields into the ``changes`` that
+``services.do_update_plan`` validates; the form itself only checks shapes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Topic
+from plans.models import (
+    AppointmentStatus,
+    Goal,
+    Intensity,
+    Phase,
+    Plan,
+    ReviewDecision,
+)
+from plans.schema import (
+    Attitude,
+    Domain,
+    Education,
+    Employment,
+    Family,
+    Finances,
+    Housing,
+    InterventionKind,
+    SocialTies,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+# The parameters of each intervention kind, in form order (plans.schema.*Def).
+PARAMS: dict[str, tuple[str, ...]] = {
+    InterventionKind.COUNSELING: ("interval_days", "sessions"),
+    InterventionKind.COURSE: ("slug", "topic"),
+    InterventionKind.LECTURE_SERIES: ("topic",),
+    InterventionKind.RETEST: ("instrument", "interval_days"),
+    InterventionKind.REFERRAL: ("service", "contact"),
+}
+PARAM_LABELS = {
+    "interval_days": _("Every (days)"),
+    "sessions": _("Sessions"),
+    "slug": _("Course slug"),
+    "topic": _("Topic"),
+    "instrument": _("Questionnaire (slug)"),
+    "service": _("Service"),
+    "contact": _("Contact"),
+}
+ALL_PARAMS = tuple(PARAM_LABELS)
+
+
+def _param_field(name: str, initial=None) -> forms.Field:
+    if name == "topic":
+        return forms.ChoiceField(
+            label=PARAM_LABELS[name],
+            choices=[("", "—"), *Topic.choices],
+            required=False,
+            initial=initial,
+        )
+    return forms.CharField(
+        label=PARAM_LABELS[name], required=False, max_length=200, initial=initial
+    )
+
+
+def _details(kind: str, values: dict) -> dict:
+    details = {"kind": kind}
+    for name in PARAMS.get(kind, ()):
+        value = values.get(name)
+        if value not in (None, ""):
+            details[name] = value
+    return details
+
+
+class IntakeForm(forms.Form):
+    employment = forms.ChoiceField(label=_("Employment"), choices=Employment.choices)
+    education = forms.ChoiceField(label=_("Education"), choices=Education.choices)
+    housing = forms.ChoiceField(label=_("Housing"), choices=Housing.choices)
+    finances = forms.ChoiceField(label=_("Finances"), choices=Finances.choices)
+    family = forms.ChoiceField(label=_("Family situation"), choices=Family.choices)
+    social_ties = forms.ChoiceField(label=_("Social ties"), choices=SocialTies.choices)
+    attitude = forms.ChoiceField(label=_("Attitude towards the offence"), choices=Attitude.choices)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+
+class PlanEditForm(forms.Form):
+    """One form for a whole draft: plan fields, each goal and intervention, one new goal and
+    one new intervention. ``revision`` is the revision the editor started from."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        label=_("Why are you making these changes?"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+    phase = forms.ChoiceField(label=_("Phase"), choices=Phase.choices)
+    support_intensity = forms.ChoiceField(label=_("Support intensity"), choices=Intensity.choices)
+    intensity_explanation = forms.CharField(
+        label=_("Why this intensity (plain words, no diagnosis)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    new_domain = forms.ChoiceField(
+        label=_("Need area"), choices=[("", "—"), *Domain.choices], required=False
+    )
+    new_title = forms.CharField(label=_("New goal"), max_length=500, required=False)
+    new_target = forms.CharField(label=_("Measurable target"), max_length=500, required=False)
+    new_due = forms.DateField(label=_("Due"), required=False, widget=DATE)
+    add_goal = forms.ChoiceField(label=_("Add an intervention to"), required=False)
+    add_kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", "—"), *InterventionKind.choices], required=False
+    )
+
+    def __init__(self, *args, plan: Plan, goals: list[Goal], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.goals = goals
+        if not self.is_bound:
+            self.initial.update(
+                {
+                    "revision": plan.revision,
+                    "phase": plan.phase,
+                    "support_intensity": plan.support_intensity,
+                    "intensity_explanation": plan.intensity_explanation,
+                }
+            )
+        self.fields["add_goal"].choices = [("", "—"), *((str(g.pk), g.title) for g in goals)]
+        for name in ALL_PARAMS:
+            self.fields[f"add_{name}"] = _param_field(name)
+        for goal in goals:
+            prefix = f"g{goal.pk}"
+            # Not required: a goal missing from the POST (added by someone else meanwhile)
+            # is left as it is, so a stale form still reaches the revision check.
+            self.fields[f"{prefix}_domain"] = forms.ChoiceField(
+                label=_("Need area"), choices=Domain.choices, initial=goal.domain, required=False
+            )
+            self.fields[f"{prefix}_title"] = forms.CharField(
+                label=_("Goal"), max_length=500, initial=goal.title, required=False
+            )
+            self.fields[f"{prefix}_target"] = forms.CharField(
+                label=_("Measurable target"), max_length=500, initial=goal.target, required=False
+            )
+            self.fields[f"{prefix}_due"] = forms.DateField(
+                label=_("Due"), initial=goal.due, widget=DATE, required=False
+            )
+            self.fields[f"{prefix}_remove"] = forms.BooleanField(
+                label=_("Remove this goal"), required=False
+            )
+            for intervention in goal.interventions.all():
+                iprefix = f"i{intervention.pk}"
+                for name in PARAMS.get(intervention.kind, ()):
+                    self.fields[f"{iprefix}_{name}"] = _param_field(
+                        name, intervention.details.get(name)
+                    )
+                self.fields[f"{iprefix}_remove"] = forms.BooleanField(
+                    label=_("Remove"), required=False
+                )
+
+    # For the template: the bound fields of each goal and intervention.
+    def goal_rows(self):
+        rows = []
+        for goal in self.goals:
+            prefix = f"g{goal.pk}"
+            interventions = [
+                (
+                    intervention,
+                    [self[f"i{intervention.pk}_{n}"] for n in PARAMS.get(intervention.kind, ())],
+                    self[f"i{intervention.pk}_remove"],
+                )
+                for intervention in goal.interventions.all()
+            ]
+            rows.append(
+                {
+                    "goal": goal,
+                    "fields": [self[f"{prefix}_{n}"] for n in ("domain", "title", "target", "due")],
+                    "remove": self[f"{prefix}_remove"],
+                    "interventions": interventions,
+                }
+            )
+        return rows
+
+    def add_fields(self):
+        return [self[f"add_{name}"] for name in ALL_PARAMS]
+
+    def changes(self) -> dict:
+        """The ``services.PlanChanges`` the cleaned form asks for."""
+        data = self.cleaned_data
+        changes: dict = {
+            "phase": data["phase"],
+            "support_intensity": data["support_intensity"],
+            "intensity_explanation": data["intensity_explanation"],
+            "goals_update": [],
+            "goals_remove": [],
+            "interventions_update": [],
+            "interventions_remove": [],
+        }
+        for goal in self.goals:
+            prefix = f"g{goal.pk}"
+            if data.get(f"{prefix}_remove"):
+                changes["goals_remove"].append(goal.pk)
+                continue
+            edit = {"id": goal.pk}
+            for name in ("domain", "title", "target", "due"):
+                key = f"{prefix}_{name}"
+                if key in self.data:  # a field sent empty is a change (and refused if required)
+                    edit[name] = data.get(key) if data.get(key) is not None else ""
+            if len(edit) > 1:
+                changes["goals_update"].append(edit)
+            for intervention in goal.interventions.all():
+                iprefix = f"i{intervention.pk}"
+                if data.get(f"{iprefix}_remove"):
+                    changes["interventions_remove"].append(intervention.pk)
+                    continue
+                names = [
+                    n for n in PARAMS.get(intervention.kind, ()) if f"{iprefix}_{n}" in self.data
+                ]
+                if not names:
+                    continue
+                values = {**intervention.details}
+                values.update({n: data.get(f"{iprefix}_{n}") for n in names})
+                changes["interventions_update"].append(
+                    {"id": intervention.pk, "details": _details(intervention.kind, values)}
+                )
+        if data.get("new_title") or data.get("new_target"):
+            changes["goals_add"] = [
+                {
+                    "domain": data.get("new_domain") or Domain.LEGAL,
+                    "title": data.get("new_title", ""),
+                    "target": data.get("new_target", ""),
+                    "due": data.get("new_due"),
+                }
+            ]
+        if data.get("add_kind"):
+            values = {n: data.get(f"add_{n}") for n in ALL_PARAMS}
+            changes["interventions_add"] = [
+                {
+                    "goal": int(data["add_goal"]) if data.get("add_goal") else 0,
+                    "details": _details(data["add_kind"], values),
+                }
+            ]
+        return changes
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("new_title") or data.get("new_target")) and not data.get("new_due"):
+            self.add_error("new_due", _("Give the new goal a due date."))
+        if data.get("add_kind") and not data.get("add_goal"):
+            self.add_error("add_goal", _("Choose the goal the intervention serves."))
+        return data
+
+
+class ReviewForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    notes = forms.CharField(
+        label=_("Notes of the review"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+
+    def __init__(self, *args, plan: Plan, goals: list[Goal], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.goals = goals
+        if not self.is_bound:
+            self.initial["revision"] = plan.revision
+        for goal in goals:
+            self.fields[f"d{goal.pk}"] = forms.ChoiceField(
+                label=goal.title,
+                choices=ReviewDecision.choices,
+                initial=ReviewDecision.CONTINUE,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"m{goal.pk}"] = forms.BooleanField(
+                label=_("Closed because the goal was met"), required=False
+            )
+
+    def goal_rows(self):
+        return [(g, self[f"d{g.pk}"], self[f"m{g.pk}"]) for g in self.goals]
+
+    def decisions(self) -> tuple[dict[int, str], set[int]]:
+        data = self.cleaned_data
+        decisions = {g.pk: data[f"d{g.pk}"] for g in self.goals}
+        met = {g.pk for g in self.goals if data.get(f"m{g.pk}")}
+        return decisions, met
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    goal = forms.ModelChoiceField(
+        label=_("About the goal"), queryset=Goal.objects.none(), required=False
+    )
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goal"].queryset = plan.goals.all()
+
+
+class AppointmentForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[c for c in AppointmentStatus.choices if c[0] != AppointmentStatus.SCHEDULED],
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the plan closed?"), max_length=500)
+
+
+class RulesForm(forms.Form):
+    rules = forms.CharField(
+        label=_("Rules (JSON)"),
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false"}),
+        max_length=200_000,
+    )
+    note = forms.CharField(label=_("What changed"), max_length=200, required=False)

@@ -1,0 +1,155 @@
+"""The plan as a formal document for the case file: needs by area (levels only, never scores),
+goals with targets and due dates, interventions, sign-off lines for the person, the counselor
+and the officer, and page numbers. Chinese text through ``lib.pdf``'s CJK font and styles."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from lib.pdf import CJK_FONT, _paragraph, _register_font, _table
+from plans.models import Plan
+from plans.presentation import describe_intervention, instrument_titles, need_rows
+
+
+def page_label(label: str, page: int) -> str:
+    return _("%(label)s · page %(page)s") % {"label": label, "page": page}
+
+
+def footer(label: str):
+    """The ``onPage`` callback: the case number, version and page number at the foot."""
+
+    def draw(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(CJK_FONT, 8)
+        canvas.drawCentredString(A4[0] / 2, 10 * mm, page_label(label, document.page))
+        canvas.restoreState()
+
+    return draw
+
+
+def _signatures(labels: list[str]) -> Table:
+    rows = [[_paragraph(label, "text"), "", _paragraph(_("Date:"), "text"), ""] for label in labels]
+    table = Table(rows, colWidths=[45 * mm, 60 * mm, 15 * mm, 35 * mm], rowHeights=14 * mm)
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (1, 0), (1, -1), 0.6, "black"),
+                ("LINEBELOW", (3, 0), (3, -1), 0.6, "black"),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ]
+        )
+    )
+    return table
+
+
+def sign_off_labels() -> list[str]:
+    return [_("Supervised person:"), _("Counselor:"), _("Case officer (justice office):")]
+
+
+def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
+    """The document as blocks: ("title"|"heading"|"text"|"small", str), ("table", rows),
+    ("signatures", labels). No questionnaire scores, bands or answers."""
+    person = plan.person
+    titles = instrument_titles()
+    blocks: list[tuple[str, object]] = [
+        ("title", _("Individual assistance plan")),
+        (
+            "text",
+            _("%(name)s (%(case)s) · %(office)s")
+            % {"name": person.full_name, "case": person.case_number, "office": person.office.name},
+        ),
+        (
+            "small",
+            _("Version %(version)s · %(status)s · %(phase)s · supervision %(start)s – %(end)s")
+            % {
+                "version": plan.version,
+                "status": plan.get_status_display(),
+                "phase": plan.get_phase_display(),
+                "start": person.supervision_start.isoformat(),
+                "end": person.supervision_end.isoformat(),
+            },
+        ),
+    ]
+    if plan.approved_at:
+        blocks.append(
+            (
+                "small",
+                _("Approved by %(name)s on %(when)s")
+                % {
+                    "name": plan.approved_by.get_full_name() if plan.approved_by else "—",
+                    "when": timezone.localtime(plan.approved_at).strftime("%Y-%m-%d"),
+                },
+            )
+        )
+    blocks += [
+        (
+            "heading",
+            _("Support intensity: %(level)s") % {"level": plan.get_support_intensity_display()},
+        ),
+        ("text", plan.intensity_explanation),
+        ("heading", _("Needs by area")),
+        (
+            "table",
+            [
+                [_("Area"), _("Level")],
+                *[[row.label, row.level_label] for row in need_rows(plan, False, False)],
+            ],
+        ),
+        ("heading", _("Goals and what will help")),
+    ]
+    rows = [[_("Goal"), _("Measurable target"), _("Due"), _("What will help"), _("Status")]]
+    for goal in plan.goals.prefetch_related("interventions__enrollments__course"):
+        rows.append(
+            [
+                f"{goal.title}\n({goal.get_domain_display()})",
+                goal.target,
+                goal.due.isoformat(),
+                "\n".join(
+                    f"• {describe_intervention(i, titles, name_instruments=False)}"
+                    for i in goal.interventions.all()
+                ),
+                goal.get_status_display(),
+            ]
+        )
+    blocks += [
+        ("table", rows),
+        ("small", _("Screening results are used for planning only and are not a diagnosis.")),
+        ("signatures", sign_off_labels()),
+    ]
+    return blocks
+
+
+def plan_pdf(plan: Plan) -> bytes:
+    """The printable plan (see ``plan_blocks``), with page numbers."""
+    _register_font()
+    blocks = plan_blocks(plan)
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=20 * mm,
+        title=str(blocks[0][1]),
+    )
+    story: list = []
+    for kind, content in blocks:
+        if kind == "table":
+            story += [_table(content), Spacer(1, 4 * mm)]
+        elif kind == "signatures":
+            story += [
+                Spacer(1, 8 * mm),
+                KeepTogether([_paragraph(_("Sign-off"), "heading"), _signatures(content)]),
+            ]
+        else:
+            story.append(_paragraph(content, kind))
+    label = f"{plan.person.case_number} · v{plan.version}"
+    document.build(story, onFirstPage=footer(label), onLaterPages=footer(label))
+    return buffer.getvalue()

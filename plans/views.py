@@ -1,0 +1,55 @@
+"""The person's own plan, on a phone: plain, warm words, and a button to confirm it was read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from people.privacy import person_of
+from plans.models import GoalStatus
+from plans.presentation import describe_intervention, instrument_titles
+from plans.services import PlanError, do_acknowledge, learner_plan
+
+
+@login_required
+def my_plan(request):
+    if person_of(request.user) is None:
+        raise Http404("Only supervised persons have a plan")
+    plan = learner_plan(request.user)
+    goals = []
+    if plan is not None:
+        titles = instrument_titles()
+        goals = [
+            {
+                "goal": goal,
+                "done": goal.status == GoalStatus.MET,
+                "steps": [
+                    describe_intervention(i, titles, for_person=True)
+                    for i in goal.interventions.all()
+                ],
+            }
+            for goal in plan.goals.all()
+            if goal.status != GoalStatus.CLOSED
+        ]
+    return render(request, "plans/my_plan.html", {"plan": plan, "goals": goals})
+
+
+@login_required
+@require_POST
+def acknowledge(request):
+    plan = learner_plan(request.user)
+    if plan is None:
+        raise Http404("No plan to confirm")
+    try:
+        do_acknowledge(plan, request.user)
+    except PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Thank you. Your counselor can see that you have read your plan.")
+        )
+    return redirect("plans_mine")
