@@ -20,6 +20,8 @@ class Dashboard:
     roles: frozenset[str] = field(default_factory=frozenset)
     questionnaires: list = field(default_factory=list)
     study: Any = None  # learning.services.MonthSummary: the hours and courses cards
+    lectures: list = field(default_factory=list)  # live.services.upcoming_for_person
+    makeups: list = field(default_factory=list)  # live.makeups.open_makeups_for_person
 
 
 def dashboard_for(user) -> Dashboard:
@@ -38,6 +40,8 @@ def dashboard_for(user) -> Dashboard:
         # assessments and learning build on cms, not back
         from assessments.services import learner_questionnaires
         from learning.services import dashboard_cards
+        from live.makeups import open_makeups_for_person
+        from live.services import upcoming_for_person
 
         return Dashboard(
             kind="learner",
@@ -45,5 +49,7 @@ def dashboard_for(user) -> Dashboard:
             roles=roles,
             study=dashboard_cards(person),
             questionnaires=learner_questionnaires(user) if person else [],
+            lectures=upcoming_for_person(person) if person else [],
+            makeups=open_makeups_for_person(person) if person else [],
         )
     return Dashboard(kind="none", roles=roles)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "learning",
     "live",
     "assessments",
+    "notifications",
     "plans",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -260,7 +261,8 @@ STORAGES = {
 WAGTAIL_SITE_NAME = "社区矫正学习与心理支持平台"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
+# Lesson videos are uploaded as documents (courses.models.VideoBlock).
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt", "mp4", "webm"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -295,6 +297,8 @@ LOGGING = {
 # Extra origins for the Content-Security-Policy (lib/security.py), e.g. the Jitsi domain.
 CSP_FRAME_SRC = env_list("CSP_FRAME_SRC", [])
 CSP_SCRIPT_SRC = env_list("CSP_SCRIPT_SRC", [])
+# Origins lecture recordings may play from (live.models.validate_recording_url).
+CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", [])
 
 # --- Access log -----------------------------------------------------------------------------
 # Key for the access log's HMAC chain; by default derived from SECRET_KEY. Set it separately
@@ -307,5 +311,25 @@ ACCESS_LOG_KEY = env_str("ACCESS_LOG_KEY")
 JAAS_WEBHOOK_SECRET = env_str("JAAS_WEBHOOK_SECRET")
 # Prosody ``event_sync`` sends ``Authorization: Bearer <token>`` (its ``api_headers``).
 PROSODY_WEBHOOK_TOKEN = env_str("PROSODY_WEBHOOK_TOKEN")
+# Video server and join tokens (live/jitsi.py, which checks every value). JaaS: JAAS_APP_ID,
+# JAAS_KEY_ID, JAAS_PRIVATE_KEY (PEM or path). Self-hosted: JITSI_APP_ID, JITSI_APP_SECRET,
+# JITSI_XMPP_DOMAIN (token "sub"; default: JITSI_DOMAIN's host), JITSI_MUC_SIZE_URL. Neither:
+# a token-less server at JITSI_DOMAIN, by default a local docker-jitsi-meet (localhost:8443).
+from live.jitsi import settings_from_env as _jitsi_settings  # noqa: E402 - imports no models
+
+_jitsi = _jitsi_settings()
+JITSI_DOMAIN = _jitsi["JITSI_DOMAIN"]
+JITSI_XMPP_DOMAIN = _jitsi["JITSI_XMPP_DOMAIN"]
+JITSI_APP_ID = _jitsi["JITSI_APP_ID"]
+JITSI_APP_SECRET = _jitsi["JITSI_APP_SECRET"]
+JAAS_APP_ID = _jitsi["JAAS_APP_ID"]
+JAAS_KEY_ID = _jitsi["JAAS_KEY_ID"]
+JAAS_PRIVATE_KEY = _jitsi["JAAS_PRIVATE_KEY"]
+JITSI_MUC_SIZE_URL = _jitsi["JITSI_MUC_SIZE_URL"]
+JITSI_TOKEN_TTL_MINUTES = _jitsi["JITSI_TOKEN_TTL_MINUTES"]
+# The lecture page loads the IFrame API script from the Jitsi origin and frames it.
+for _csp in (CSP_FRAME_SRC, CSP_SCRIPT_SRC):
+    if f"https://{JITSI_DOMAIN}" not in _csp:
+        _csp.append(f"https://{JITSI_DOMAIN}")
 
 PLATFORM_NAME = _("Community corrections learning and support platform")

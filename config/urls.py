@@ -31,8 +31,11 @@ urlpatterns = [
     path("accounts/", include("people.urls")),
     path("privacy/", include("people.privacy_urls")),
     path("assessments/", include("assessments.urls")),
+    path("plans/", include("plans.urls")),
+    path("notifications/", include("notifications.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("learning/", include("learning.urls")),
+    path("verify/", include("learning.verify_urls")),
     path("live/", include("live.urls")),
 ]
 

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cms.models import HomePage
+from courses.demo import attach_demo_video
 from courses.models import CourseIndexPage, CoursePage, LessonPage, Topic
+from courses.services import ensure_course_permissions
 from learning import services
 from learning.models import Enrollment, StudyQuota
 from people.models import Category, Person
@@ -168,6 +170,7 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
     if home is None:
         return []
     index = _child(home, CourseIndexPage, "courses", title="课程")
+    ensure_course_permissions(index)
     courses = []
     for spec in COURSES:
         course = _child(
@@ -187,6 +190,8 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
                 _child(course, LessonPage, slug, title=title, expected_seconds=seconds, body=body)
             )
         courses.append((course, lessons))
+    # A short video of real length in the second lesson of the first course.
+    attach_demo_video(courses[0][1][1])
     for category in Category.values:
         StudyQuota.objects.get_or_create(category=category)
     persons = list(

@@ -4,6 +4,7 @@ monthly quotas and the participation ledger."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,15 @@ class Enrollment(models.Model):
         related_name="+",
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    # Set when an auto-enrollment rule (not a person) made this enrollment.
+    rule = models.ForeignKey(
+        "learning.EnrollmentRule",
+        verbose_name=_("enrollment rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrollments",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EnrollmentQuerySet.as_manager()
@@ -196,3 +206,120 @@ class ParticipationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.period:%Y-%m} {self.requirement_key}: {self.minutes} min"
+
+
+# --- Auto-enrollment rules (learning.enrollment) ----------------------------------------------
+
+
+class DueFrom(models.TextChoices):
+    ENROLLMENT = "enrollment", _("the day of enrollment")
+    SUPERVISION_START = "supervision_start", _("the start of supervision")
+
+
+class EnrollmentRule(models.Model):
+    """Enroll every active person of ``category`` in ``course`` (administrators edit these).
+
+    A rule applies to each person at most once (``EnrollmentRuleApplication``), so an officer
+    who removes such an enrollment is not overruled by the next run."""
+
+    category = models.CharField(_("supervision category"), max_length=10, choices=Category.choices)
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("course"),
+        on_delete=models.CASCADE,
+        related_name="enrollment_rules",
+    )
+    due_days = models.PositiveIntegerField(
+        _("due within (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    due_from = models.CharField(
+        _("counted from"), max_length=20, choices=DueFrom.choices, default=DueFrom.ENROLLMENT
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrollment rule")
+        verbose_name_plural = _("enrollment rules")
+        ordering = ["category", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "course"], name="enrollment_rule_unique_category_course"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} → {self.course.title}"
+
+
+class EnrollmentRuleApplication(models.Model):
+    """Marks that ``rule`` has been applied to ``person`` (whether or not it enrolled them)."""
+
+    rule = models.ForeignKey(EnrollmentRule, on_delete=models.CASCADE, related_name="applications")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    applied_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("enrollment rule application")
+        verbose_name_plural = _("enrollment rule applications")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "person"], name="enrollment_rule_applied_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.rule_id} → {self.person_id}"
+
+
+# --- Certificates (learning.certificates) ----------------------------------------------------
+
+
+class CertificateQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CertificateQuerySet:
+        """Certificates of the persons ``user`` may see (``Person.objects.visible_to``)."""
+        return self.filter(person__in=Person.objects.visible_to(user))
+
+
+class Certificate(models.Model):
+    """Issued once when a person completes a course. The texts printed on it are copied at
+    issue time, so renaming the course or moving the person never changes a certificate."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="certificates"
+    )
+    course = models.ForeignKey(
+        "courses.CoursePage",
+        verbose_name=_("course"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="certificates",
+    )
+    # 12 characters of Crockford base32 (60 random bits), stored without separators.
+    code = models.CharField(_("verification code"), max_length=12, unique=True)
+    person_name = models.CharField(_("name"), max_length=100)
+    course_title = models.CharField(_("course title"), max_length=255)
+    credit_hours = models.DecimalField(_("credit hours"), max_digits=5, decimal_places=1)
+    office_name = models.CharField(_("issuing office"), max_length=100)
+    completed_at = models.DateTimeField(_("completed at"))
+    issued_at = models.DateTimeField(_("issued at"))
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "course"], name="certificate_once_per_course")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.course_title} {self.code}"

@@ -8,18 +8,20 @@ form of ``learning.sessions`` (one UPDATE per beat on the tab's open row).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from courses.models import CoursePage, LessonPage
 from courses.quiz import InvalidAnswers, Marked, check_answers
+from learning.certificates import issue_if_course_complete
 from learning.models import (
     Enrollment,
     LessonProgress,
@@ -30,8 +32,8 @@ from learning.models import (
     StudyQuota,
     StudySession,
 )
-from learning.sessions import apply_beat
-from learning.timing import Session, credit_sessions
+from learning.sessions import apply_beat, extended_credit, whole_seconds
+from learning.timing import Session, cap_for, credit_sessions
 from people.models import Person
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
@@ -111,9 +113,70 @@ def access_course_for_learner(user, course: CoursePage) -> Person:
 # --- Heartbeats -----------------------------------------------------------------------------
 
 
-def _span(started: dt.datetime, last: dt.datetime) -> int:
-    """Whole seconds inside [started, last] (timing rule 2), before overlap and cap."""
-    return max(0, math.floor(last.timestamp()) - math.ceil(started.timestamp()))
+# The heartbeat is the busiest endpoint: every open lesson beats every 15 s. Compiling its ORM
+# queries (joins through Wagtail's page tree, correlated subqueries) costs several times the CPU
+# of running them, so the four statements of a common beat are written out here once, with
+# table names from the models; the rarer paths use the ORM.
+_TABLES = {
+    "lesson": LessonPage._meta.db_table,
+    "page": Page._meta.db_table,
+    "enrollment": Enrollment._meta.db_table,
+    "person": Person._meta.db_table,
+    "session": StudySession._meta.db_table,
+    "progress": LessonProgress._meta.db_table,
+}
+_HEARTBEAT_ACCESS_SQL = """
+    SELECT l.page_ptr_id, l.expected_seconds, e.person_id
+    FROM {lesson} l
+    JOIN {page} lp ON lp.id = l.page_ptr_id
+    JOIN {page} cp ON cp.path = SUBSTR(lp.path, 1, LENGTH(lp.path) - %s)
+    JOIN {enrollment} e ON e.course_id = cp.id
+    JOIN {person} pe ON pe.id = e.person_id
+    WHERE l.page_ptr_id = %s AND lp.live = %s AND cp.live = %s AND pe.user_id = %s
+""".format(**_TABLES)  # noqa: S608 (table names from the models; values are parameters)
+# The tab's open session s, the lesson's progress p, and whether another session o of the
+# person may cover the seconds a beat at the first parameter adds (``sessions.may_overlap``).
+_OPEN_SESSION_SQL = """
+    SELECT s.id, s.started_at, s.last_beat_at,
+        EXISTS (
+            SELECT 1 FROM {session} o
+            WHERE o.person_id = s.person_id AND o.id <> s.id
+                AND o.started_at < %s AND o.last_beat_at > s.last_beat_at
+        ),
+        p.id, p.credited_seconds, p.quiz_passed, p.completed_at
+    FROM {session} s
+    LEFT JOIN {progress} p ON p.person_id = s.person_id AND p.lesson_id = s.lesson_id
+    WHERE s.person_id = %s AND s.lesson_id = %s AND s.tab = %s AND s.is_open = %s
+""".format(**_TABLES)  # noqa: S608
+_EXTEND_SESSION_SQL = """
+    UPDATE {session} SET last_beat_at = %s, span_seconds = %s WHERE id = %s AND last_beat_at < %s
+""".format(**_TABLES)  # noqa: S608
+_STORE_CREDIT_SQL = """
+    UPDATE {progress} SET credited_seconds = %s, updated_at = %s WHERE id = %s
+""".format(**_TABLES)  # noqa: S608
+
+
+def access_lesson_for_heartbeat(user, lesson_id: int) -> tuple[Person, LessonPage]:
+    """``access_lesson_for_learner`` in one query, for the heartbeat's hot path.
+
+    Returns partly loaded instances (the other fields load on access): the lesson with its key
+    and ``expected_seconds``, the person with its key and user, all ``do_record_heartbeat``
+    reads. Raises Http404 as ``access_lesson_for_learner`` does."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404
+    with connection.cursor() as cursor:
+        cursor.execute(_HEARTBEAT_ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user.pk])
+        found = cursor.fetchone()
+    if found is None:
+        raise Http404
+    lesson_pk, expected_seconds, person_pk = found
+    lesson = LessonPage.from_db(
+        connection.alias,
+        ["id", "page_ptr_id", "expected_seconds"],
+        [lesson_pk, lesson_pk, expected_seconds],
+    )
+    person = Person.from_db(connection.alias, ["id", "user_id"], [person_pk, user.pk])
+    return person, lesson
 
 
 def do_record_heartbeat(
@@ -122,66 +185,147 @@ def do_record_heartbeat(
     """Record one heartbeat received at ``now`` (server clock) and return the lesson's progress.
 
     Raises BeatRejected("too_fast") for a beat less than 5 s after the tab's previous one;
-    nothing is written then. The caller has checked enrollment (``access_lesson_for_learner``).
+    nothing is written then. The caller has checked enrollment (``access_lesson_for_heartbeat``);
+    only the keys and ``lesson.expected_seconds`` are read.
+
+    A beat that extends its tab's session costs four statements (three on SQLite, which needs
+    no row lock): lock the person, read the session with the lesson's progress, move the
+    session's end, store the lesson's new credit (``learning.sessions.extended_credit``); plus
+    the ledger when a minute is completed. All the person's sessions are credited again
+    (``_recompute_credit``) only when that shortcut does not apply: tabs overlapping, the cap
+    reached, a session's first whole second. A changed expected length takes effect there,
+    that is, from the next sitting at the latest.
     """
     now = now or timezone.now()
-    beat = {"lesson": lesson.pk, "tab": tab, "at": now}
     with transaction.atomic():
-        row = (
-            StudySession.objects.select_for_update()
-            .filter(person=person, lesson=lesson, tab=tab, is_open=True)
-            .first()
-        )
+        _lock_person(person)
+        row = _open_session(person, lesson, tab, now)
         if row is None:
-            try:
-                with transaction.atomic():
-                    StudySession.objects.create(
-                        person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
-                    )
-            except IntegrityError as error:  # the same tab's beat raced this one
-                raise BeatRejected("too_fast") from error
-        else:
-            if now - row.last_beat_at < MIN_BEAT_INTERVAL:
-                raise BeatRejected("too_fast")
-            current = Session(lesson.pk, tab, row.started_at, row.last_beat_at)
-            opened, closed = apply_beat(current, beat)
-            if closed is None:
-                StudySession.objects.filter(pk=row.pk, last_beat_at__lt=now).update(
-                    last_beat_at=now, span_seconds=_span(row.started_at, now)
-                )
-            else:
-                StudySession.objects.filter(pk=row.pk).update(is_open=False)
-                StudySession.objects.create(
-                    person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
-                )
-        progress = _recompute_credit(person, lesson, now)
+            # The tab's first beat covers no whole second yet: no credit changes.
+            StudySession.objects.create(
+                person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
+            )
+            progress, created = LessonProgress.objects.get_or_create(person=person, lesson=lesson)
+            if created:
+                _credit_changed(progress, None, lesson.expected_seconds, now)
+            return progress
+        if now - row.last_beat_at < MIN_BEAT_INTERVAL:
+            raise BeatRejected("too_fast")
+        before = Session(lesson.pk, tab, row.started_at, row.last_beat_at)
+        after, closed = apply_beat(before, {"lesson": lesson.pk, "tab": tab, "at": now})
+        progress = row.progress
+        if closed is not None:
+            # The tab slept longer than MAX_GAP: its session stays as it was, the new one
+            # covers no whole second yet, so no credit changes.
+            StudySession.objects.filter(pk=row.pk).update(is_open=False)
+            StudySession.objects.create(
+                person=person, lesson=lesson, tab=tab, started_at=now, last_beat_at=now
+            )
+            return progress or _recompute_credit(person, lesson, now)
+        start, end = whole_seconds(after)
+        at = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(_EXTEND_SESSION_SQL, [at, end - start, row.pk, at])
+        seconds = None
+        if progress is not None:
+            cap = cap_for(lesson.expected_seconds)
+            seconds = extended_credit(before, after, progress.credited_seconds, cap, row.overlapped)
+        if seconds is None:
+            return _recompute_credit(person, lesson, now)
+        if seconds != progress.credited_seconds:
+            old = progress.credited_seconds
+            progress.credited_seconds = seconds
+            with connection.cursor() as cursor:
+                changed = connection.ops.adapt_datetimefield_value(timezone.now())
+                cursor.execute(_STORE_CREDIT_SQL, [seconds, changed, progress.pk])
+            _credit_changed(progress, old, lesson.expected_seconds, now)
     return progress
+
+
+def _lock_person(person: Person) -> None:
+    """Serialise one person's beats: their credit depends on all their sessions at once.
+
+    SQLite needs no row lock: its IMMEDIATE transactions already hold the one write lock."""
+    features = connection.features
+    if features.has_select_for_update:
+        lock = "FOR NO KEY UPDATE" if features.has_select_for_no_key_update else "FOR UPDATE"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {_TABLES['person']} WHERE id = %s {lock}",  # noqa: S608
+                [person.pk],
+            )
+
+
+@dataclass(frozen=True)
+class _OpenSession:
+    """A tab's open session row as the heartbeat reads it (``_open_session``)."""
+
+    pk: int
+    started_at: dt.datetime
+    last_beat_at: dt.datetime
+    overlapped: bool
+    progress: LessonProgress | None
+
+
+def _open_session(
+    person: Person, lesson: LessonPage, tab: str, now: dt.datetime
+) -> _OpenSession | None:
+    """The tab's open session row, with the lesson's progress (None without a row) and whether
+    another session of the person may cover the seconds a beat at ``now`` adds; one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OPEN_SESSION_SQL,
+            [connection.ops.adapt_datetimefield_value(now), person.pk, lesson.pk, tab, True],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, started_at, last_beat_at, overlapped, progress_pk, credited, passed, completed_at = row
+    progress = None
+    if progress_pk is not None:
+        progress = LessonProgress.from_db(
+            connection.alias,
+            ["id", "person_id", "lesson_id", "credited_seconds", "quiz_passed", "completed_at"],
+            [progress_pk, person.pk, lesson.pk, credited, bool(passed), _aware(completed_at)],
+        )
+    return _OpenSession(pk, _aware(started_at), _aware(last_beat_at), bool(overlapped), progress)
+
+
+def _aware(value) -> dt.datetime | None:
+    """A datetime column read with raw SQL, as the ORM would return it (SQLite: naive UTC)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value, dt.UTC)
 
 
 def credited_for_person(person: Person) -> dict[int, int]:
     """Credited seconds per lesson over all the person's session rows (learning.timing)."""
-    rows = list(
-        StudySession.objects.filter(person=person).values_list(
-            "lesson_id", "tab", "started_at", "last_beat_at"
-        )
-    )
-    lesson_ids = {row[0] for row in rows}
-    expected = dict(
-        LessonPage.objects.filter(pk__in=lesson_ids).values_list("pk", "expected_seconds")
-    )
-    return credit_sessions((Session(*row) for row in rows), expected)
+    return _credit_sessions_of(person)[0]
+
+
+def _credit_sessions_of(person: Person) -> tuple[dict[int, int], dict[int, int]]:
+    """``credited_for_person`` and each lesson's expected seconds, in one query."""
+    sessions, expected = [], {}
+    for lesson_id, tab, started, last, seconds in StudySession.objects.filter(
+        person=person
+    ).values_list("lesson_id", "tab", "started_at", "last_beat_at", "lesson__expected_seconds"):
+        sessions.append(Session(lesson_id, tab, started, last))
+        expected[lesson_id] = seconds
+    return credit_sessions(sessions, expected), expected
 
 
 def _recompute_credit(person: Person, lesson: LessonPage, now: dt.datetime) -> LessonProgress:
-    """Refresh the credited seconds of every lesson of ``person`` whose credit changed."""
-    credits = credited_for_person(person)
+    """Credit all of ``person``'s sessions again and store each lesson's credit that changed;
+    return ``lesson``'s progress. Call inside the person's lock (``_lock_person``)."""
+    credits, expected = _credit_sessions_of(person)
     existing = {
         p.lesson_id: p
         for p in LessonProgress.objects.select_for_update().filter(
             person=person, lesson_id__in=credits
         )
     }
-    changed: list[LessonProgress] = []
     for lesson_id, seconds in credits.items():
         progress = existing.get(lesson_id)
         if progress is None:
@@ -189,21 +333,34 @@ def _recompute_credit(person: Person, lesson: LessonPage, now: dt.datetime) -> L
                 person=person, lesson_id=lesson_id, credited_seconds=seconds
             )
             existing[lesson_id] = progress
-            changed.append(progress)
+            _credit_changed(progress, None, expected[lesson_id], now)
         elif progress.credited_seconds != seconds:
+            old = progress.credited_seconds
             progress.credited_seconds = seconds
             progress.save(update_fields=["credited_seconds", "updated_at"])
-            changed.append(progress)
-    if changed:
-        expected = dict(
-            LessonPage.objects.filter(pk__in=[p.lesson_id for p in changed]).values_list(
-                "pk", "expected_seconds"
-            )
-        )
-        for progress in changed:
-            _complete_if_due(progress, expected[progress.lesson_id], now)
-            _record_participation(progress, now)
+            _credit_changed(progress, old, expected[lesson_id], now)
     return existing.get(lesson.pk) or LessonProgress(person=person, lesson=lesson)
+
+
+def _credit_changed(
+    progress: LessonProgress, old: int | None, expected_seconds: int, now: dt.datetime
+) -> None:
+    """Completion and the ledger after the stored credit of ``progress`` moved from ``old``
+    (None: a new row). Nothing is read or written unless the credit crosses the completion
+    line or completes a minute: a quiz passed later completes the lesson itself
+    (``do_submit_quiz``)."""
+    line = COMPLETION_SHARE * expected_seconds
+    completed = progress.completed_at
+    if completed is None and progress.credited_seconds >= line and (old is None or old < line):
+        # Re-read under the row lock a beat has taken: a quiz answer may have just passed.
+        progress.refresh_from_db(fields=["quiz_passed", "completed_at"])
+        _complete_if_due(progress, expected_seconds, now)
+    if (
+        old is None
+        or old // 60 != progress.credited_seconds // 60
+        or completed != progress.completed_at
+    ):
+        _record_participation(progress, now)
 
 
 def _complete_if_due(progress: LessonProgress, expected_seconds: int, now: dt.datetime) -> None:
@@ -218,6 +375,7 @@ def _complete_if_due(progress: LessonProgress, expected_seconds: int, now: dt.da
             return
     progress.completed_at = now
     progress.save(update_fields=["completed_at", "updated_at"])
+    issue_if_course_complete(progress.person_id, progress.lesson_id, now)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -243,13 +401,20 @@ def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:
         if progress.completed_at is not None
         else ParticipationStatus.IN_PROGRESS
     )
-    ParticipationRecord.objects.update_or_create(
+    row = ParticipationRecord.objects.filter(
         person_id=progress.person_id,
         source=ParticipationSource.LESSON,
         requirement_key=key,
         period=period,
-        defaults={"minutes": minutes, "status": status},
     )
+    if not row.update(minutes=minutes, status=status, updated_at=timezone.now()):
+        ParticipationRecord.objects.update_or_create(
+            person_id=progress.person_id,
+            source=ParticipationSource.LESSON,
+            requirement_key=key,
+            period=period,
+            defaults={"minutes": minutes, "status": status},
+        )
 
 
 # --- Quizzes --------------------------------------------------------------------------------

@@ -7,4 +7,9 @@ from learning import views
 urlpatterns = [
     path("heartbeat/", views.heartbeat, name="learning_heartbeat"),
     path("quiz/<int:lesson_id>/", views.submit_quiz, name="learning_quiz"),
+    path(
+        "certificates/<int:course_id>/",
+        views.certificate_download,
+        name="learning_certificate",
+    ),
 ]

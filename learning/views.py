@@ -1,4 +1,5 @@
-"""Learner views: lesson and course pages (served by Wagtail), heartbeats and quiz answers."""
+"""Learner views: lesson and course pages (served by Wagtail), heartbeats, quiz answers and
+certificates; and the public certificate check (``/verify/<code>/``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import CoursePage, LessonPage
-from learning import services
+from learning import certificates, services
 from learning.models import LessonProgress, QuizAttempt
+from lib.downloads import attachment
 from lib.parse import parse_id
 
 TAB_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -95,7 +97,7 @@ def heartbeat(request):
     lesson_id = parse_id(lesson_id)
     if lesson_id is None or not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
         return _error("malformed", 400)
-    person, lesson = services.access_lesson_for_learner(request.user, lesson_id)
+    person, lesson = services.access_lesson_for_heartbeat(request.user, lesson_id)
     if body.get("playing") in (False, "false", "0"):
         progress = services.lesson_progress_for(person, lesson)
     else:
@@ -133,3 +135,34 @@ def submit_quiz(request, lesson_id: int):
         else:
             messages.warning(request, _("Not passed yet. Read the explanations and try again."))
     return HttpResponseRedirect(f"{lesson.url}#quiz")
+
+
+# --- Certificates ---------------------------------------------------------------------------
+
+
+@login_required
+def certificate_download(request, course_id: int):
+    """The signed-in learner's own certificate for a completed course, as PDF (others: 404)."""
+    certificate = certificates.access_own_certificate(request.user, course_id)
+    body = certificates.certificate_pdf(
+        certificate, certificates.verification_url(certificate, request)
+    )
+    return attachment(body, "application/pdf", certificates.certificate_filename(certificate))
+
+
+def verify_certificate(request, code: str):
+    """Public (no sign-in): confirms a certificate shows only the course, the completion date
+    and a masked name. An unknown or malformed code gets a friendly page with status 404."""
+    certificate = certificates.verify(code)
+    context = {}
+    if certificate is None:
+        response = TemplateResponse(request, "learning/verify_not_found.html", context, status=404)
+    else:
+        context.update(
+            certificate=certificate,
+            masked_name=certificates.mask_name(certificate.person_name),
+            formatted_code=certificates.format_code(certificate.code),
+        )
+        response = TemplateResponse(request, "learning/verify.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from learning.models import StudyQuota
+from learning import admin_views, enrollment_views
+from learning.models import EnrollmentRule, StudyQuota
 from people.roles import Role, roles_of
 
 
@@ -26,6 +29,7 @@ class AdministratorsOnly(ModelPermissionPolicy):
 
 
 register_permission_policy(StudyQuota, AdministratorsOnly(StudyQuota))
+register_permission_policy(EnrollmentRule, AdministratorsOnly(EnrollmentRule))
 
 
 class StudyQuotaViewSet(ModelViewSet):
@@ -45,3 +49,51 @@ class StudyQuotaViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_study_quota_viewset():
     return StudyQuotaViewSet()
+
+
+# --- Enrollment and certificates (learning/enrollment_views.py) ------------------------------
+
+
+@hooks.register("register_admin_viewset")
+def register_enrollment_rule_viewset():
+    return enrollment_views.EnrollmentRuleViewSet()
+
+
+@hooks.register("register_admin_urls")
+def register_enrollment_urls():
+    return enrollment_views.urlpatterns
+
+
+class EnrollmentMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(enrollment_views.ADD_ENROLLMENT)
+
+
+@hooks.register("register_admin_menu_item")
+def register_enrollment_menu_item():
+    return EnrollmentMenuItem(
+        _("Course enrollments"),
+        reverse("learning_enrollment_list"),
+        icon_name="folder-open-inverse",
+        order=305,
+    )
+
+
+# --- Study progress (learning/admin_views.py): officers, counselors, administrators ---------
+
+
+class ProgressMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.VIEW_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_progress_urls():
+    return admin_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_progress_menu_item():
+    return ProgressMenuItem(
+        _("Study progress"), reverse("learning_progress"), icon_name="clipboard-list", order=310
+    )

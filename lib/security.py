@@ -40,7 +40,7 @@ def build_policy(nonce: str, admin: bool, host: str = "") -> str:
         "script-src": script,
         "style-src": style,
         "img-src": "'self' data: blob:",
-        "media-src": "'self' blob:",
+        "media-src": f"'self' blob: {' '.join(getattr(settings, 'CSP_MEDIA_SRC', []))}".strip(),
         "font-src": "'self' data:",
         # 'self' covers same-origin websockets in current browsers; older WebKit needs the
         # explicit scheme.

@@ -18,6 +18,7 @@ STAFF = [
     ("officer1", "东城司法所 李强", Role.OFFICER),
     ("counselor1", "心理咨询师 陈静", Role.COUNSELOR),
     ("lecturer1", "检察官 赵刚", Role.LECTURER),
+    ("editor1", "课程编辑 孙丽", Role.EDITOR),
 ]
 PERSON_COUNT = 30
 _SURNAMES = "张王李刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"

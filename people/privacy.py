@@ -34,6 +34,9 @@ PERSON_DATA_COLLECTORS: list[str] = [
     "people.privacy.collect_access_events",
     "assessments.services.collect_assessment_data",
     "learning.services.collect_learning_data",
+    "live.services.collect_live_data",
+    "learning.certificates.collect_certificate_data",
+    "plans.services.collect_plan_data",
 ]
 
 

@@ -279,6 +279,7 @@ def do_import_roster(report: RosterReport) -> ImportSummary:
     if report.errors:
         raise ValueError("refusing to import a roster with errors")
     summary = ImportSummary()
+    new_or_recategorised: list[int] = []
     with transaction.atomic():
         offices = {o.name: o for o in Office.objects.select_for_update()}
         offices.update({o.code: o for o in offices.values()})
@@ -318,7 +319,10 @@ def do_import_roster(report: RosterReport) -> ImportSummary:
                     case_officer=officer,
                 )
                 summary.persons_created += 1
+                new_or_recategorised.append(person.pk)
             else:
+                if person.category != row.category:
+                    new_or_recategorised.append(person.pk)
                 person.full_name = row.name
                 person.office = office
                 person.category = row.category
@@ -342,6 +346,11 @@ def do_import_roster(report: RosterReport) -> ImportSummary:
                 summary.persons_updated += 1
             for username in row.counselors:
                 Caseload.objects.get_or_create(person=person, counselor=users[username])
+        if new_or_recategorised:
+            # Auto-enrollment rules of the persons' (new) category; learning builds on people.
+            from learning.enrollment import do_apply_rules_to_persons
+
+            do_apply_rules_to_persons(Person.objects.filter(pk__in=new_or_recategorised))
     return summary
 
 

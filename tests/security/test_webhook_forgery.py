@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from live.models import PresenceEvent
 from live.webhooks import jaas_signature_header, sign_jaas
-from tests.live.conftest import JAAS_URL, PROSODY_URL, SECRET, TOKEN, load
+from tests.live.conftest import (
+    JAAS_URL,
+    PROSODY_URL,
+    SECRET,
+    TOKEN,
+    load,
+    make_fixture_lecture,
+)
 
 FORGERY = settings(
     max_examples=1000,
@@ -156,7 +163,8 @@ def _record(response) -> None:
 
 
 @pytest.fixture
-def configured(settings):
+def configured(settings, org):
+    make_fixture_lecture(org)  # the lecture the recorded payloads belong to
     settings.JAAS_WEBHOOK_SECRET = SECRET
     settings.PROSODY_WEBHOOK_TOKEN = TOKEN
     client = Client(raise_request_exception=False)

@@ -10,6 +10,8 @@ DEMO_SEEDERS = [
     "people.demo.seed_people",
     "assessments.demo.seed_assessments",
     "learning.demo.seed_courses",
+    "plans.demo.seed_plans",
+    "live.demo.seed_lectures",
 ]
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from tests.security.matrix import FORBIDDEN, LOGIN, METHOD, NOTFOUND, OK, REDIRECT, Rule, roles
+from tests.security.matrix import (
+    BAD,
+    FORBIDDEN,
+    LOGIN,
+    METHOD,
+    NOTFOUND,
+    OK,
+    REDIRECT,
+    Rule,
+    roles,
+)
 
 RULES = [
     # ---- assessments (assessments/urls.py, assessments/wagtail_hooks.py): results only for the
@@ -41,5 +51,45 @@ RULES = [
         params=lambda org: import_module("tests.assessments.helpers").matrix_result(org),
         get=roles(non_staff=LOGIN, staff=METHOD),
         post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=NOTFOUND),
+    ),
+]
+
+
+def _schedule_rule(org) -> dict[str, str]:
+    """A default schedule rule (created by migration 0005)."""
+    from assessments.models import ScheduleRule
+
+    return {"pk": str(ScheduleRule.objects.order_by("pk").values_list("pk", flat=True)[0])}
+
+
+ADMINISTRATORS_ONLY = roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK)
+
+RULES += [
+    # Population statistics: administrators (assessments.view_statistics), counts only.
+    Rule(name="assessments_statistics", get=ADMINISTRATORS_ONLY),
+    Rule(
+        name="assessments_statistics_export",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=frozenset({OK, BAD})),
+        note="a CSV of the first loaded questionnaire; 400 while none is loaded",
+    ),
+    # The automatic schedule (Wagtail ModelViewSet, Settings menu): administrators only.
+    Rule(name="assessments_schedule:index", get=ADMINISTRATORS_ONLY),
+    Rule(name="assessments_schedule:index_results", get=ADMINISTRATORS_ONLY),
+    Rule(
+        name="assessments_schedule:add",
+        get=ADMINISTRATORS_ONLY,
+        post=ADMINISTRATORS_ONLY,
+        note="empty POST re-shows the form with errors",
+    ),
+    Rule(
+        name="assessments_schedule:edit",
+        params=_schedule_rule,
+        get=ADMINISTRATORS_ONLY,
+        post=ADMINISTRATORS_ONLY,
+        note="empty POST re-shows the form with errors",
+    ),
+    *(
+        Rule(name=f"assessments_schedule:{name}", params=_schedule_rule, get=ADMINISTRATORS_ONLY)
+        for name in ("delete", "history", "history_results", "usage", "copy")
     ),
 ]

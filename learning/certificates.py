@@ -1,0 +1,260 @@
+"""Course certificates: issued once on completion, printed as PDF, verified by a public code.
+
+A course is complete when every live lesson in it is complete (``learning.services``). The
+certificate copies what it prints (name, course, hours, office) at issue time. Its code is 12
+characters of Crockford base32 — 60 random bits, shown as ``ABCD-EFGH-JKMN`` — which a person
+can read aloud or type, and which cannot be guessed or enumerated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from courses.models import CoursePage, LessonPage
+from learning.models import Certificate, Enrollment, LessonProgress
+from lib.pdf import pdf_document
+from people.models import Person
+
+# Crockford's base32: no I, L, O or U, so nothing is mistaken for 1, 0 or V when typed.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12
+GROUP = 4
+_CODE = re.compile(rf"[{ALPHABET}]{{{CODE_LENGTH}}}")
+# Crockford decoding: the look-alike letters a person may type for digits.
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_MAX_INPUT = 32
+_ISSUE_ATTEMPTS = 5
+
+
+# --- Codes and names (pure) -----------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    """``ABCDEFGHJKMN`` → ``ABCD-EFGH-JKMN``."""
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+
+
+def normalize_code(text: str) -> str | None:
+    """The stored form of a code as a person may type it (any case, dashes or spaces between
+    groups, O for 0, I or L for 1), or None if it cannot be a code."""
+    if not isinstance(text, str) or len(text) > _MAX_INPUT:
+        return None
+    compact = re.sub(r"[\s-]", "", text).upper().translate(_LOOK_ALIKES)
+    return compact if _CODE.fullmatch(compact) else None
+
+
+def mask_name(name: str) -> str:
+    """Hide a name but its first and last character: 张三明 → 张*明, 张三 → 张*, 欧阳小明 → 欧**明.
+
+    Spaces are dropped so that the length of a given name does not show."""
+    chars = [c for c in name if not c.isspace()]
+    if len(chars) <= 1:
+        return "*"
+    if len(chars) == 2:
+        return chars[0] + "*"
+    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
+
+
+# --- Completion and issue -------------------------------------------------------------------
+
+
+def course_of_lesson(lesson_id: int) -> CoursePage | None:
+    path = LessonPage.objects.filter(pk=lesson_id).values_list("path", flat=True).first()
+    if path is None:
+        return None
+    return CoursePage.objects.filter(path=path[: -LessonPage.steplen]).first()
+
+
+def completed_at(person: Person, course: CoursePage) -> dt.datetime | None:
+    """When ``person`` completed the last of ``course``'s live lessons, or None if some live
+    lesson is not complete yet (or the course has none)."""
+    lessons = LessonPage.objects.child_of(course).live().values("pk")
+    total = lessons.count()
+    if not total:
+        return None
+    done = LessonProgress.objects.filter(
+        person=person, lesson__in=lessons, completed_at__isnull=False
+    ).aggregate(count=Count("pk"), last=Max("completed_at"))
+    if done["count"] != total:
+        return None
+    return done["last"]
+
+
+def do_issue_certificate(
+    person: Person, course: CoursePage, now: dt.datetime | None = None
+) -> Certificate | None:
+    """The person's certificate for ``course``: issued now if the course is complete and none
+    exists, else the existing one; None if the course is not complete.
+
+    Exactly once: of two racing issues the unique (person, course) constraint keeps one, and
+    the other returns it."""
+    existing = Certificate.objects.filter(person=person, course=course).first()
+    if existing is not None:
+        return existing
+    finished = completed_at(person, course)
+    if finished is None:
+        return None
+    now = now or timezone.now()
+    office = person.office
+    for _attempt in range(_ISSUE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Certificate.objects.create(
+                    person=person,
+                    course=course,
+                    code=new_code(),
+                    person_name=person.full_name,
+                    course_title=course.title,
+                    credit_hours=course.credit_hours,
+                    office_name=office.name,
+                    completed_at=finished,
+                    issued_at=now,
+                )
+        except IntegrityError:
+            existing = Certificate.objects.filter(person=person, course=course).first()
+            if existing is not None:
+                return existing
+            # Otherwise the new code was taken (one in 2**60): draw another.
+    raise RuntimeError("could not draw a free certificate code")
+
+
+def issue_if_course_complete(person_id: int, lesson_id: int, now: dt.datetime) -> None:
+    """Called when a lesson becomes complete: issue the course's certificate if that lesson
+    was the last one. Runs inside the caller's transaction."""
+    course = course_of_lesson(lesson_id)
+    if course is None or not course.live:
+        return
+    person = Person.objects.select_related("office").get(pk=person_id)
+    do_issue_certificate(person, course, now)
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+def access_own_certificate(user, course_id: int) -> Certificate:
+    """The signed-in learner's certificate for ``course_id``; 404 for anyone else.
+
+    A course completed before certificates existed gets its certificate on first request,
+    provided the learner is still enrolled in it and it is published."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise Http404
+    certificate = (
+        Certificate.objects.filter(person__user=user, course_id=course_id)
+        .select_related("person")
+        .first()
+    )
+    if certificate is not None:
+        return certificate
+    enrollment = (
+        Enrollment.objects.published()
+        .filter(person__user=user, course_id=course_id)
+        .select_related("person__office", "course")
+        .first()
+    )
+    if enrollment is None:
+        raise Http404
+    certificate = do_issue_certificate(enrollment.person, enrollment.course)
+    if certificate is None:
+        raise Http404
+    return certificate
+
+
+def verify(code_text: str) -> Certificate | None:
+    code = normalize_code(code_text)
+    if code is None:
+        return None
+    return Certificate.objects.filter(code=code).first()
+
+
+# --- The PDF --------------------------------------------------------------------------------
+
+
+def verification_url(certificate: Certificate, request) -> str:
+    """The public verification page as an absolute URL on the host the request came to
+    (``ALLOWED_HOSTS`` guards it; ``SECURE_PROXY_SSL_HEADER`` gives https behind the proxy)."""
+    return request.build_absolute_uri(reverse("certificate_verify", args=[certificate.code]))
+
+
+def certificate_blocks(certificate: Certificate, url: str) -> list[tuple[str, object]]:
+    completed = date_format(timezone.localtime(certificate.completed_at), "DATE_FORMAT")
+    hours = f"{certificate.credit_hours.normalize():f}"
+    return [
+        (
+            "text",
+            _(
+                "This is to certify that %(name)s has completed the course “%(course)s” "
+                "(%(hours)s credit hours) on %(date)s."
+            )
+            % {
+                "name": certificate.person_name,
+                "course": certificate.course_title,
+                "hours": hours,
+                "date": completed,
+            },
+        ),
+        (
+            "table",
+            [
+                [_("Name"), certificate.person_name],
+                [_("Course"), certificate.course_title],
+                [_("Credit hours"), hours],
+                [_("Completed on"), completed],
+                [_("Issued by"), certificate.office_name],
+                [_("Verification code"), format_code(certificate.code)],
+            ],
+        ),
+        ("text", _("Anyone can check this certificate at:")),
+        ("text", url),
+        (
+            "small",
+            _("Issued on %(date)s.")
+            % {"date": date_format(timezone.localtime(certificate.issued_at), "DATE_FORMAT")},
+        ),
+    ]
+
+
+def certificate_pdf(certificate: Certificate, url: str) -> bytes:
+    return pdf_document(
+        _("Certificate of completion"),
+        certificate_blocks(certificate, url),
+        author=certificate.office_name,
+    )
+
+
+def certificate_filename(certificate: Certificate) -> str:
+    return f"certificate-{certificate.code}.pdf"
+
+
+# --- Subject-access export (people.privacy.PERSON_DATA_COLLECTORS) ---------------------------
+
+
+def collect_certificate_data(person: Person) -> dict:
+    """The person's certificates, as printed on them."""
+    return {
+        "certificates": [
+            {
+                "course": c.course_title,
+                "credit_hours": str(c.credit_hours),
+                "office": c.office_name,
+                "name": c.person_name,
+                "completed_at": timezone.localtime(c.completed_at).isoformat(),
+                "issued_at": timezone.localtime(c.issued_at).isoformat(),
+                "verification_code": format_code(c.code),
+            }
+            for c in Certificate.objects.filter(person=person).order_by("issued_at", "pk")
+        ]
+    }

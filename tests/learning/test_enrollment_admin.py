@@ -1,0 +1,306 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AccessEvent, Action
+from learning.certificates import do_issue_certificate
+from learning.enrollment import do_enroll, enrollable_persons
+from learning.models import Enrollment, LessonProgress
+from people.models import Category, Person, PersonStatus
+from tests.factories import login_staff, make_person
+from tests.learning.builders import lessons_of, make_course
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+ENROLL = reverse("learning_enroll")
+LIST = reverse("learning_enrollment_list")
+
+
+def due(days: int = 30) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=days)
+
+
+def post_enroll(client, course, **target):
+    data = {"course": course.pk, "due_date": target.pop("due_date", due()).isoformat()}
+    data.update(target)
+    return client.post(ENROLL, data)
+
+
+def texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def last_message(response) -> str:
+    return texts(response)[-1]
+
+
+def refused(response) -> bool:
+    """A 403, or Wagtail's way of saying it: back to the admin home with an error."""
+    return response.status_code == 403 or (
+        response.status_code == 302 and response["Location"] == "/admin/"
+    )
+
+
+@pytest.fixture
+def course():
+    return make_course(lessons=1)
+
+
+# --- Assigning ------------------------------------------------------------------------------
+
+
+def test_an_officer_enrols_chosen_persons_and_sees_the_counts(client, org, course):
+    second = make_person(org.east, case_officer=org.officer)
+    login_staff(client, org.officer)
+    assert client.get(ENROLL).status_code == 200
+    response = post_enroll(client, course, persons=[org.person.pk, second.pk])
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?course={course.pk}"
+    rows = Enrollment.objects.filter(course=course)
+    assert {e.person_id for e in rows} == {org.person.pk, second.pk}
+    assert {e.assigned_by_id for e in rows} == {org.officer.pk}
+    assert {e.due_date for e in rows} == {due()}
+    assert "2 newly enrolled, 0 given the new due date" in last_message(response)
+
+
+def test_assigning_again_updates_the_due_date_instead_of_duplicating(client, org, course):
+    login_staff(client, org.officer)
+    post_enroll(client, course, persons=[org.person.pk])
+    response = post_enroll(client, course, persons=[org.person.pk], due_date=due(60))
+    enrollment = Enrollment.objects.get(course=course)
+    assert enrollment.due_date == due(60)
+    assert "0 newly enrolled, 1 given the new due date, 0 already" in last_message(response)
+    response = post_enroll(client, course, persons=[org.person.pk], due_date=due(60))
+    assert "0 newly enrolled, 0 given the new due date, 1 already" in last_message(response)
+    assert Enrollment.objects.filter(course=course).count() == 1
+
+
+def test_enrolling_an_office_reaches_its_subtree_within_scope(client, org, course):
+    sub = org.east.add_child(name="东分所", code="east-sub")
+    nested = make_person(sub)
+    ended = make_person(org.east)
+    Person.objects.filter(pk=ended.pk).update(status=PersonStatus.ENDED)
+    login_staff(client, org.administrator)
+    org.east.refresh_from_db()
+    post_enroll(client, course, office=org.east.pk)
+    enrolled = set(Enrollment.objects.filter(course=course).values_list("person_id", flat=True))
+    assert enrolled == {org.person.pk, nested.pk}  # not the ended person, not west
+
+
+def test_enrolling_a_category_stays_inside_the_officers_scope(client, org, course):
+    strict_east = make_person(org.east, category=Category.STRICT)
+    make_person(org.west, category=Category.STRICT)
+    login_staff(client, org.officer)
+    post_enroll(client, course, category=Category.STRICT)
+    enrolled = set(Enrollment.objects.filter(course=course).values_list("person_id", flat=True))
+    assert enrolled == {strict_east.pk}
+
+
+def test_the_action_is_written_to_the_access_log(client, org, course):
+    login_staff(client, org.officer)
+    post_enroll(client, course, persons=[org.person.pk])
+    event = AccessEvent.objects.get(action=Action.CHANGE)
+    assert event.username == "officer"
+    assert event.object_type == "courses.coursepage"
+    assert event.object_id == str(course.pk)
+    assert event.person_id == org.person.pk
+    assert "1 new" in event.detail and due().isoformat() in event.detail
+
+
+def test_a_person_outside_the_scope_cannot_be_enrolled(client, org, course):
+    login_staff(client, org.officer)
+    response = post_enroll(client, course, persons=[org.other_person.pk])
+    assert response.status_code == 200
+    assert "persons" in response.context["form"].errors
+    assert not Enrollment.objects.exists()
+    assert not AccessEvent.objects.filter(action=Action.CHANGE).exists()
+
+
+def test_an_office_outside_the_scope_cannot_be_chosen(client, org, course):
+    login_staff(client, org.officer)
+    response = post_enroll(client, course, office=org.west.pk)
+    assert "office" in response.context["form"].errors
+    assert not Enrollment.objects.exists()
+
+
+def test_an_unpublished_course_cannot_be_assigned(client, org, course):
+    course.unpublish()
+    login_staff(client, org.officer)
+    response = post_enroll(client, course, persons=[org.person.pk])
+    assert "course" in response.context["form"].errors
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {},
+        {"persons": "PERSON", "category": Category.NORMAL},
+        {"category": "bogus"},
+        {"persons": "not-a-number"},
+        {"office": "99999999999999999999999"},
+    ],
+)
+def test_bad_targets_are_refused_with_nothing_changed(client, org, course, target):
+    target = {k: (org.person.pk if v == "PERSON" else v) for k, v in target.items()}
+    login_staff(client, org.officer)
+    response = post_enroll(client, course, **target)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["yesterday", "", "2026-02-30", "not a date"])
+def test_a_missing_past_or_malformed_due_date_is_refused(client, org, course, value):
+    login_staff(client, org.officer)
+    data = {"course": course.pk, "persons": [org.person.pk]}
+    data["due_date"] = (
+        (timezone.localdate() - dt.timedelta(days=1)).isoformat() if value == "yesterday" else value
+    )
+    response = client.post(ENROLL, data)
+    assert response.status_code == 200
+    assert "due_date" in response.context["form"].errors
+    assert not Enrollment.objects.exists()
+
+
+def test_an_office_with_nobody_active_says_so(client, org, course):
+    empty = org.bureau.add_child(name="空所", code="empty")
+    login_staff(client, org.administrator)
+    response = post_enroll(client, course, office=empty.pk)
+    assert "Nobody was enrolled" in last_message(response)
+
+
+def test_the_service_drops_persons_outside_the_users_scope(org, course):
+    everyone = Person.objects.filter(pk__in=[org.person.pk, org.other_person.pk])
+    result = do_enroll(org.officer, course, everyone, due())
+    assert result.created == 1
+    assert list(Enrollment.objects.values_list("person_id", flat=True)) == [org.person.pk]
+
+
+def test_the_service_refuses_an_unpublished_course(org, course):
+    course.unpublish()
+    with pytest.raises(ValueError):
+        do_enroll(org.officer, course, enrollable_persons(org.officer), due())
+
+
+def test_ended_persons_are_not_enrollable(org):
+    Person.objects.filter(pk=org.person.pk).update(status=PersonStatus.ENDED)
+    assert not enrollable_persons(org.officer).exists()
+
+
+# --- Who may ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["counselor", "lecturer"])
+def test_other_staff_cannot_enrol_list_or_remove(client, org, course, role):
+    enrollment = Enrollment.objects.create(person=org.person, course=course)
+    login_staff(client, getattr(org, role))
+    assert refused(client.get(ENROLL))
+    assert refused(post_enroll(client, course, persons=[org.person.pk]))
+    assert refused(client.get(LIST))
+    assert refused(client.post(reverse("learning_unenroll", args=[enrollment.pk])))
+    assert Enrollment.objects.count() == 1
+    assert AccessEvent.objects.filter(action=Action.DENIED).count() == 4
+
+
+@pytest.mark.parametrize("role", ["learner", "outsider"])
+def test_non_staff_are_sent_to_the_admin_sign_in(client, org, role):
+    client.force_login(getattr(org, role))
+    for url in (ENROLL, LIST):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# --- The list and removing ------------------------------------------------------------------
+
+
+def test_the_list_shows_only_the_officers_scope(client, org, course):
+    mine = Enrollment.objects.create(person=org.person, course=course, due_date=due())
+    theirs = Enrollment.objects.create(person=org.other_person, course=course)
+    login_staff(client, org.officer)
+    page = client.get(LIST).text
+    assert f'data-testid="enrollment-{mine.pk}"' in page
+    assert f'data-testid="enrollment-{theirs.pk}"' not in page
+    assert org.other_person.case_number not in page
+    login_staff(client, org.administrator)
+    assert f'data-testid="enrollment-{theirs.pk}"' in client.get(LIST).text
+
+
+def test_the_list_filters_by_course_and_name(client, org, course):
+    other_course = make_course(lessons=1)
+    Enrollment.objects.create(person=org.person, course=course)
+    second = Enrollment.objects.create(person=org.person, course=other_course)
+    login_staff(client, org.officer)
+    page = client.get(LIST, {"course": other_course.pk}).text
+    assert f'data-testid="enrollment-{second.pk}"' in page and page.count("enrollment-") == 2
+    assert 'data-testid="no-enrollments"' in client.get(LIST, {"q": "nobody-here"}).text
+    assert client.get(LIST, {"course": "x'--", "p": "-1"}).status_code == 200
+
+
+def test_the_list_offers_the_certificate_of_a_completed_course(client, org):
+    course = make_course(lessons=1, quiz=False)
+    Enrollment.objects.create(person=org.person, course=course)
+    LessonProgress.objects.create(
+        person=org.person,
+        lesson=lessons_of(course)[0],
+        credited_seconds=600,
+        completed_at=timezone.now(),
+    )
+    certificate = do_issue_certificate(org.person, course)
+    login_staff(client, org.officer)
+    page = client.get(LIST).text
+    assert reverse("learning_certificate_staff", args=[certificate.pk]) in page
+
+
+def test_the_list_runs_a_fixed_number_of_queries(
+    client, org, course, django_assert_max_num_queries
+):
+    login_staff(client, org.administrator)
+    Enrollment.objects.create(person=org.person, course=course)
+    client.get(LIST)
+    with django_assert_max_num_queries(25) as few:  # admin chrome included
+        client.get(LIST)
+    for _ in range(12):
+        person = make_person(org.east)
+        Enrollment.objects.create(person=person, course=make_course(lessons=1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(LIST).status_code == 200
+
+
+def test_an_officer_removes_an_enrollment_in_scope(client, org, course):
+    enrollment = Enrollment.objects.create(person=org.person, course=course)
+    progress = LessonProgress.objects.create(
+        person=org.person, lesson=lessons_of(course)[0], credited_seconds=30
+    )
+    login_staff(client, org.officer)
+    url = reverse("learning_unenroll", args=[enrollment.pk])
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not Enrollment.objects.exists()
+    assert LessonProgress.objects.filter(pk=progress.pk).exists()  # study time is kept
+    event = AccessEvent.objects.get(action=Action.CHANGE)
+    assert event.object_type == "learning.enrollment" and event.person_id == org.person.pk
+    assert "no longer has the course" in last_message(response)
+
+
+def test_removing_outside_the_scope_is_404_and_logged(client, org, course):
+    enrollment = Enrollment.objects.create(person=org.other_person, course=course)
+    login_staff(client, org.officer)
+    assert client.post(reverse("learning_unenroll", args=[enrollment.pk])).status_code == 404
+    assert Enrollment.objects.filter(pk=enrollment.pk).exists()
+    denial = AccessEvent.objects.get(action=Action.DENIED)
+    assert denial.person_id == org.other_person.pk
+    assert client.post(reverse("learning_unenroll", args=[987654])).status_code == 404
+
+
+def test_the_menu_shows_enrollments_to_officers_only(client, org):
+    login_staff(client, org.officer)
+    assert LIST in client.get("/admin/").text
+    login_staff(client, org.counselor)
+    assert LIST not in client.get("/admin/").text

@@ -1,0 +1,151 @@
+"""The per-beat cost: a fixed handful of queries, whatever the person's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from unittest import mock
+
+import pytest
+
+from learning import services
+from learning.models import LessonProgress, ParticipationRecord, StudySession
+from tests.learning.builders import lessons_of, make_course
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
+TAB = "tab-aaaaaaaa"
+
+
+def beat(person, lesson, seconds: float, tab: str = TAB):
+    return services.do_record_heartbeat(person, lesson, tab, T0 + dt.timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def long_lessons(org):
+    """Two lessons of a course the person is enrolled in, long enough never to be capped."""
+    from learning.models import Enrollment
+
+    course = make_course(lessons=2, expected=100_000)
+    Enrollment.objects.create(person=org.person, course=course)
+    return lessons_of(course)
+
+
+def history(person, lessons, days: int = 20) -> None:
+    """``days`` past sittings of 10 minutes over ``lessons``, as the beats would leave them."""
+    for day in range(1, days + 1):
+        start = -day * 86_400
+        for step in range(0, 601, 15):
+            beat(person, lessons[day % len(lessons)], start + step, tab=f"tab-day-{day:04d}")
+
+
+def test_a_beat_extending_its_session_takes_at_most_six_queries(
+    org, long_lessons, django_assert_max_num_queries
+):
+    lessons = long_lessons
+    history(org.person, lessons)
+    for second in (0, 15, 30):
+        beat(org.person, lessons[0], second)
+    # Savepoint, person lock (not on SQLite), session with progress, two UPDATEs, release.
+    with django_assert_max_num_queries(6):
+        progress = beat(org.person, lessons[0], 45)
+    assert progress.credited_seconds == 45 + 10 * 600
+    assert LessonProgress.objects.get(lesson=lessons[0]).credited_seconds == 45 + 10 * 600
+
+
+def test_a_beat_completing_a_minute_also_writes_the_ledger(
+    org, lesson, django_assert_max_num_queries
+):
+    for second in (0, 15, 30, 45):
+        beat(org.person, lesson, second)
+    with django_assert_max_num_queries(8):
+        beat(org.person, lesson, 60)
+    record = ParticipationRecord.objects.get(requirement_key=f"lesson:{lesson.pk}")
+    assert record.minutes == 1
+
+
+def test_a_minute_not_completed_leaves_the_ledger_alone(org, lesson):
+    for second in (0, 15, 30):
+        beat(org.person, lesson, second)
+    with mock.patch.object(services, "_record_participation") as ledger:
+        beat(org.person, lesson, 45)
+        ledger.assert_not_called()
+        beat(org.person, lesson, 60)
+        ledger.assert_called_once()
+
+
+def test_a_lone_tab_credits_all_sessions_again_only_once_a_sitting(org, long_lessons):
+    lesson = long_lessons[0]
+    with mock.patch.object(
+        services, "_recompute_credit", wraps=services._recompute_credit
+    ) as recompute:
+        for step in range(0, 301, 15):
+            beat(org.person, lesson, step)
+        assert recompute.call_count == 1  # the second beat: the session's first whole seconds
+        for step in range(1000, 1301, 15):  # a second sitting after a long gap
+            beat(org.person, lesson, step)
+        assert recompute.call_count == 2
+    assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 600
+
+
+def test_overlapping_tabs_fall_back_to_crediting_everything_again(
+    org, long_lessons, django_assert_max_num_queries
+):
+    lessons = long_lessons
+    history(org.person, lessons)
+    for second in (0, 15, 30):
+        beat(org.person, lessons[0], second)
+        beat(org.person, lessons[1], second + 2, tab="tab-bbbbbbbb")
+    with mock.patch.object(
+        services, "_recompute_credit", wraps=services._recompute_credit
+    ) as recompute:
+        # The fast path's five, then all sessions, progress rows, two changed lessons.
+        with django_assert_max_num_queries(9):
+            beat(org.person, lessons[0], 45)
+        recompute.assert_called_once()
+    credited = dict(LessonProgress.objects.values_list("lesson_id", "credited_seconds"))
+    assert credited == services.credited_for_person(org.person)
+    assert credited[lessons[0].pk] + credited[lessons[1].pk] == 12_000 + 45
+
+
+def test_the_heartbeat_request_takes_at_most_nine_queries(
+    client, org, lesson, django_assert_max_num_queries
+):
+    client.force_login(org.learner)
+    body = json.dumps({"lesson": lesson.pk, "tab": TAB})
+    assert (
+        client.post("/learning/heartbeat/", body, content_type="application/json").status_code
+        == 200
+    )
+    first = StudySession.objects.get()
+    StudySession.objects.update(
+        started_at=first.started_at - dt.timedelta(seconds=30),
+        last_beat_at=first.last_beat_at - dt.timedelta(seconds=15),
+    )
+    LessonProgress.objects.update(
+        credited_seconds=services.credited_for_person(org.person)[lesson.pk]
+    )
+    # Session, user, lesson with enrollment, then the service's six at most.
+    with django_assert_max_num_queries(9):
+        response = client.post("/learning/heartbeat/", body, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["credited_seconds"] >= 29
+
+
+def test_an_unpublished_lesson_is_not_credited(client, org, lesson):
+    lesson.unpublish()
+    client.force_login(org.learner)
+    body = json.dumps({"lesson": lesson.pk, "tab": TAB})
+    response = client.post("/learning/heartbeat/", body, content_type="application/json")
+    assert response.status_code == 404
+    assert not StudySession.objects.exists()
+
+
+def test_a_lesson_of_no_expected_length_and_no_quiz_completes_at_its_first_beat(org):
+    from learning.models import Enrollment
+
+    course = make_course(lessons=1, quiz=False, expected=0)
+    Enrollment.objects.create(person=org.person, course=course)
+    lesson = lessons_of(course)[0]
+    assert beat(org.person, lesson, 0).completed_at is not None
