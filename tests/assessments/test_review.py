@@ -53,6 +53,7 @@ def test_the_queue_query_count_does_not_grow_with_its_length(org, client):
         client.get(url)
     for _ in range(6):
         submitted(caseload_person(org), [0] * 8 + [1])
+    client.get(url)  # the new alerts' notices dropped the cached unread count: refill it
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
     assert len(response.context["results"]) == 7
