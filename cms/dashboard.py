@@ -22,6 +22,7 @@ class Dashboard:
     study: Any = None  # learning.services.MonthSummary: the hours and courses cards
     lectures: list = field(default_factory=list)  # live.services.upcoming_for_person
     makeups: list = field(default_factory=list)  # live.makeups.open_makeups_for_person
+    plan: Any = None  # plans.models.Plan in force (approved), or None
 
 
 def dashboard_for(user) -> Dashboard:
@@ -42,6 +43,7 @@ def dashboard_for(user) -> Dashboard:
         from learning.services import dashboard_cards
         from live.makeups import open_makeups_for_person
         from live.services import upcoming_for_person
+        from plans.models import Plan
 
         return Dashboard(
             kind="learner",
@@ -51,5 +53,8 @@ def dashboard_for(user) -> Dashboard:
             questionnaires=learner_questionnaires(user) if person else [],
             lectures=upcoming_for_person(person) if person else [],
             makeups=open_makeups_for_person(person) if person else [],
+            plan=Plan.objects.for_learner(user).only("pk", "acknowledged_at").first()
+            if person
+            else None,
         )
     return Dashboard(kind="none", roles=roles)

@@ -87,6 +87,6 @@ def test_learner_home_query_count_does_not_grow_with_courses(
     for _ in range(4):
         Enrollment.objects.create(person=org.person, course=make_course(lessons=3))
     assert count() == one
-    # Study, courses, questionnaires, lectures and makeups cards plus the header badge.
-    with django_assert_max_num_queries(16):
+    # Study, courses, questionnaires, lectures, makeups and plan cards plus the header badge.
+    with django_assert_max_num_queries(17):
         client.get("/")

@@ -417,3 +417,19 @@ def test_the_learner_page_costs_the_same_queries_however_many_goals(
     with django_assert_max_num_queries(len(before.captured_queries)):
         body = client.get(reverse("plans_mine")).content.decode()
     assert "目标5" in body
+
+
+def test_the_home_page_shows_the_plan_only_once_it_is_approved(client, org, plan):
+    client.force_login(org.learner)
+    assert 'data-testid="dashboard-plan"' not in client.get("/").content.decode()  # a draft
+    course = make_course(lessons=1, quiz=False)
+    course.topic = Topic.MENTAL_HEALTH
+    course.save(update_fields=["topic"])
+    do_approve_plan(plan, org.counselor)
+    body = client.get("/").content.decode()
+    assert 'data-testid="dashboard-plan"' in body and reverse("plans_mine") in body
+    assert "Please read it and confirm" in body
+    client.post(reverse("plans_acknowledge"))
+    assert "You have read your plan" in client.get("/").content.decode()
+    client.force_login(org.other_learner)
+    assert 'data-testid="dashboard-plan"' not in client.get("/").content.decode()
