@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from assessments.models import Instrument, InstrumentVersion
 from assessments.schema import InstrumentDef
 from assessments.statistics import AlphaRow, BandTable
+from lib.downloads import spreadsheet_safe
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = ("bands", "alpha")
@@ -51,18 +52,11 @@ def alpha_sheet(alphas: Sequence[AlphaRow]) -> Sheet:
     return rows
 
 
-def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_text(sheet: Sheet) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in sheet:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return "\ufeff" + buffer.getvalue()
 
 
@@ -73,7 +67,7 @@ def workbook(sheets: dict[str, Sheet]) -> bytes:
     for key, sheet in sheets.items():
         ws = book.create_sheet(title=str(titles.get(key, key))[:31])
         for row in sheet:
-            ws.append([_cell(value) for value in row])
+            ws.append([spreadsheet_safe(value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -43,7 +43,7 @@ from learning.progress import (
     Status,
 )
 from learning.services import month_start
-from lib.downloads import attachment
+from lib.downloads import attachment, spreadsheet_safe
 from lib.parse import parse_id
 from people.models import Category, Office
 
@@ -53,7 +53,6 @@ CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = [("csv", _("CSV")), ("xlsx", _("Excel"))]
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Filters --------------------------------------------------------------------------------
@@ -251,10 +250,7 @@ def _csv_text(value) -> str:
         return progress.format_duration(int(value.total_seconds()))
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return str(spreadsheet_safe(value))
 
 
 def to_csv(columns, rows) -> str:

@@ -14,3 +14,15 @@ def attachment(content, content_type: str, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Text a spreadsheet would run as a formula (CSV/xlsx injection) starts with one of these.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe; other values
+    pass unchanged. Every CSV or Excel export cell goes through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
