@@ -598,3 +598,97 @@ class MakeupWatchSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.makeup_id}/{self.tab}"
+
+
+# --- Presence checks (live roster) and check-ins at the centre --------------------------------
+
+
+class PresenceCheck(models.Model):
+    """A lecturer's "are you still here?" sent to everyone present at that moment. Each
+    expected attendee gets a ``PresenceCheckResponse``: answered within the window, or missed."""
+
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="presence_checks")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("answer by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("presence check")
+        verbose_name_plural = _("presence checks")
+        ordering = ["lecture", "sent_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("sent_at")), name="presence_check_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lecture_id} @ {self.sent_at:%H:%M:%S}"
+
+
+class CheckResponseStatus(models.TextChoices):
+    ASKED = "asked", _("Asked")
+    ANSWERED = "answered", _("Answered")
+    MISSED = "missed", _("Missed")
+
+
+class PresenceCheckResponse(models.Model):
+    presence_check = models.ForeignKey(
+        PresenceCheck, on_delete=models.CASCADE, related_name="responses"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=CheckResponseStatus.choices,
+        default=CheckResponseStatus.ASKED,
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("presence check answer")
+        verbose_name_plural = _("presence check answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["presence_check", "person"], name="presence_response_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["person", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.presence_check_id}/{self.person_id}: {self.status}"
+
+
+class CheckInMethod(models.TextChoices):
+    QR = "qr", _("Scanned the code at the centre")
+    STAFF = "staff", _("Marked by staff")
+
+
+class CentreCheckIn(models.Model):
+    """Presence at the centre for an in-person lecture: a scan of the rotating code, or a
+    staff member's mark from the audience list. Counted as presence from ``checked_in_at``
+    (clipped to the lecture) until ``checked_out_at`` or the lecture's end."""
+
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="check_ins")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(_("how"), max_length=10, choices=CheckInMethod.choices)
+    checked_in_at = models.DateTimeField(_("arrived at"))
+    checked_out_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("check-in at the centre")
+        verbose_name_plural = _("check-ins at the centre")
+        constraints = [
+            models.UniqueConstraint(fields=["lecture", "person"], name="centre_check_in_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lecture_id}/{self.person_id} {self.method}"

@@ -82,3 +82,57 @@ class Notification(models.Model):
     def safe_url(self) -> str:
         """``url`` if it is a path on this site, else ``""`` (never rendered as a link)."""
         return self.url if is_safe_relative_url(self.url) else ""
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the app")
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to send")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent (no address)")
+
+
+class Delivery(models.Model):
+    """The delivery log: one message on one channel (SMS, email) to one user, with every
+    attempt's outcome. ``dedupe_key`` is unique per channel, so "not twice for the same thing
+    on the same day" is a key such as ``"followup:17:2026-03-20"``."""
+
+    recipient = models.ForeignKey(
+        "people.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="deliveries",
+        verbose_name=_("recipient"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(_("sent to"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    provider_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "dedupe_key"], name="notifications_delivery_once"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient_id}: {self.status}"

@@ -150,6 +150,8 @@ class Person(models.Model):
     )
     case_number = models.CharField(_("case number"), max_length=40, unique=True)
     full_name = models.CharField(_("name"), max_length=100)
+    # For reminders by text message; the login email (``user.email``) serves email reminders.
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     office = models.ForeignKey(
         Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="persons"
     )
