@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from courses.models import CoursePage, LessonPage
 from learning.models import Certificate, Enrollment, LessonProgress
+from learning.participation import record_course_completion
 from lib.pdf import pdf_document
 from people.models import Person
 
@@ -113,6 +114,7 @@ def do_issue_certificate(
     for _attempt in range(_ISSUE_ATTEMPTS):
         try:
             with transaction.atomic():
+                record_course_completion(person.pk, course.pk, course.title, finished)
                 return Certificate.objects.create(
                     person=person,
                     course=course,

@@ -168,6 +168,7 @@ class ParticipationSource(models.TextChoices):
     LECTURE = "lecture", _("Lecture")
     MAKEUP = "makeup", _("Makeup")
     EXCUSED = "excused", _("Excused")
+    COURSE = "course", _("Course completed")
 
 
 class ParticipationStatus(models.TextChoices):

@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class LiveConfig(AppConfig):
     name = "live"
     verbose_name = _("Live lectures")
+
+    def ready(self) -> None:
+        from learning.participation import LECTURE, register_requirements
+        from live.ledger import lecture_requirements
+
+        register_requirements(LECTURE, lecture_requirements)

@@ -8,13 +8,16 @@ source ``makeup`` for the same requirement and month.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.utils import timezone
 
 from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
+from learning.participation import LECTURE, Requirement, month_end
 from learning.services import month_start
-from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture
+from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture, LectureAudience
+from people.models import Person
 
 
 def lecture_key(lecture: Lecture | int) -> str:
@@ -114,3 +117,49 @@ def remove_makeup(lecture: Lecture | int, person_id: int) -> None:
         source=ParticipationSource.MAKEUP,
         requirement_key=lecture_key(lecture),
     ).delete()
+
+
+# --- Lectures as monthly requirements (``learning.participation``) -------------------------
+
+
+def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requirement]]:
+    """Each required lecture starting in ``period``'s month whose audience holds the person:
+    the fixed list once resolved, else today's audience rule. One query for the lectures, one
+    for the fixed lists, one per lecture not yet resolved."""
+    from live.services import candidate_audience  # services imports this module
+
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(month_end(period) + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    lectures = {
+        lecture.pk: lecture
+        for lecture in Lecture.objects.filter(required=True, start__gte=start, start__lt=end).only(
+            "pk", "title", "start", "audience_resolved_at"
+        )
+    }
+    if not lectures or not persons:
+        return {}
+    ids = [p.pk for p in persons]
+    scope = ids if len(ids) < 500 else Person.objects.filter(pk__in=ids).values("pk")
+    pairs = list(
+        LectureAudience.objects.filter(
+            lecture_id__in=[pk for pk, lec in lectures.items() if lec.audience_resolved_at],
+            person_id__in=scope,
+        ).values_list("lecture_id", "person_id")
+    )
+    for lecture in lectures.values():
+        if lecture.audience_resolved_at is None:
+            members = candidate_audience(lecture).filter(pk__in=scope).values_list("pk", flat=True)
+            pairs.extend((lecture.pk, person_id) for person_id in members)
+    out: dict[int, list[Requirement]] = defaultdict(list)
+    for lecture_id, person_id in pairs:
+        lecture = lectures[lecture_id]
+        out[person_id].append(
+            Requirement(
+                lecture_key(lecture),
+                LECTURE,
+                lecture.title,
+                timezone.localdate(lecture.start),
+            )
+        )
+    return out
