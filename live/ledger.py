@@ -125,7 +125,7 @@ def remove_makeup(lecture: Lecture | int, person_id: int) -> None:
 def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requirement]]:
     """Each required lecture starting in ``period``'s month whose audience holds the person:
     the fixed list once resolved, else today's audience rule. One query for the lectures, one
-    for the fixed lists, one per lecture not yet resolved."""
+    for the fixed lists, three per lecture whose audience is not fixed yet."""
     from live.services import candidate_audience  # services imports this module
 
     tz = timezone.get_current_timezone()
