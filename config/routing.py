@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from live.routing import websocket_urlpatterns as live_ws
 from people.routing import websocket_urlpatterns as people_ws
 
-websocket_urlpatterns = [*people_ws]
+websocket_urlpatterns = [*people_ws, *live_ws]

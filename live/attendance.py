@@ -84,6 +84,11 @@ this order (first match wins):
 
 Comparisons are exact (ratios as fractions of their decimal form), boundaries inclusive for
 the person: exactly 90 % is enough, joining exactly 10 minutes late is not late.
+
+Presence checks (``live.roster``) enter in two ways: ``decide`` counts the checks asked and
+answered (step 3), and, when the policy counts checks at all (``min_checks_ratio`` > 0),
+``shorten_by_checks`` first removes the credit from each missed check until the person's
+next answered one (or the end). Both only ever take credit away.
 """
 
 from __future__ import annotations
@@ -499,3 +504,103 @@ def decide(
             return decision("left_early", "left_early")
         return decision("absent", "too_little_time")
     return decision("absent", "checks_missed")
+
+
+# --- Presence checks ----------------------------------------------------------------------------
+
+
+def shorten_by_checks(
+    summary: Mapping[str, Any] | None,
+    checks: Iterable[tuple[datetime, datetime | None]],
+    end: datetime,
+) -> Summary | None:
+    """Take away the credit a missed presence check puts in doubt.
+
+    ``checks`` are one person's checks as ``(sent_at, answered_at or None)``. From each
+    missed check's ``sent_at`` the person is not counted present until they answer a later
+    check (its ``answered_at``), or until ``end`` if they never do. The result's intervals
+    lie inside the given ones, so browser signals can only shorten credit, never lengthen
+    it; answering more checks never lowers it. None stays None."""
+    if not summary:
+        return None
+    end = _aware(end, "end")
+    ordered = sorted(
+        ((_aware(sent, "sent_at"), answered) for sent, answered in checks), key=lambda c: c[0]
+    )
+    gaps: list[tuple[int, int]] = []
+    for index, (sent, answered) in enumerate(ordered):
+        if answered is not None:
+            continue
+        until = _us(end)
+        for later_sent, later_answered in ordered[index + 1 :]:
+            if later_answered is not None:
+                until = max(_us(later_sent), _us(_aware(later_answered, "answered_at")))
+                break
+        if until > _us(sent):
+            gaps.append((_us(sent), until))
+    intervals = [(_us(since), _us(until)) for since, until in summary["intervals"]]
+    for gap_since, gap_until in gaps:
+        kept: list[tuple[int, int]] = []
+        for since, until in intervals:
+            if until <= gap_since or since >= gap_until:
+                kept.append((since, until))
+                continue
+            if since < gap_since:
+                kept.append((since, gap_since))
+            if until > gap_until:
+                kept.append((gap_until, until))
+        intervals = kept
+    # whole seconds, as merge_presence gives them
+    narrowed = []
+    for since, until in intervals:
+        since = -(-since // _US) * _US
+        until = until // _US * _US
+        if until > since:
+            narrowed.append((since, until))
+    return {
+        "seconds": sum(until - since for since, until in narrowed) // _US,
+        "intervals": [(_at(since), _at(until)) for since, until in narrowed],
+    }
+
+
+# --- Presence from other sources ----------------------------------------------------------------
+
+
+def union_intervals(
+    intervals: Iterable[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The union of ``intervals`` (pairs of aware datetimes, in any order, overlapping or not),
+    clipped to ``[start, end]`` and narrowed to whole seconds like ``merge_presence``'s rule 6
+    (no gap is bridged: that rule is for reconnects). Sorted and disjoint; the total never
+    exceeds the window, and the result does not depend on the order of ``intervals``.
+
+    ``live.services`` unites a person's online intervals with their check-in at the centre."""
+    start_us = _us(_aware(start, "start"))
+    end_us = _us(_aware(end, "end"))
+    if end_us <= start_us:
+        raise ValueError("end must be after start")
+    pieces = []
+    for since, until in intervals:
+        since_us = max(_us(_aware(since, "interval start")), start_us)
+        until_us = min(_us(_aware(until, "interval end")), end_us)
+        if until_us > since_us:
+            pieces.append((since_us, until_us))
+    merged: list[list[int]] = []
+    for since, until in sorted(pieces):
+        if merged and since <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], until)
+        else:
+            merged.append([since, until])
+    out = []
+    for since, until in merged:
+        since = -(-since // _US) * _US
+        until = until // _US * _US
+        if until > since:
+            out.append((_at(since), _at(until)))
+    return out
+
+
+def summary_of(intervals: list[tuple[datetime, datetime]]) -> Summary:
+    """A ``merge_presence``-style summary of whole-second intervals (``union_intervals``)."""
+    seconds = sum((until - since) // timedelta(seconds=1) for since, until in intervals)
+    return {"seconds": seconds, "intervals": intervals}

@@ -30,6 +30,7 @@ from live.models import (
     ATTENDED,
     NEEDS_MAKEUP,
     Attendance,
+    AttendanceStatus,
     Lecture,
     Makeup,
     MakeupKind,
@@ -100,9 +101,14 @@ def sync_for_attendance(lecture: Lecture, rows: Iterable[Attendance], now: dt.da
     existing = {
         m.person_id: m for m in Makeup.objects.filter(lecture=lecture, person_id__in=person_ids)
     }
-    withdraw = [
-        m.pk for pid, m in existing.items() if pid not in needing and m.completed_at is None
-    ]
+    # An excused person keeps a makeup already given (an approved absence usually carries one,
+    # ``do_assign_makeup``); attending, or the lecture no longer being required, withdraws it.
+    keep = needing | {
+        r.person_id
+        for r in rows
+        if r.effective_status == AttendanceStatus.EXCUSED and lecture.required
+    }
+    withdraw = [m.pk for pid, m in existing.items() if pid not in keep and m.completed_at is None]
     if withdraw:
         Makeup.objects.filter(pk__in=withdraw).delete()
     due = timezone.localdate(lecture.end) + dt.timedelta(days=MAKEUP_DAYS)
@@ -115,6 +121,36 @@ def sync_for_attendance(lecture: Lecture, rows: Iterable[Attendance], now: dt.da
         Makeup.objects.bulk_create(new)  # the person hears of it from send_lecture_reminders
     attended = {r.person_id for r in rows if r.effective_status in ATTENDED}
     _settle_by_later_lecture(lecture, set(person_ids), attended, now)
+
+
+def do_assign_makeup(lecture: Lecture, person_id: int, now: dt.datetime | None = None) -> Makeup:
+    """The person's makeup for ``lecture``, given now unless they already have one: an approved
+    absence usually carries a makeup (``learning.absences``). Same kind as the makeups
+    ``sync_for_attendance`` gives, due 14 days after the lecture or after today, whichever is
+    later; the person hears of it from ``do_send_makeup_notices``."""
+    now = now or timezone.now()
+    start_from = max(timezone.localdate(lecture.end), timezone.localdate(now))
+    kind = MakeupKind.RECORDING if lecture.recording_url else MakeupKind.LATER_LECTURE
+    makeup, _created = Makeup.objects.get_or_create(
+        person_id=person_id,
+        lecture=lecture,
+        defaults={
+            "kind": kind,
+            "due_date": start_from + dt.timedelta(days=MAKEUP_DAYS),
+            "created_at": now,
+        },
+    )
+    return makeup
+
+
+def withdraw_open_makeup(lecture: Lecture | int, person_id: int) -> int:
+    """Withdraw the person's makeup for ``lecture`` unless it is done; how many were removed."""
+    _total, removed = (
+        Makeup.objects.open()
+        .filter(lecture_id=getattr(lecture, "pk", lecture), person_id=person_id)
+        .delete()
+    )
+    return removed.get(Makeup._meta.label, 0)
 
 
 def _settle_by_later_lecture(

@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import record_access
+from learning.models import AbsenceRequest, AbsenceStatus
 from live import jitsi, ledger, makeups
-from live.attendance import PolicyRules, decide, merge_presence
+from live.attendance import PolicyRules, decide, merge_presence, shorten_by_checks
 from live.models import (
+    ATTENDED,
     Attendance,
     AttendancePolicy,
     AttendanceStatus,
@@ -210,6 +212,10 @@ def on_presence_event(event: PresenceEvent) -> None:
     a burst of leave events costs one recompute, not one each."""
     lectures = Lecture.objects.filter(room_name=event.room_name)
     lectures.filter(attendance_stale=False).update(attendance_stale=True)
+    if event.event_type in PARTICIPANT_EVENTS:
+        from live.roster import notify_roster_changed
+
+        notify_roster_changed(event.room_name)
     if event.event_type in ROOM_CLOSED_EVENTS:
         lecture = lectures.first()
         if lecture is not None and lecture.has_ended():
@@ -279,6 +285,21 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
             .values_list("payload", flat=True)
         )
         summaries = merge_presence(payloads, lecture.start, lecture.end)
+        # presence checks: late answers are closed as missed first (live.roster)
+        from live import roster
+
+        roster.do_close_expired_checks(lecture, now)
+        checks = roster.checks_by_person(lecture)
+        # check-ins at the centre count as presence too, united with the online intervals
+        from live import centre
+
+        visits = centre.presence_by_person(lecture)
+        # an absence approved beforehand (learning.absences) excuses whoever did not attend
+        excused = set(
+            AbsenceRequest.objects.filter(
+                requirement_key=ledger.lecture_key(lecture), status=AbsenceStatus.APPROVED
+            ).values_list("person_id", flat=True)
+        )
         audience = LectureAudience.objects.filter(lecture=lecture).values_list(
             "person_id", "participant_id"
         )
@@ -287,15 +308,33 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
         changed: list[Attendance] = []
         for person_id, participant_id in audience:
             summary = summaries.get(participant_id)
-            decision = decide(summary, start=lecture.start, end=lecture.end, rules=rules)
+            asked = checks.get(person_id, [])
+            if asked and rules.min_checks_ratio > 0:
+                summary = shorten_by_checks(summary, asked, lecture.end)
+            where: dict = {}
+            if person_id in visits:
+                summary, where = centre.with_centre(
+                    summary, visits[person_id], lecture.start, lecture.end
+                )
+            decision = decide(
+                summary,
+                start=lecture.start,
+                end=lecture.end,
+                rules=rules,
+                checks_asked=len(asked),
+                checks_answered=sum(answered is not None for _, answered in asked),
+            )
             seconds = int(summary["seconds"]) if summary else 0
-            figures = dict(decision.figures)
+            figures = {**decision.figures, **where}
+            status = decision.status
+            if person_id in excused and status not in ATTENDED:
+                status, figures["excused_by_request"] = AttendanceStatus.EXCUSED, True
             row = existing.get(person_id)
             if row is None:
                 row = Attendance(
                     lecture=lecture,
                     person_id=person_id,
-                    status=decision.status,
+                    status=status,
                     seconds=seconds,
                     figures=figures,
                     policy=policy,
@@ -304,12 +343,12 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
                 created.append(row)
                 existing[person_id] = row
             elif (row.status, row.seconds, row.figures, row.policy_id) != (
-                decision.status,
+                status,
                 seconds,
                 figures,
                 policy.pk,
             ):
-                row.status, row.seconds, row.figures = decision.status, seconds, figures
+                row.status, row.seconds, row.figures = status, seconds, figures
                 row.policy = policy
                 changed.append(row)
         Attendance.objects.filter(lecture=lecture).update(computed_at=now)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from live import views
+from live import centre_views, views
 
 urlpatterns = [
     path("hooks/jaas/", views.jaas_hook, name="live_hook_jaas"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("lectures/<int:pk>/", views.lecture_page, name="live_lecture"),
     path("makeups/<int:pk>/", views.makeup_page, name="live_makeup"),
     path("makeups/heartbeat/", views.makeup_heartbeat, name="live_makeup_heartbeat"),
+    path("check-in/<int:pk>/<str:token>/", centre_views.scan, name="live_centre_scan"),
 ]

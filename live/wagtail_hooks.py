@@ -16,7 +16,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 from wagtail.log_actions import log
 
-from live import admin_views, services
+from live import admin_views, roster_views, services
+from live.centre import CENTRE_MODES
 from live.forms import AttendancePolicyForm, LectureForm
 from live.models import AttendancePolicy, Lecture
 
@@ -39,6 +40,16 @@ class LectureIndexView(generic.IndexView):
                     priority=5,
                 ),
             )
+            if instance.mode in CENTRE_MODES:
+                buttons.insert(
+                    1,
+                    ListingButton(
+                        _("At the centre"),
+                        url=reverse("live_centre_roster", args=[instance.pk]),
+                        icon_name="user",
+                        priority=6,
+                    ),
+                )
         return buttons
 
 
@@ -152,5 +163,23 @@ def register_attendance_urls():
             "live/attendance/<int:pk>/override/",
             admin_views.override_attendance,
             name="live_attendance_override",
+        ),
+    ]
+
+
+@hooks.register("register_admin_urls")
+def register_centre_and_report_urls():
+    from live import centre_views, report_views
+
+    return centre_views.admin_urlpatterns + report_views.admin_urlpatterns
+
+
+@hooks.register("register_admin_urls")
+def register_roster_urls():
+    return [
+        path(
+            "live/lectures/<int:pk>/roster/",
+            roster_views.lecture_roster,
+            name="live_lecture_roster",
         ),
     ]

@@ -116,6 +116,11 @@ def matrix_lecture(org) -> dict[str, str]:
     return {"pk": str(make_lecture(org).pk)}
 
 
+def matrix_running_lecture(org) -> dict[str, str]:
+    """A lecture by ``lecturer`` for the east office (learner's), under way for 5 minutes."""
+    return {"pk": str(make_lecture(org, start=timezone.now() - dt.timedelta(minutes=5)).pk)}
+
+
 def matrix_makeup(org) -> dict[str, str]:
     """A makeup of ``learner`` for an ended lecture."""
     lecture = past_lecture(org, hours_ago=30)
