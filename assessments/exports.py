@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from assessments.models import Instrument, InstrumentVersion
 from assessments.schema import InstrumentDef
 from assessments.statistics import AlphaRow, BandTable
-from lib.downloads import spreadsheet_safe
+from lib import downloads
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = downloads.XLSX_TYPE
 TABLES = ("bands", "alpha")
 Sheet = list[list[object]]
 
@@ -53,21 +50,9 @@ def alpha_sheet(alphas: Sequence[AlphaRow]) -> Sheet:
 
 
 def csv_text(sheet: Sheet) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in sheet:
-        writer.writerow([spreadsheet_safe(value) for value in row])
-    return "\ufeff" + buffer.getvalue()
+    return downloads.csv_text(sheet)
 
 
 def workbook(sheets: dict[str, Sheet]) -> bytes:
     titles = {"bands": _("Bands"), "alpha": _("Reliability")}
-    book = Workbook()
-    book.remove(book.active)
-    for key, sheet in sheets.items():
-        ws = book.create_sheet(title=str(titles.get(key, key))[:31])
-        for row in sheet:
-            ws.append([spreadsheet_safe(value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return downloads.xlsx_bytes({str(titles.get(key, key)): sheet for key, sheet in sheets.items()})

@@ -14,11 +14,20 @@ from django.db import DatabaseError, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext
 from pydantic import ValidationError
 
-from assessments.models import Instrument, InstrumentVersion
+from assessments.models import (
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Instrument,
+    InstrumentVersion,
+)
 from assessments.schema import InstrumentDef
 from assessments.scoring import score_frame
+from audit.models import Action
+from audit.services import record_access
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 
@@ -205,6 +214,50 @@ def rescore_stored(version: InstrumentVersion, responses=None) -> pd.DataFrame:
     """Score every submitted response to ``version`` again with ``score_frame`` (the same
     engine as ``do_submit``), e.g. to check stored results or compare engine versions."""
     return score_frame(version.as_definition(), stored_answers_frame(version, responses))
+
+
+# --- Cancelling an assignment ----------------------------------------------------------------
+
+
+class AssignmentNotPending(Exception):
+    """The assignment was already answered or cancelled; ``str()`` says which, plainly."""
+
+
+def do_cancel_assignment(assignment, *, by, reason: str):
+    """Cancel a pending (not yet submitted) assignment as ``by`` (``None`` = the system), for
+    ``reason``, and log it as a change of the person's record. Answers already given stay
+    stored; the person can no longer send them. Callers check that ``by`` may reach the
+    person.
+
+    A submitted or already cancelled assignment raises ``AssignmentNotPending`` and nothing
+    changes (checked under the row lock, so a racing submit wins or loses cleanly)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required to cancel an assignment")
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status not in OPEN_STATUSES:
+            if locked.status == AssignmentStatus.SUBMITTED:
+                message = gettext(
+                    "This questionnaire has already been answered; it cannot be cancelled."
+                )
+            else:
+                message = gettext("This questionnaire has already been cancelled.")
+            raise AssignmentNotPending(message)
+        before = locked.status
+        locked.status = AssignmentStatus.CANCELLED
+        locked.save(update_fields=["status"])
+        record_access(
+            None,
+            action=Action.CHANGE,
+            user=by,
+            username="system" if by is None else "",
+            obj=locked,
+            person_id=locked.person_id,
+            detail=f"assignment cancelled (was {before}): {reason}"[:255],
+        )
+    assignment.status = AssignmentStatus.CANCELLED
+    return assignment
 
 
 # --- For other apps: the learner's dashboard card and the subject-access export ----------------

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lib.security.SecurityHeadersMiddleware",
     "lib.security.RejectNullCharactersMiddleware",
+    # Answers ordinary JSON heartbeats itself, with the same checks (learning/fastpath.py).
+    "learning.fastpath.HeartbeatFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -231,6 +233,8 @@ TWO_FACTOR_FAILURE_LIMIT = 5
 SESSION_IDLE_TIMEOUT_STAFF = 15 * 60
 SESSION_IDLE_TIMEOUT_LEARNER = 30 * 60
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# Django's database sessions, with the per-request read and write as plain SQL.
+SESSION_ENGINE = "lib.session_store"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -312,6 +316,37 @@ CSP_MEDIA_SRC = env_list("CSP_MEDIA_SRC", [])
 # (and keep it out of the database host) so a database administrator cannot re-chain edits.
 ACCESS_LOG_KEY = env_str("ACCESS_LOG_KEY")
 
+# --- Reminders by text message and email (notifications/senders.py, docs/deploy.md) ------
+# SMS_BACKEND: "console" (log the message; development default), "http" (POST to an SMS
+# gateway) or "off" (production default until a gateway is configured).
+SMS_BACKEND = env_str("SMS_BACKEND", "off" if PRODUCTION else "console")
+if SMS_BACKEND not in {"console", "http", "off"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console, http or off, got {SMS_BACKEND!r}")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+SMS_API_KEY = env_str("SMS_API_KEY")
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SMS_GATEWAY_URL must be an http(s) URL when SMS_BACKEND=http")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10, minimum=1)  # seconds per attempt
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 3, minimum=1)
+SMS_BACKOFF_SECONDS = env_int("SMS_BACKOFF_SECONDS", 2, minimum=0)  # doubled per retry
+# Which channels reminders use besides the in-app inbox (subset of "sms,email").
+REMINDER_CHANNELS = env_list("REMINDER_CHANNELS", ["sms", "email"])
+if set(REMINDER_CHANNELS) - {"sms", "email"}:
+    raise ImproperlyConfigured(f"REMINDER_CHANNELS may list sms and email, got {REMINDER_CHANNELS}")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
 # --- Jitsi ----------------------------------------------------------------------------------
 # Webhook intake (live/views.py). Unset: the endpoint answers 503 "not configured".
 # JaaS signs with the endpoint's whole ``whsec_…`` secret (JaaS console → Webhooks).
@@ -338,5 +373,17 @@ JITSI_TOKEN_TTL_MINUTES = _jitsi["JITSI_TOKEN_TTL_MINUTES"]
 for _csp in (CSP_FRAME_SRC, CSP_SCRIPT_SRC):
     if f"https://{JITSI_DOMAIN}" not in _csp:
         _csp.append(f"https://{JITSI_DOMAIN}")
+
+# --- Background tasks (django-tasks): reports are prepared by tasks (learning/report_tasks.py).
+# "immediate" (default) runs them at once in the request, no worker needed; "database" queues
+# them in the database (app ``django_tasks_db``, migrated then) for `manage.py db_worker`.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate")
+if TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif TASKS_BACKEND == "database":
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'immediate' or 'database'")
 
 PLATFORM_NAME = _("Community corrections learning and support platform")

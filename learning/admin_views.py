@@ -10,7 +10,6 @@ The queries are in ``learning.progress``; these views parse filters and render o
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
@@ -43,7 +42,7 @@ from learning.progress import (
     Status,
 )
 from learning.services import month_start
-from lib.downloads import attachment, spreadsheet_safe
+from lib.downloads import attachment, csv_text
 from lib.parse import parse_id
 from people.models import Category, Office
 
@@ -250,17 +249,16 @@ def _csv_text(value) -> str:
         return progress.format_duration(int(value.total_seconds()))
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(spreadsheet_safe(value))
+    # numbers stay numbers: a negative one is no formula (``csv_text`` guards the text)
+    return value if isinstance(value, int | float) else str(value)
 
 
 def to_csv(columns, rows) -> str:
     """UTF-8 text with a byte-order mark, so that Excel reads the Chinese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([str(column.title) for column in columns])
-    for row in rows:
-        writer.writerow([_csv_text(column.value(row)) for column in columns])
-    return "\ufeff" + buffer.getvalue()
+    header = [str(column.title) for column in columns]
+    return csv_text(
+        [header, *([_csv_text(column.value(row)) for column in columns] for row in rows)]
+    )
 
 
 def _xlsx_cell(sheet, value):

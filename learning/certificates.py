@@ -4,6 +4,9 @@ A course is complete when every live lesson in it is complete (``learning.servic
 certificate copies what it prints (name, course, hours, office) at issue time. Its code is 12
 characters of Crockford base32 — 60 random bits, shown as ``ABCD-EFGH-JKMN`` — which a person
 can read aloud or type, and which cannot be guessed or enumerated.
+
+An administrator may revoke a certificate with a reason (``do_revoke_certificate``, logged);
+the public check then says it was revoked and when, and its learner can no longer download it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.models import Action
+from audit.services import record_access
 from courses.models import CoursePage, LessonPage
 from learning.models import Certificate, Enrollment, LessonProgress
 from learning.participation import record_course_completion
@@ -175,6 +180,78 @@ def access_own_certificate(user, course_id: int) -> Certificate:
     return certificate
 
 
+# --- Revocation -----------------------------------------------------------------------------
+
+REASON_MAX = 300
+
+
+class CertificateError(Exception):
+    """A revocation that cannot be done; ``str()`` is a clear, user-facing reason."""
+
+
+def is_revoked(certificate: Certificate) -> bool:
+    return certificate.revoked_at is not None
+
+
+def may_revoke(user) -> bool:
+    """Only administrators (and superusers) revoke certificates, within their scope
+    (``Certificate.objects.visible_to``)."""
+    from people.roles import Role, has_role
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or has_role(user, Role.ADMINISTRATOR))
+
+
+def check_revoke_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_("Say why the certificate is revoked."))
+    if len(reason) > REASON_MAX:
+        raise CertificateError(
+            _("Keep the reason under %(count)s characters.") % {"count": REASON_MAX}
+        )
+    return reason
+
+
+def do_revoke_certificate(
+    certificate: Certificate, by, reason: str, request=None, now: dt.datetime | None = None
+) -> Certificate:
+    """Revoke ``certificate`` as ``by`` (an administrator who has the person in scope; the
+    caller checks it) with a mandatory ``reason``, and log it as a change of the person's
+    record. The public check then says it was revoked (with the date, never the reason).
+
+    Revoking twice raises ``CertificateError`` and changes nothing (checked under the row
+    lock, so of two racing revocations exactly one counts)."""
+    if not may_revoke(by):
+        raise CertificateError(_("Only an administrator can revoke a certificate."))
+    reason = check_revoke_reason(reason)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.revoked_at is not None:
+            raise CertificateError(
+                _("This certificate was already revoked on %(date)s.")
+                % {"date": date_format(timezone.localtime(locked.revoked_at), "DATE_FORMAT")}
+            )
+        locked.revoked_at = now
+        locked.revoked_by = by
+        locked.revoked_reason = reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
+        record_access(
+            request,
+            action=Action.CHANGE,
+            user=by,
+            obj=locked,
+            person_id=locked.person_id,
+            detail=f"certificate revoked: {reason}"[:255],
+        )
+    certificate.revoked_at = locked.revoked_at
+    certificate.revoked_by = by
+    certificate.revoked_reason = reason
+    return certificate
+
+
 def verify(code_text: str) -> Certificate | None:
     code = normalize_code(code_text)
     if code is None:
@@ -194,7 +271,17 @@ def verification_url(certificate: Certificate, request) -> str:
 def certificate_blocks(certificate: Certificate, url: str) -> list[tuple[str, object]]:
     completed = date_format(timezone.localtime(certificate.completed_at), "DATE_FORMAT")
     hours = f"{certificate.credit_hours.normalize():f}"
+    revoked = []
+    if is_revoked(certificate):
+        revoked = [
+            (
+                "text",
+                _("REVOKED on %(date)s: this certificate no longer certifies completion.")
+                % {"date": date_format(timezone.localtime(certificate.revoked_at), "DATE_FORMAT")},
+            )
+        ]
     return [
+        *revoked,
         (
             "text",
             _(
@@ -231,7 +318,9 @@ def certificate_blocks(certificate: Certificate, url: str) -> list[tuple[str, ob
 
 def certificate_pdf(certificate: Certificate, url: str) -> bytes:
     return pdf_document(
-        _("Certificate of completion"),
+        _("Certificate of completion (revoked)")
+        if is_revoked(certificate)
+        else _("Certificate of completion"),
         certificate_blocks(certificate, url),
         author=certificate.office_name,
     )
@@ -256,6 +345,10 @@ def collect_certificate_data(person: Person) -> dict:
                 "completed_at": timezone.localtime(c.completed_at).isoformat(),
                 "issued_at": timezone.localtime(c.issued_at).isoformat(),
                 "verification_code": format_code(c.code),
+                "revoked_at": timezone.localtime(c.revoked_at).isoformat()
+                if c.revoked_at
+                else None,
+                "revoked_reason": c.revoked_reason,
             }
             for c in Certificate.objects.filter(person=person).order_by("issued_at", "pk")
         ]

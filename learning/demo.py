@@ -1,4 +1,5 @@
-"""Demo courses for ``seed_demo``: two legal-education courses, enrollments, some progress.
+"""Demo courses for ``seed_demo``: two legal-education courses, auto-enrollment rules per
+supervision category (which enroll the demo persons), some progress.
 
 Idempotent: pages are found by slug, rows by their unique keys."""
 
@@ -15,8 +16,9 @@ from courses.demo import attach_demo_video
 from courses.models import CourseIndexPage, CoursePage, LessonPage, Topic
 from courses.services import ensure_course_permissions
 from learning import services
-from learning.models import Enrollment, StudyQuota
-from people.models import Category, Person
+from learning.enrollment import do_apply_rules
+from learning.models import DueFrom, Enrollment, EnrollmentRule, StudyQuota
+from people.models import Category, Person, User
 
 
 def _quiz(questions: list[tuple[str, str, list[tuple[str, bool]] | bool, str]]) -> dict:
@@ -154,6 +156,32 @@ COURSES = [
 ]
 
 
+# Every category studies both legal courses; the stricter the supervision, the sooner.
+RULE_DUE = {
+    Category.STRICT: (30, DueFrom.ENROLLMENT),
+    Category.NORMAL: (60, DueFrom.ENROLLMENT),
+    Category.LENIENT: (90, DueFrom.SUPERVISION_START),
+}
+
+
+def seed_enrollment_rules(courses: list[CoursePage], persons) -> list[EnrollmentRule]:
+    """One auto-enrollment rule per (category, demo course), applied to the demo ``persons``.
+    Idempotent: a rule is found by its (category, course) key, and a rule applies to a person
+    once (``EnrollmentRuleApplication``)."""
+    admin = User.objects.filter(username="admin").first()
+    rules = []
+    for category, (days, due_from) in RULE_DUE.items():
+        for course in courses:
+            rule, _created = EnrollmentRule.objects.get_or_create(
+                category=category,
+                course=course,
+                defaults={"due_days": days, "due_from": due_from, "created_by": admin},
+            )
+            rules.append(rule)
+    do_apply_rules(rules, persons=persons)
+    return rules
+
+
 def _child(parent, model, slug: str, **fields):
     page = model.objects.child_of(parent).filter(slug=slug).first()
     if page is None:
@@ -194,9 +222,10 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
     attach_demo_video(courses[0][1][1])
     for category in Category.values:
         StudyQuota.objects.get_or_create(category=category)
-    persons = list(
-        Person.objects.filter(case_number__startswith="SF-2026-").order_by("case_number")
-    )
+    demo_persons = Person.objects.filter(case_number__startswith="SF-2026-")
+    seed_enrollment_rules([course for course, _lessons in courses], demo_persons)
+    persons = list(demo_persons.order_by("case_number"))
+    # Anyone the rules do not cover (e.g. supervision ended) still gets the demo courses.
     for person in persons:
         for course, _lessons in courses:
             Enrollment.objects.get_or_create(

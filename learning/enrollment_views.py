@@ -23,7 +23,12 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import access_logged, record_access
 from courses.models import CoursePage
-from learning.certificates import certificate_filename, certificate_pdf, verification_url
+from learning.certificates import (
+    certificate_filename,
+    certificate_pdf,
+    may_revoke,
+    verification_url,
+)
 from learning.enrollment import (
     do_apply_rule,
     do_enroll,
@@ -175,7 +180,10 @@ def enrollment_list(request):
     enrollments = (
         Enrollment.objects.visible_to(request.user)
         .select_related("person__office", "course", "assigned_by", "rule")
-        .annotate(certificate_id=Subquery(certificate.values("pk")[:1]))
+        .annotate(
+            certificate_id=Subquery(certificate.values("pk")[:1]),
+            certificate_revoked_at=Subquery(certificate.values("revoked_at")[:1]),
+        )
         .order_by("course__title", "person__full_name", "pk")
     )
     course_id = parse_id(request.GET.get("course"))
@@ -198,6 +206,7 @@ def enrollment_list(request):
             "query": query,
             "filters": urlencode(filters),
             "can_remove": request.user.has_perm(DELETE_ENROLLMENT),
+            "can_revoke": may_revoke(request.user),
         },
     )
 

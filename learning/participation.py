@@ -221,13 +221,16 @@ def quota_requirements(persons: list[Person], period: dt.date) -> dict[int, list
     quotas = dict(StudyQuota.objects.values_list("category", "hours"))
     length = month_end(period).day
     out: dict[int, list[Requirement]] = {}
+    titles: dict[int, str] = {}  # one translation per distinct quota, not one per person
     for person in persons:
         days = supervised_days(person, period)
         full = int(quotas.get(person.category, DEFAULT_QUOTA_HOURS) * 60)
         minutes = -(-full * days // length)  # ceiling
         if minutes <= 0:
             continue
-        title = _("Study for %(hours)s hours this month") % {"hours": hours(minutes)}
+        if minutes not in titles:
+            titles[minutes] = _("Study for %(hours)s hours this month") % {"hours": hours(minutes)}
+        title = titles[minutes]
         out[person.pk] = [
             Requirement(f"{QUOTA}:{period:%Y-%m}", QUOTA, title, month_end(period), minutes)
         ]

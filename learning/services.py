@@ -34,7 +34,7 @@ from learning.models import (
 )
 from learning.sessions import apply_beat, extended_credit, whole_seconds
 from learning.timing import Session, cap_for, credit_sessions
-from people.models import Person
+from people.models import Person, User
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
 COMPLETION_SHARE = Decimal("0.8")
@@ -124,14 +124,18 @@ _TABLES = {
     "person": Person._meta.db_table,
     "session": StudySession._meta.db_table,
     "progress": LessonProgress._meta.db_table,
+    "ledger": ParticipationRecord._meta.db_table,
+    "user": User._meta.db_table,
 }
+# The user's password hash and flag come along for the session check of ``learning.fastpath``.
 _HEARTBEAT_ACCESS_SQL = """
-    SELECT l.page_ptr_id, l.expected_seconds, e.person_id
+    SELECT l.page_ptr_id, l.expected_seconds, e.person_id, u.password, u.is_active
     FROM {lesson} l
     JOIN {page} lp ON lp.id = l.page_ptr_id
     JOIN {page} cp ON cp.path = SUBSTR(lp.path, 1, LENGTH(lp.path) - %s)
     JOIN {enrollment} e ON e.course_id = cp.id
     JOIN {person} pe ON pe.id = e.person_id
+    JOIN {user} u ON u.id = pe.user_id
     WHERE l.page_ptr_id = %s AND lp.live = %s AND cp.live = %s AND pe.user_id = %s
 """.format(**_TABLES)  # noqa: S608 (table names from the models; values are parameters)
 # The tab's open session s, the lesson's progress p, and whether another session o of the
@@ -154,6 +158,21 @@ _EXTEND_SESSION_SQL = """
 _STORE_CREDIT_SQL = """
     UPDATE {progress} SET credited_seconds = %s, updated_at = %s WHERE id = %s
 """.format(**_TABLES)  # noqa: S608
+_LOCK_PERSON_PG_SQL = """
+    SELECT id, set_config('synchronous_commit', 'off', true) FROM {person}
+    WHERE id = %s FOR NO KEY UPDATE
+""".format(**_TABLES)  # noqa: S608
+# This month's ledger row of a lesson (``_record_participation``): its credited minutes less
+# those counted in earlier months, never below zero.
+_UPDATE_LEDGER_SQL = """
+    UPDATE {ledger} SET minutes = (
+        SELECT CASE WHEN t.left_over > 0 THEN t.left_over ELSE 0 END FROM (
+            SELECT %s - COALESCE(SUM(e.minutes), 0) AS left_over FROM {ledger} e
+            WHERE e.person_id = %s AND e.source = %s AND e.requirement_key = %s AND e.period < %s
+        ) t
+    ), status = %s, updated_at = %s
+    WHERE person_id = %s AND source = %s AND requirement_key = %s AND period = %s
+""".format(**_TABLES)  # noqa: S608
 
 
 def access_lesson_for_heartbeat(user, lesson_id: int) -> tuple[Person, LessonPage]:
@@ -164,19 +183,35 @@ def access_lesson_for_heartbeat(user, lesson_id: int) -> tuple[Person, LessonPag
     reads. Raises Http404 as ``access_lesson_for_learner`` does."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Http404
-    with connection.cursor() as cursor:
-        cursor.execute(_HEARTBEAT_ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user.pk])
-        found = cursor.fetchone()
+    found = access_lesson_for_user_id(user.pk, lesson_id)
     if found is None:
         raise Http404
-    lesson_pk, expected_seconds, person_pk = found
+    return found[0], found[1]
+
+
+def access_lesson_for_user_id(
+    user_id: int, lesson_id: int
+) -> tuple[Person, LessonPage, User] | None:
+    """The person of user ``user_id``, a live lesson of a published course they are enrolled
+    in and the user, all partly loaded, in one query; None when there is no such enrollment.
+
+    The user carries only its key, ``password`` and ``is_active``: enough for the caller to
+    check a session's auth hash (``learning.fastpath``) but not yet checked here."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HEARTBEAT_ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user_id])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    lesson_pk, expected_seconds, person_pk, password, is_active = found
+    alias = connection.alias
     lesson = LessonPage.from_db(
-        connection.alias,
-        ["id", "page_ptr_id", "expected_seconds"],
-        [lesson_pk, lesson_pk, expected_seconds],
+        alias, ["id", "page_ptr_id", "expected_seconds"], [lesson_pk, lesson_pk, expected_seconds]
     )
-    person = Person.from_db(connection.alias, ["id", "user_id"], [person_pk, user.pk])
-    return person, lesson
+    person = Person.from_db(alias, ["id", "user_id"], [person_pk, user_id])
+    user = User.from_db(
+        alias, ["id", "password", "is_active"], [user_id, password, bool(is_active)]
+    )
+    return person, lesson, user
 
 
 def do_record_heartbeat(
@@ -245,13 +280,18 @@ def do_record_heartbeat(
 def _lock_person(person: Person) -> None:
     """Serialise one person's beats: their credit depends on all their sessions at once.
 
-    SQLite needs no row lock: its IMMEDIATE transactions already hold the one write lock."""
-    features = connection.features
-    if features.has_select_for_update:
-        lock = "FOR NO KEY UPDATE" if features.has_select_for_no_key_update else "FOR UPDATE"
+    SQLite needs no row lock: its IMMEDIATE transactions already hold the one write lock.
+    On PostgreSQL the same statement turns off ``synchronous_commit`` for this transaction
+    only: the commit returns before its WAL reaches the disk, so a server crash may lose the
+    last fraction of a second of beats (never half of one: the database stays consistent,
+    and the next beat credits again from the sessions that were kept)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_PERSON_PG_SQL, [person.pk])
+    elif connection.features.has_select_for_update:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {_TABLES['person']} WHERE id = %s {lock}",  # noqa: S608
+                f"SELECT id FROM {_TABLES['person']} WHERE id = %s FOR UPDATE",  # noqa: S608
                 [person.pk],
             )
 
@@ -386,6 +426,30 @@ def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:
     """This month's ledger row for the lesson: credited minutes not counted in earlier months."""
     period = month_start(timezone.localdate(now))
     key = f"lesson:{progress.lesson_id}"
+    status = (
+        ParticipationStatus.COMPLETED
+        if progress.completed_at is not None
+        else ParticipationStatus.IN_PROGRESS
+    )
+    # A quarter of all beats complete a minute: the common case (this month's row exists) is
+    # one statement; a month's first minute takes the ORM path below.
+    ops = connection.ops
+    row = [progress.person_id, ParticipationSource.LESSON.value, key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPDATE_LEDGER_SQL,
+            [
+                progress.credited_seconds // 60,
+                *row,
+                ops.adapt_datefield_value(period),
+                str(status),
+                ops.adapt_datetimefield_value(timezone.now()),
+                *row,
+                ops.adapt_datefield_value(period),
+            ],
+        )
+        if cursor.rowcount:
+            return
     earlier = (
         ParticipationRecord.objects.filter(
             person_id=progress.person_id,
@@ -396,11 +460,6 @@ def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:
         or 0
     )
     minutes = max(0, progress.credited_seconds // 60 - earlier)
-    status = (
-        ParticipationStatus.COMPLETED
-        if progress.completed_at is not None
-        else ParticipationStatus.IN_PROGRESS
-    )
     row = ParticipationRecord.objects.filter(
         person_id=progress.person_id,
         source=ParticipationSource.LESSON,

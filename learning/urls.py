@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from learning import views
+from learning import absence_views, views
 
 urlpatterns = [
     path("heartbeat/", views.heartbeat, name="learning_heartbeat"),
@@ -12,4 +12,5 @@ urlpatterns = [
         views.certificate_download,
         name="learning_certificate",
     ),
+    *absence_views.urlpatterns,
 ]

@@ -84,27 +84,24 @@ def _error(reason: str, status: int) -> JsonResponse:
     return JsonResponse({"error": reason}, status=status)
 
 
-@require_POST
-def heartbeat(request):
-    """One heartbeat: ``{"lesson": id, "tab": str, "playing": bool?}`` as JSON (with the CSRF
-    header) or as a form (``navigator.sendBeacon``, with ``csrfmiddlewaretoken``).
-
-    Time comes from the server clock only; any client time in the body is ignored."""
-    if not request.user.is_authenticated:
-        return _error("not_signed_in", 403)
+def parse_beat(request) -> tuple[int, str, bool] | None:
+    """``(lesson id, tab, playing)`` from a beat's body; None when it is malformed."""
     body = _beat_body(request)
-    lesson_id, tab = body.get("lesson"), body.get("tab")
-    lesson_id = parse_id(lesson_id)
+    lesson_id, tab = parse_id(body.get("lesson")), body.get("tab")
     if lesson_id is None or not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
-        return _error("malformed", 400)
-    person, lesson = services.access_lesson_for_heartbeat(request.user, lesson_id)
-    if body.get("playing") in (False, "false", "0"):
-        progress = services.lesson_progress_for(person, lesson)
-    else:
+        return None
+    return lesson_id, tab, body.get("playing") not in (False, "false", "0")
+
+
+def record_beat(person, lesson: LessonPage, tab: str, playing: bool) -> JsonResponse:
+    """Record a checked beat (a paused video's only reads) and answer with the progress."""
+    if playing:
         try:
             progress = services.do_record_heartbeat(person, lesson, tab)
         except services.BeatRejected as rejected:
             return _error(rejected.reason, 429)
+    else:
+        progress = services.lesson_progress_for(person, lesson)
     return JsonResponse(
         {
             "credited_seconds": progress.credited_seconds,
@@ -112,6 +109,24 @@ def heartbeat(request):
             "completed": progress.completed_at is not None,
         }
     )
+
+
+@require_POST
+def heartbeat(request):
+    """One heartbeat: ``{"lesson": id, "tab": str, "playing": bool?}`` as JSON (with the CSRF
+    header) or as a form (``navigator.sendBeacon``, with ``csrfmiddlewaretoken``).
+
+    Time comes from the server clock only; any client time in the body is ignored. Most JSON
+    beats are answered before reaching this view, by ``learning.fastpath`` with the same
+    checks; this view answers the rest (and every beat when that middleware is absent)."""
+    if not request.user.is_authenticated:
+        return _error("not_signed_in", 403)
+    beat = parse_beat(request)
+    if beat is None:
+        return _error("malformed", 400)
+    lesson_id, tab, playing = beat
+    person, lesson = services.access_lesson_for_heartbeat(request.user, lesson_id)
+    return record_beat(person, lesson, tab, playing)
 
 
 @require_POST
@@ -144,6 +159,10 @@ def submit_quiz(request, lesson_id: int):
 def certificate_download(request, course_id: int):
     """The signed-in learner's own certificate for a completed course, as PDF (others: 404)."""
     certificate = certificates.access_own_certificate(request.user, course_id)
+    if certificates.is_revoked(certificate):
+        return TemplateResponse(
+            request, "learning/certificate_revoked.html", {"certificate": certificate}, status=410
+        )
     body = certificates.certificate_pdf(
         certificate, certificates.verification_url(certificate, request)
     )

@@ -8,8 +8,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from learning import admin_views, enrollment_views
-from learning.models import EnrollmentRule, StudyQuota
+from learning import admin_views, dashboard_views, enrollment_views
+from learning.models import EnrollmentRule, FollowUpPolicy, ReminderTemplate, StudyQuota
 from people.roles import Role, roles_of
 
 
@@ -64,6 +64,13 @@ def register_enrollment_urls():
     return enrollment_views.urlpatterns
 
 
+@hooks.register("register_admin_urls")
+def register_certificate_urls():
+    from learning import certificate_views
+
+    return certificate_views.urlpatterns
+
+
 class EnrollmentMenuItem(MenuItem):
     def is_shown(self, request):
         return request.user.has_perm(enrollment_views.ADD_ENROLLMENT)
@@ -96,4 +103,137 @@ def register_progress_urls():
 def register_progress_menu_item():
     return ProgressMenuItem(
         _("Study progress"), reverse("learning_progress"), icon_name="clipboard-list", order=310
+    )
+
+
+# --- Participation dashboards (learning/dashboard_views.py): officers and administrators ----
+
+
+class ParticipationMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(dashboard_views.VIEW_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_participation_urls():
+    return dashboard_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_participation_menu_item():
+    return ParticipationMenuItem(
+        _("Participation rate"),
+        reverse("learning_participation"),
+        icon_name="doc-full",
+        order=308,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_participation_home_panel(request, panels):
+    dashboard_views.home_panels(request, panels)
+
+
+# --- Excused absences (learning/absence_views.py): officers and administrators -------------
+
+
+class AbsenceMenuItem(MenuItem):
+    """ "Leave requests (3)": the label carries the pending count (one query per page)."""
+
+    def is_shown(self, request):
+        from learning.absences import may_handle
+
+        return may_handle(request.user)
+
+    def render_component(self, request):
+        from django.utils.translation import gettext
+        from wagtail.admin.ui.sidebar import LinkMenuItem
+
+        from learning.absences import pending_count
+
+        count = pending_count(request.user)
+        label = gettext("Leave requests (%(count)s)") % {"count": count} if count else self.label
+        return LinkMenuItem(
+            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname
+        )
+
+
+@hooks.register("register_admin_urls")
+def register_absence_urls():
+    from learning import absence_views
+
+    return absence_views.admin_urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_absence_menu_item():
+    return AbsenceMenuItem(
+        _("Leave requests"), reverse("learning_absence_queue"), icon_name="date", order=306
+    )
+
+
+# --- Follow-up (learning/followup_views.py): officers and administrators; texts and policy
+# are administrators' -----------------------------------------------------------------------
+
+
+class FollowUpMenuItem(MenuItem):
+    def is_shown(self, request):
+        from learning.followup import can_follow_up
+
+        return can_follow_up(request.user)
+
+
+@hooks.register("register_admin_urls")
+def register_followup_urls():
+    from learning import followup_views
+
+    return followup_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_followup_menu_item():
+    return FollowUpMenuItem(
+        _("People to follow up"), reverse("learning_followup_list"), icon_name="warning", order=304
+    )
+
+
+register_permission_policy(ReminderTemplate, AdministratorsOnly(ReminderTemplate))
+register_permission_policy(FollowUpPolicy, AdministratorsOnly(FollowUpPolicy))
+
+
+@hooks.register("register_admin_viewset")
+def register_reminder_text_viewset():
+    from learning.followup_views import ReminderTemplateViewSet
+
+    return ReminderTemplateViewSet()
+
+
+@hooks.register("register_admin_viewset")
+def register_follow_up_policy_viewset():
+    from learning.followup_views import FollowUpPolicyViewSet
+
+    return FollowUpPolicyViewSet()
+
+
+# --- Participation reports (learning/report_views.py): officers and administrators ----------
+
+
+class ReportsMenuItem(MenuItem):
+    def is_shown(self, request):
+        from learning.report_views import REPORT_PERMISSION
+
+        return request.user.has_perm(REPORT_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    from learning import report_views
+
+    return report_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu_item():
+    return ReportsMenuItem(
+        _("Reports"), reverse("learning_reports"), icon_name="doc-full", order=312
     )

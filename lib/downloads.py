@@ -1,8 +1,17 @@
-"""File downloads of personal data: always an attachment, never cached."""
+"""File downloads of personal data: always an attachment, never cached; one formula-safe
+writer for CSV and Excel tables."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping, Sequence
+
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 
 def attachment(content, content_type: str, filename: str) -> HttpResponse:
@@ -26,3 +35,48 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Rows = Iterable[Sequence[object]]
+
+
+def csv_text(rows: Rows) -> str:
+    """Rows as CSV text with a byte-order mark (so that Excel reads the Chinese correctly),
+    every cell through ``spreadsheet_safe``. Cells are written as ``csv`` writes them: format
+    dates and durations before."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(value) for value in row])
+    return "\ufeff" + buffer.getvalue()
+
+
+def xlsx_bytes(sheets: Mapping[str, Rows]) -> bytes:
+    """An Excel workbook with one sheet per ``{title: rows}`` item (titles cut to Excel's 31
+    characters). Text goes through ``spreadsheet_safe`` and is stored as text, never as a
+    formula; dates, times and durations keep their type with a readable number format."""
+    book = Workbook(write_only=True)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title=str(title)[:31])
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value: object) -> WriteOnlyCell:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = timezone.localtime(value).replace(tzinfo=None)  # Excel has no time zones
+    cell = WriteOnlyCell(sheet, value=spreadsheet_safe(value))
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    elif isinstance(value, dt.timedelta):
+        cell.number_format = "[h]:mm"
+    return cell

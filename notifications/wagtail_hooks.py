@@ -13,7 +13,14 @@ from notifications.services import unread_count
 
 @hooks.register("register_admin_urls")
 def register_notification_urls():
-    return [path("notifications/", admin_views.admin_inbox, name="notifications_admin_inbox")]
+    return [
+        path("notifications/", admin_views.admin_inbox, name="notifications_admin_inbox"),
+        path(
+            "notifications/deliveries/",
+            admin_views.delivery_log,
+            name="notifications_delivery_log",
+        ),
+    ]
 
 
 class NotificationsMenuItem(MenuItem):
@@ -42,4 +49,20 @@ def register_notifications_menu_item():
         name="notifications",
         icon_name="mail",
         order=150,
+    )
+
+
+class DeliveryLogMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_views.can_read_delivery_log(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_delivery_log_menu_item():
+    return DeliveryLogMenuItem(
+        gettext_lazy("Text messages and emails"),
+        reverse("notifications_delivery_log"),
+        name="delivery-log",
+        icon_name="mail",
+        order=900,
     )

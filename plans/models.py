@@ -345,7 +345,8 @@ class Goal(models.Model):
 
 class Intervention(models.Model):
     """What serves a goal. ``details`` is ``plans.schema.InterventionDef`` (with ``kind``).
-    Approval links it to real things: enrollments, a retest assignment, appointments."""
+    Approval links it to real things: enrollments, a retest assignment, appointments, the
+    upcoming lectures of a lecture series."""
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="interventions")
     kind = models.CharField(_("kind"), max_length=20, choices=InterventionKind.choices)
@@ -361,6 +362,12 @@ class Intervention(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("retest assignment"),
+    )
+    # True when approval created ``assignment`` (rather than linking one already open, e.g.
+    # from a schedule): only then may dropping the retest cancel it.
+    assignment_created = models.BooleanField(_("retest assigned by the plan"), default=False)
+    lectures = models.ManyToManyField(
+        "live.Lecture", blank=True, related_name="+", verbose_name=_("lectures")
     )
     activated_at = models.DateTimeField(_("put in place at"), null=True, blank=True)
     carried_from = models.ForeignKey(

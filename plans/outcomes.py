@@ -1,6 +1,7 @@
 """Evidence of progress per goal: retest scores with reliable change, course completion,
-counseling attendance, lecture participation from the ledger. A fixed number of queries per
-plan, however many goals and interventions it has.
+counseling attendance, the lectures of a lecture series with the person's attendance at each
+(and lecture participation from the ledger). A fixed number of queries per plan, however many
+goals and interventions it has.
 
 Scores and reliable change are shown only to viewers who may see the person's results
 (``services.may_see_results``); everyone else sees whether a retest was done, not its score.
@@ -19,6 +20,8 @@ from assessments.models import AssignmentStatus, Result
 from assessments.norms import ReliableChange, reliable_change
 from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from learning.services import course_progress
+from live.models import Attendance as LiveAttendance
+from live.models import AttendanceStatus, Lecture, Makeup
 from plans.models import AppointmentStatus, CounselingAppointment, Goal, Intervention, Plan
 from plans.schema import InterventionKind
 
@@ -51,12 +54,33 @@ class Attendance:
 
 
 @dataclass
+class LectureOutcome:
+    """One lecture of a lecture series and the person's attendance at it: ``status`` is the
+    effective ``live.Attendance`` status (staff override first), empty until computed."""
+
+    lecture: Lecture
+    status: str = ""
+    made_up: bool = False
+    ended: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.status:
+            label = str(AttendanceStatus(self.status).label)
+            return _("%(status)s, made up") % {"status": label} if self.made_up else label
+        if self.ended:
+            return _("attendance not counted yet")
+        return _("coming up")
+
+
+@dataclass
 class InterventionOutcome:
     intervention: Intervention
     courses: list = field(default_factory=list)  # learning.services.CourseProgress
     retest: Retest | None = None
     attendance: Attendance | None = None
-    lectures: dict | None = None  # {"completed": n, "minutes": m}
+    lectures: list[LectureOutcome] | None = None  # the series' linked lectures
+    lecture_totals: dict | None = None  # ledger since approval: {"completed": n, "minutes": m}
 
 
 @dataclass
@@ -86,7 +110,11 @@ def plan_outcomes(plan: Plan, show_scores: bool) -> list[GoalOutcome]:
                 "interventions",
                 queryset=Intervention.objects.select_related(
                     "assignment__instrument_version__instrument", "assignment__response__result"
-                ).prefetch_related("enrollments__course", "appointments"),
+                ).prefetch_related(
+                    "enrollments__course",
+                    "appointments",
+                    Prefetch("lectures", queryset=Lecture.objects.order_by("start", "pk")),
+                ),
             )
         )
     )
@@ -137,6 +165,22 @@ def plan_outcomes(plan: Plan, show_scores: bool) -> list[GoalOutcome]:
         }
 
     now = timezone.now()
+    statuses: dict[int, str] = {}
+    made_up: set[int] = set()
+    series = [i for i in interventions if i.kind == InterventionKind.LECTURE_SERIES]
+    lecture_ids = {lecture.pk for i in series for lecture in i.lectures.all()}
+    if lecture_ids:
+        statuses = dict(
+            LiveAttendance.objects.filter(person=person, lecture_id__in=lecture_ids)
+            .with_effective_status()
+            .values_list("lecture_id", "effective")
+        )
+        made_up = set(
+            Makeup.objects.filter(
+                person=person, lecture_id__in=lecture_ids, completed_at__isnull=False
+            ).values_list("lecture_id", flat=True)
+        )
+
     outcomes = []
     for goal in goals:
         rows = []
@@ -153,7 +197,16 @@ def plan_outcomes(plan: Plan, show_scores: bool) -> list[GoalOutcome]:
             elif intervention.kind == InterventionKind.COUNSELING:
                 outcome.attendance = _attendance(intervention.appointments.all(), now)
             elif intervention.kind == InterventionKind.LECTURE_SERIES:
-                outcome.lectures = lectures
+                outcome.lecture_totals = lectures
+                outcome.lectures = [
+                    LectureOutcome(
+                        lecture,
+                        status=statuses.get(lecture.pk, ""),
+                        made_up=lecture.pk in made_up,
+                        ended=lecture.has_ended(now),
+                    )
+                    for lecture in intervention.lectures.all()
+                ]
             rows.append(outcome)
         outcomes.append(GoalOutcome(goal, rows))
     return outcomes

@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from lib.pdf import CJK_FONT, _paragraph, _register_font, _table
+from lib.pdf import CJK_FONT, paragraph, register_font, table
 from plans.models import Plan
 from plans.presentation import describe_intervention, instrument_titles, need_rows
 
@@ -34,7 +34,7 @@ def footer(label: str):
 
 
 def _signatures(labels: list[str]) -> Table:
-    rows = [[_paragraph(label, "text"), "", _paragraph(_("Date:"), "text"), ""] for label in labels]
+    rows = [[paragraph(label, "text"), "", paragraph(_("Date:"), "text"), ""] for label in labels]
     table = Table(rows, colWidths=[45 * mm, 60 * mm, 15 * mm, 35 * mm], rowHeights=14 * mm)
     table.setStyle(
         TableStyle(
@@ -127,7 +127,7 @@ def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
 
 def plan_pdf(plan: Plan) -> bytes:
     """The printable plan (see ``plan_blocks``), with page numbers."""
-    _register_font()
+    register_font()
     blocks = plan_blocks(plan)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -142,14 +142,14 @@ def plan_pdf(plan: Plan) -> bytes:
     story: list = []
     for kind, content in blocks:
         if kind == "table":
-            story += [_table(content), Spacer(1, 4 * mm)]
+            story += [table(content), Spacer(1, 4 * mm)]
         elif kind == "signatures":
             story += [
                 Spacer(1, 8 * mm),
-                KeepTogether([_paragraph(_("Sign-off"), "heading"), _signatures(content)]),
+                KeepTogether([paragraph(_("Sign-off"), "heading"), _signatures(content)]),
             ]
         else:
-            story.append(_paragraph(content, kind))
+            story.append(paragraph(content, kind))
     label = f"{plan.person.case_number} · v{plan.version}"
     document.build(story, onFirstPage=footer(label), onLaterPages=footer(label))
     return buffer.getvalue()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,10 +26,11 @@ from assessments.models import VIEW_RESULT, Assignment, AssignmentReason, Result
 from assessments.taking import AssessmentError, do_assign
 from audit.models import Action
 from audit.services import access_logged, record_access
-from courses.models import CoursePage
+from courses.models import CoursePage, Topic
 from learning.models import Enrollment, ParticipationRecord, QuizAttempt
 from learning.services import quota_hours_for
-from people.models import Caseload, Person, User
+from live.models import Lecture
+from people.models import Caseload, Person, PersonStatus, User
 from people.roles import Role, has_role
 from plans.models import (
     AppointmentStatus,
@@ -65,6 +66,7 @@ from plans.schema import (
     CounselingDef,
     CourseDef,
     Domain,
+    LectureSeriesDef,
     PlanRulesDef,
     RetestDef,
     intervention_def,
@@ -465,10 +467,12 @@ def _new_version(approved: Plan, by, profile: NeedsProfile, why: str, rule_row) 
                 details=intervention.details,
                 position=intervention.position,
                 assignment_id=intervention.assignment_id,
+                assignment_created=intervention.assignment_created,
                 activated_at=intervention.activated_at,
                 carried_from=intervention,
             )
             carried.enrollments.set(intervention.enrollments.all())
+            carried.lectures.set(intervention.lectures.all())
     return draft
 
 
@@ -844,6 +848,7 @@ class ApprovalReport:
     plan: Plan
     put_in_place: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    cancelled: list[dict] = field(default_factory=list)  # retest assignments
 
 
 def _appointment_time(day: dt.date) -> dt.datetime:
@@ -882,11 +887,35 @@ def _activate(intervention: Intervention, person: Person, by: User, today: dt.da
         report.put_in_place.append(
             _("Enrolled in: %(courses)s") % {"courses": "、".join(c.title for c in courses)}
         )
+    elif isinstance(details, LectureSeriesDef):
+        lectures = do_book_lecture_series(person, details.topic, goal.due)
+        if not lectures:
+            report.warnings.append(
+                _(
+                    "No upcoming lecture on “%(topic)s” before %(due)s: add the person to a "
+                    "lecture by hand, or revise the plan once one is scheduled."
+                )
+                % {"topic": Topic(details.topic).label, "due": goal.due.isoformat()}
+            )
+            return
+        intervention.lectures.set(lectures)
+        report.put_in_place.append(
+            _("Lectures on %(topic)s: %(lectures)s")
+            % {
+                "topic": Topic(details.topic).label,
+                "lectures": "、".join(
+                    f"{timezone.localtime(lecture.start):%Y-%m-%d} {lecture.title}"
+                    for lecture in lectures
+                ),
+            }
+        )
     elif isinstance(details, RetestDef):
         due = today + dt.timedelta(days=details.interval_days)
+        created = True
         try:
             assignment = do_assign(details.instrument, person, by, AssignmentReason.PERIODIC, due)
         except AssessmentError:
+            created = False
             assignment = (
                 Assignment.objects.filter(
                     person=person, instrument_version__instrument__slug=details.instrument
@@ -905,7 +934,8 @@ def _activate(intervention: Intervention, person: Person, by: User, today: dt.da
                 )
                 return
         intervention.assignment = assignment
-        intervention.save(update_fields=["assignment"])
+        intervention.assignment_created = created
+        intervention.save(update_fields=["assignment", "assignment_created"])
         report.put_in_place.append(
             _("Retest of %(slug)s due %(due)s")
             % {"slug": details.instrument, "due": (assignment.due or due).isoformat()}
@@ -926,6 +956,65 @@ def _activate(intervention: Intervention, person: Person, by: User, today: dt.da
         )
     intervention.activated_at = timezone.now()
     intervention.save(update_fields=["activated_at"])
+
+
+def series_lectures(person: Person, topic: str, until: dt.date, now: dt.datetime | None = None):
+    """The lectures a lecture series on ``topic`` means for ``person``: not yet ended,
+    starting on or before ``until`` (the goal's due date), soonest first."""
+    now = now or timezone.now()
+    end = timezone.make_aware(
+        dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min),
+        timezone.get_default_timezone(),
+    )
+    return Lecture.objects.filter(topic=topic, start__lt=end).upcoming(now)
+
+
+def _joinable(person: Person):
+    """Lectures held for the person's area although the person is not in their audience (for
+    instance the lecture is for another supervision category): their audience rule names
+    the person's office or an office above it, or names no office but some category."""
+    path, step = person.office.path, person.office.steplen
+    lineage = [path[:end] for end in range(step, len(path) + 1, step)]
+    offices = Lecture.audience_offices.through.objects.filter(lecture=OuterRef("pk"))
+    categories = Lecture.audience_categories.through.objects.filter(lecture=OuterRef("pk"))
+    return Q(Exists(offices.filter(office__path__in=lineage))) | (
+        ~Q(Exists(offices)) & Q(Exists(categories))
+    )
+
+
+def do_book_lecture_series(
+    person: Person, topic: str, until: dt.date, now: dt.datetime | None = None
+) -> list[Lecture]:
+    """Put ``person`` in the audience of the upcoming lectures on ``topic`` up to ``until``
+    and return every such lecture the person is now in the audience of.
+
+    Lectures whose audience already holds the person are kept as they are. Lectures held for
+    the person's area that have not started and whose audience is not fixed yet
+    (``audience_resolved_at`` empty) get the person as a named member (locked, so the
+    audience cannot be fixed meanwhile). A person no longer under supervision is booked
+    nowhere."""
+    now = now or timezone.now()
+    if person.status != PersonStatus.ACTIVE:
+        return []
+    lectures = series_lectures(person, topic, until, now)
+    with transaction.atomic():
+        joinable = list(
+            lectures.unresolved()
+            .filter(start__gt=now)
+            .exclude(pk__in=lectures.for_person(person).values("pk"))
+            .filter(_joinable(person))
+            .values_list("pk", flat=True)
+        )
+        locked = list(
+            Lecture.objects.select_for_update()
+            .filter(pk__in=joinable, audience_resolved_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        Lecture.audience_persons.through.objects.bulk_create(
+            [Lecture.audience_persons.through(lecture_id=pk, person_id=person.pk) for pk in locked],
+            ignore_conflicts=True,
+        )
+        return list(lectures.for_person(person).select_related("lecturer"))
 
 
 def _schedule_review(plan: Plan, after: dt.date) -> PlanReview | None:
@@ -977,6 +1066,19 @@ def do_approve_plan(plan: Plan, by: User, expected_revision: int | None = None) 
             _record(previous, by, ChangeAction.CLOSED, previous.closed_reason)
             previous.reviews.filter(held_at__isnull=True).delete()
             _carry_appointments(previous, locked, today)
+            dropped = Intervention.objects.filter(goal__plan=previous).exclude(
+                pk__in=Intervention.objects.filter(
+                    goal__plan=locked, carried_from__isnull=False
+                ).values("carried_from_id")
+            )
+            for item in _cancel_retests(
+                dropped, by, f"retest dropped from plan version {locked.version}"
+            ):
+                report.cancelled.append(item)
+                report.put_in_place.append(
+                    _("Retest of %(slug)s cancelled: it is no longer in the plan")
+                    % {"slug": item["instrument"]}
+                )
         for goal in goals:
             for intervention in goal.interventions.all():
                 if intervention.activated_at is None:
@@ -995,6 +1097,7 @@ def do_approve_plan(plan: Plan, by: User, expected_revision: int | None = None) 
             {
                 "put_in_place": report.put_in_place,
                 "warnings": report.warnings,
+                **({"retests_cancelled": report.cancelled} if report.cancelled else {}),
                 "next_review": review.scheduled_for.isoformat() if review else None,
             },
         )
@@ -1019,6 +1122,43 @@ def _carry_appointments(previous: Plan, new: Plan, today: dt.date) -> None:
         status=AppointmentStatus.SCHEDULED,
         scheduled_at__gte=_appointment_time(today).replace(hour=0),
     ).update(status=AppointmentStatus.CANCELLED)
+
+
+def _cancel_retests(interventions, by: User | None, reason: str) -> list[dict]:
+    """Cancel the pending retest assignments that approval created for ``interventions``
+    (dropped from a revision, or of a closed goal), unless an active goal of a plan in force
+    or in draft still links them. An assignment already answered is left alone. Returns what
+    was cancelled, for the history."""
+    from assessments.services import AssignmentNotPending, do_cancel_assignment
+
+    interventions = list(interventions)
+    ids = {i.assignment_id for i in interventions if i.assignment_id and i.assignment_created}
+    if not ids:
+        return []
+    still_wanted = set(
+        Intervention.objects.filter(
+            assignment_id__in=ids,
+            goal__status__in=[GoalStatus.OPEN, GoalStatus.ADJUSTED],
+            goal__plan__status__in=[PlanStatus.DRAFT, PlanStatus.APPROVED],
+        )
+        .exclude(pk__in=[i.pk for i in interventions])
+        .values_list("assignment_id", flat=True)
+    )
+    cancelled = []
+    pending = (
+        Assignment.objects.open()
+        .filter(pk__in=ids - still_wanted)
+        .select_related("instrument_version__instrument")
+        .order_by("pk")
+    )
+    for assignment in pending:
+        try:
+            do_cancel_assignment(assignment, by=by, reason=reason)
+        except AssignmentNotPending:  # answered meanwhile: the answer counts
+            continue
+        slug = assignment.instrument_version.instrument.slug
+        cancelled.append({"assignment": assignment.pk, "instrument": slug})
+    return cancelled
 
 
 def _tell_person(plan: Plan) -> None:
@@ -1046,7 +1186,11 @@ def learner_plan(user) -> Plan | None:
         Plan.objects.for_learner(user)
         .select_related("person", "approved_by")
         .prefetch_related(
-            "goals__interventions__enrollments__course", "goals__interventions__assignment"
+            "goals__interventions__enrollments__course",
+            "goals__interventions__assignment",
+            Prefetch(
+                "goals__interventions__lectures", queryset=Lecture.objects.order_by("start", "pk")
+            ),
         )
         .first()
     )
@@ -1180,6 +1324,10 @@ def do_record_review(
             if new_status != goal.status:
                 goal.status = new_status
                 goal.save(update_fields=["status"])
+        closed = [pk for pk, d in decisions.items() if d == ReviewDecision.CLOSE]
+        cancelled = _cancel_retests(
+            Intervention.objects.filter(goal_id__in=closed), by, "goal closed at a plan review"
+        )
         review = locked.reviews.filter(held_at__isnull=True).order_by("scheduled_for").first()
         if review is None:
             review = PlanReview(plan=locked, scheduled_for=today, reason=ReviewReason.AD_HOC)
@@ -1190,6 +1338,8 @@ def do_record_review(
         review.save()
         fields = []
         diff: dict = {"review": review.pk, "decisions": recorded}
+        if cancelled:
+            diff["retests_cancelled"] = cancelled
         phase = phase_for(locked.person.supervision_start, locked.person.supervision_end, today)
         if phase != locked.phase:
             diff["plan"] = {"phase": [locked.phase, phase]}
@@ -1224,7 +1374,16 @@ def do_close_plan(plan: Plan, by: User, reason: str) -> Plan:
             status=AppointmentStatus.SCHEDULED,
             scheduled_at__gte=timezone.now(),
         ).update(status=AppointmentStatus.CANCELLED)
-        _record(locked, by, ChangeAction.CLOSED, reason)
+        cancelled = _cancel_retests(
+            Intervention.objects.filter(goal__plan=locked), by, f"plan closed: {reason}"
+        )
+        _record(
+            locked,
+            by,
+            ChangeAction.CLOSED,
+            reason,
+            {"retests_cancelled": cancelled} if cancelled else None,
+        )
     plan.refresh_from_db()
     return plan
 

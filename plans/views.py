@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,12 +24,18 @@ def my_plan(request):
     goals = []
     if plan is not None:
         titles = instrument_titles()
+        now = timezone.now()
         goals = [
             {
                 "goal": goal,
                 "done": goal.status == GoalStatus.MET,
                 "steps": [
-                    describe_intervention(i, titles, for_person=True)
+                    {
+                        "text": describe_intervention(i, titles, for_person=True),
+                        "lectures": [
+                            lecture for lecture in i.lectures.all() if not lecture.has_ended(now)
+                        ],
+                    }
                     for i in goal.interventions.all()
                 ],
             }

@@ -384,3 +384,141 @@ def test_certificates_are_part_of_the_persons_data_export(org):
     assert "certificates" in data["export"]["sections"]
     assert data["certificates"][0]["verification_code"] == format_code(certificate.code)
     assert data["certificates"][0]["course"] == certificate.course_title
+
+
+# --- Revocation -----------------------------------------------------------------------------
+
+
+def revoke_url(certificate) -> str:
+    return reverse("learning_certificate_revoke", args=[certificate.pk])
+
+
+@pytest.fixture
+def certificate(org):
+    return do_issue_certificate(org.person, completed_course(org.person))
+
+
+@pytest.mark.usefixtures("english")
+def test_an_administrator_revokes_with_a_reason_and_it_is_logged(client, org, certificate):
+    login_staff(client, org.administrator)
+    page = client.get(revoke_url(certificate))
+    assert page.status_code == 200 and 'data-testid="revoke-form"' in page.text
+    response = client.post(revoke_url(certificate), {"reason": "学习记录系冒名完成"})
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?course={certificate.course_id}")
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is not None
+    assert certificate.revoked_by == org.administrator
+    assert certificate.revoked_reason == "学习记录系冒名完成"
+    event = AccessEvent.objects.get(action=Action.CHANGE, object_type="learning.certificate")
+    assert event.person_id == org.person.pk and event.username == "administrator"
+    assert "学习记录系冒名完成" in event.detail
+    # the enrollment list says so, and offers no second revocation
+    listing = client.get(reverse("learning_enrollment_list")).text
+    assert f'data-testid="certificate-revoked-{certificate.pk}"' in listing
+    assert f'data-testid="revoke-{certificate.pk}"' not in listing
+
+
+@pytest.mark.usefixtures("english")
+def test_a_reason_is_required_and_nothing_changes_without_it(client, org, certificate):
+    login_staff(client, org.administrator)
+    for data in ({}, {"reason": "   "}, {"reason": "x" * 301}):
+        response = client.post(revoke_url(certificate), data)
+        assert response.status_code == 400
+    certificate.refresh_from_db()
+    assert certificate.revoked_at is None
+    assert not AccessEvent.objects.filter(action=Action.CHANGE).exists()
+    with pytest.raises(certificates.CertificateError, match="Say why"):
+        certificates.do_revoke_certificate(certificate, org.administrator, " ")
+
+
+@pytest.mark.usefixtures("english")
+def test_revoking_twice_is_a_clear_error(client, org, certificate):
+    certificates.do_revoke_certificate(certificate, org.administrator, "first")
+    first = Certificate.objects.get(pk=certificate.pk).revoked_at
+    with pytest.raises(certificates.CertificateError, match="already revoked"):
+        certificates.do_revoke_certificate(certificate, org.administrator, "second")
+    login_staff(client, org.administrator)
+    response = client.post(revoke_url(certificate), {"reason": "second"})
+    assert response.status_code == 400
+    assert "already revoked" in response.text and 'data-testid="already-revoked"' in response.text
+    certificate.refresh_from_db()
+    assert certificate.revoked_at == first and certificate.revoked_reason == "first"
+    assert AccessEvent.objects.filter(action=Action.CHANGE).count() == 1
+
+
+@pytest.mark.parametrize(
+    "role", ["officer", "counselor", "lecturer", "editor", "other_officer", "other_counselor"]
+)
+def test_other_staff_cannot_revoke(client, org, certificate, role):
+    login_staff(client, getattr(org, role))
+    for response in (
+        client.get(revoke_url(certificate)),
+        client.post(revoke_url(certificate), {"reason": "no"}),
+    ):
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:  # Wagtail's "permission denied" redirect
+            assert response["Location"] == "/admin/"
+    assert Certificate.objects.get(pk=certificate.pk).revoked_at is None
+    assert AccessEvent.objects.filter(action=Action.DENIED, username=role).exists()
+    with pytest.raises(certificates.CertificateError):
+        certificates.do_revoke_certificate(certificate, getattr(org, role), "no")
+    assert Certificate.objects.get(pk=certificate.pk).revoked_at is None
+
+
+def test_an_administrator_of_another_bureau_gets_404(client, org, certificate):
+    from people.models import Office, OfficeKind
+    from people.roles import Role
+    from tests.factories import make_user
+
+    other = Office.add_root(name="另一个司法局", code="other-bureau", kind=OfficeKind.BUREAU)
+    stranger = make_user("stranger_admin", Role.ADMINISTRATOR, office=other)
+    login_staff(client, stranger)
+    assert client.post(revoke_url(certificate), {"reason": "no"}).status_code == 404
+    assert Certificate.objects.get(pk=certificate.pk).revoked_at is None
+    assert AccessEvent.objects.get(action=Action.DENIED).person_id == org.person.pk
+
+
+@pytest.mark.parametrize("role", ["learner", "other_learner", "outsider"])
+def test_non_staff_are_sent_to_the_admin_sign_in(client, org, certificate, role):
+    client.force_login(getattr(org, role))
+    response = client.post(revoke_url(certificate), {"reason": "no"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert Certificate.objects.get(pk=certificate.pk).revoked_at is None
+
+
+@pytest.mark.usefixtures("english")
+def test_the_public_check_says_revoked_with_the_date_but_not_the_reason(org, certificate):
+    certificates.do_revoke_certificate(certificate, org.administrator, "冒名顶替完成学习")
+    certificate.refresh_from_db()
+    response = Client().get(f"/verify/{certificate.code}/")
+    assert response.status_code == 200
+    page = response.text
+    assert 'data-testid="certificate-revoked"' in page
+    assert 'data-testid="certificate-valid"' not in page
+    assert "This certificate has been revoked" in page
+    assert timezone.localtime(certificate.revoked_at).strftime("%Y-%m-%d") in page
+    assert "冒名顶替" not in page and "administrator" not in page
+
+
+@pytest.mark.usefixtures("english")
+def test_the_learner_is_told_kindly_instead_of_getting_the_pdf(client, org, certificate):
+    certificates.do_revoke_certificate(certificate, org.administrator, "冒名顶替完成学习")
+    client.force_login(org.learner)
+    response = client.get(reverse("learning_certificate", args=[certificate.course_id]))
+    assert response.status_code == 410
+    assert response["Content-Type"].startswith("text/html")
+    assert 'data-testid="certificate-revoked-notice"' in response.text
+    assert "talk to your officer" in response.text
+    assert "冒名顶替" not in response.text
+
+
+@pytest.mark.usefixtures("english")
+def test_the_staff_pdf_of_a_revoked_certificate_says_so(rf, org, certificate):
+    certificates.do_revoke_certificate(certificate, org.administrator, "reason")
+    certificate.refresh_from_db()
+    text = repr(certificate_blocks(certificate, "http://testserver/verify/x/"))
+    assert "REVOKED on" in text
+    assert "reason" not in text
+    data = collect_person_data(org.person)
+    assert data["certificates"][0]["revoked_reason"] == "reason"

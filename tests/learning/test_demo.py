@@ -4,8 +4,16 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import CoursePage, LessonPage
-from learning.models import Enrollment, LessonProgress, StudyQuota, StudySession
-from people.models import Person
+from learning.demo import RULE_DUE
+from learning.models import (
+    Enrollment,
+    EnrollmentRule,
+    EnrollmentRuleApplication,
+    LessonProgress,
+    StudyQuota,
+    StudySession,
+)
+from people.models import Category, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -20,3 +28,31 @@ def test_seed_demo_adds_courses_enrollments_and_progress_idempotently():
     assert StudyQuota.objects.count() == 3
     assert StudySession.objects.count() == 3
     assert LessonProgress.objects.filter(credited_seconds=120).count() == 3
+
+
+def test_seed_demo_enrolls_the_demo_persons_through_rules_per_category_idempotently():
+    call_command("seed_demo")
+    rules = list(EnrollmentRule.objects.select_related("course", "created_by"))
+    courses = list(CoursePage.objects.values_list("slug", flat=True))
+    assert {(r.category, r.course.slug) for r in rules} == {
+        (category, slug) for category in Category.values for slug in courses
+    }
+    assert all(r.active and r.created_by.username == "admin" for r in rules)
+    assert {r.category: r.due_days for r in rules} == {c: d for c, (d, _f) in RULE_DUE.items()}
+    persons = Person.objects.active().filter(case_number__startswith="SF-2026-")
+    assert len({p.category for p in persons}) > 1  # the rules really differ per person
+    for person in persons:
+        enrollments = Enrollment.objects.filter(person=person)
+        assert enrollments.count() == 2
+        assert {e.rule.category for e in enrollments} == {person.category}
+    snapshot = (
+        EnrollmentRule.objects.count(),
+        EnrollmentRuleApplication.objects.count(),
+        sorted(Enrollment.objects.values_list("person_id", "course_id", "rule_id", "due_date")),
+    )
+    call_command("seed_demo")
+    assert snapshot == (
+        EnrollmentRule.objects.count(),
+        EnrollmentRuleApplication.objects.count(),
+        sorted(Enrollment.objects.values_list("person_id", "course_id", "rule_id", "due_date")),
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from plans.models import IntakeFacts, Plan, PlanStatus
+from plans.models import IntakeFacts, Intervention, Plan, PlanStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -18,3 +18,13 @@ def test_seed_demo_adds_a_draft_and_an_approved_plan_idempotently():
     assert approved.approved_by.username == "counselor1"
     assert IntakeFacts.objects.count() == 2
     assert Plan.objects.count() == 2
+
+
+def test_the_approved_demo_plan_books_the_upcoming_demo_lecture():
+    call_command("seed_demo")
+    approved = Plan.objects.get(person__user__username="learner2")
+    series = Intervention.objects.filter(
+        goal__plan=approved, kind="lecture_series", details__topic="legal"
+    )
+    assert series.exists()
+    assert all(i.activated_at and i.lectures.exists() for i in series)

@@ -57,7 +57,7 @@ from tests.security.matrix import (
     object_pk,
     roles,
 )
-from tests.security.policies import app_object_probes, app_rules, app_ws_policy
+from tests.security.policies import app_object_probes, app_rules, app_ws_params, app_ws_policy
 
 try:  # staff must pass two-factor authentication before the admins (people/twofactor.py)
     from tests.factories import login_staff
@@ -189,6 +189,7 @@ def rule_for(route: str, name: str | None, module: str) -> Rule | None:
 # Object probes and websocket routes: tests/security/policies/<app>.py.
 OBJECT_PROBES = app_object_probes()
 WS_POLICY: dict[str, dict[str, str]] = app_ws_policy()
+WS_PARAMS = app_ws_params()
 
 # --- Walking the URL configuration ----------------------------------------------------------
 
@@ -383,7 +384,8 @@ def test_permission_matrix(org, capsys):
 
     # 3. Websocket routes through the real ASGI stack (origin check + session cookie).
     for route in iter_ws_routes():
-        path = route.url()
+        sample = WS_PARAMS.get(route.route)
+        path = route.url(sample(org) if sample else None)
         policy = WS_POLICY.get(route.route)
         if policy is None:
             matrix.mismatches.append(f"UNDECLARED websocket {route.route}")

@@ -10,8 +10,8 @@ DEMO_SEEDERS = [
     "people.demo.seed_people",
     "assessments.demo.seed_assessments",
     "learning.demo.seed_courses",
-    "plans.demo.seed_plans",
     "live.demo.seed_lectures",
+    "plans.demo.seed_plans",  # after the lectures: an approved plan's lecture series books them
 ]
 
 

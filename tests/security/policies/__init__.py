@@ -3,7 +3,8 @@
 Each module here declares, for one app's URLs, what every role must get:
 ``RULES`` (a list of ``tests.security.matrix.Rule``), and optionally ``OBJECT_PROBES``
 (``(url name, method, lambda obj: expectations)`` with in-scope, out-of-scope and missing
-ids) and ``WS_POLICY`` (``{websocket route: roles(...)}``). A new module is picked up
+ids), ``WS_POLICY`` (``{websocket route: roles(...)}``) and ``WS_PARAMS`` (sample parameters
+of a websocket route, ``{route: org -> {name: value}}``). A new module is picked up
 automatically; a URL nobody declares fails ``test_every_route_is_declared``.
 """
 
@@ -31,3 +32,11 @@ def app_ws_policy() -> dict:
     for module in _modules():
         policy.update(getattr(module, "WS_POLICY", {}))
     return policy
+
+
+def app_ws_params() -> dict:
+    """``{websocket route: org -> {param: value}}`` for routes with parameters (``WS_PARAMS``)."""
+    params: dict = {}
+    for module in _modules():
+        params.update(getattr(module, "WS_PARAMS", {}))
+    return params

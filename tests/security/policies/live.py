@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from tests.security.matrix import (
+    ACCEPT,
     BAD,
     FORBIDDEN,
     LOGIN,
@@ -12,13 +13,23 @@ from tests.security.matrix import (
     NOTFOUND,
     OK,
     REDIRECT,
+    REFUSE,
     Rule,
     roles,
+    scoped,
 )
 
 
 def _sample(name: str):
     return lambda org: getattr(import_module("tests.live.helpers"), name)(org)
+
+
+def _centre(name: str):
+    return lambda org: getattr(import_module("tests.live.centre_helpers"), name)(org)
+
+
+# holders of people.view_person see a person's lecture history (in their scope)
+HISTORY_ROLES = {"officer", "other_officer", "counselor", "other_counselor", "administrator"}
 
 
 DENIED = frozenset({FORBIDDEN, NOTFOUND})
@@ -63,6 +74,19 @@ RULES = [
             administrator=OK,
         ),
         note="lecturer's lecture for the east office: west officer does not see it",
+    ),
+    Rule(
+        name="live_lecture_roster",
+        params=_sample("matrix_lecture"),
+        get=roles(
+            non_staff=LOGIN,
+            staff=FORBIDDEN,
+            lecturer=OK,
+            officer=OK,
+            other_officer=NOTFOUND,
+            administrator=OK,
+        ),
+        note="the live roster: who may see the lecture's attendance; west officer does not see it",
     ),
     Rule(
         name="live_attendance_override",
@@ -139,4 +163,92 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN),
         note="a policy version is never deleted",
     ),
+    # ---- check-in at the centre (live/centre_views.py)
+    Rule(
+        name="live_centre_scan",
+        params=_centre("matrix_centre_scan"),
+        get=roles(anonymous=LOGIN, signed_in=FORBIDDEN, learner=OK),
+        note="the current code of a running lecture at the centre for the east office: its "
+        "audience member is checked in; anyone else is told they are not on the list",
+    ),
+    *(
+        Rule(
+            name=name,
+            params=_centre("matrix_centre_lecture"),
+            get=roles(
+                non_staff=LOGIN,
+                staff=FORBIDDEN,
+                lecturer=OK,
+                officer=OK,
+                other_officer=NOTFOUND,
+                administrator=OK,
+            ),
+            note="who may see the lecture's attendance; west officer does not see it",
+        )
+        for name in ("live_centre_screen", "live_centre_roster")
+    ),
+    Rule(
+        name="live_centre_mark",
+        params=_centre("matrix_centre_lecture"),
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(
+            non_staff=LOGIN,
+            staff=FORBIDDEN,
+            lecturer=REDIRECT,
+            officer=REDIRECT,
+            other_officer=NOTFOUND,
+            administrator=REDIRECT,
+        ),
+        note="an empty POST names nobody: back to the list, nothing changed",
+    ),
+    # ---- attendance reports (live/report_views.py)
+    Rule(
+        name="live_attendance_export",
+        params=_sample("matrix_lecture"),
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(
+            non_staff=LOGIN,
+            staff=FORBIDDEN,
+            lecturer=BAD,
+            officer=BAD,
+            other_officer=NOTFOUND,
+            administrator=BAD,
+        ),
+        note="an empty POST names no format: 400, nothing exported",
+    ),
+    Rule(
+        name="live_person_history",
+        params=_centre("matrix_person"),
+        get=scoped("person", perm=HISTORY_ROLES),
+    ),
+    Rule(
+        name="live_person_history_export",
+        params=_centre("matrix_person"),
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(
+            non_staff=LOGIN,
+            staff=FORBIDDEN,
+            officer=BAD,
+            other_officer=BAD,
+            counselor=BAD,
+            other_counselor=BAD,
+            administrator=BAD,
+        ),
+        note="the format is checked before the person: an empty POST is 400 for every holder "
+        "of people.view_person (the object probe below checks the scope)",
+    ),
 ]
+
+OBJECT_PROBES = [
+    ("live_person_history", "get", lambda obj: scoped(obj, perm=HISTORY_ROLES)),
+]
+
+# The lecture socket of a running lecture (east office): its audience member (learner) as an
+# attendee, and those who may watch the roster (lecturer, east officer, administrator); the
+# close happens before the handshake completes for everyone else.
+WS_POLICY = {
+    "ws/live/<int:pk>/": roles(
+        everyone=REFUSE, learner=ACCEPT, lecturer=ACCEPT, officer=ACCEPT, administrator=ACCEPT
+    )
+}
+WS_PARAMS = {"ws/live/<int:pk>/": _sample("matrix_running_lecture")}

@@ -3,7 +3,7 @@ marks only their own; another user's notification answers 404."""
 
 from __future__ import annotations
 
-from tests.security.matrix import LOGIN, METHOD, NOTFOUND, OK, REDIRECT, Rule, roles
+from tests.security.matrix import FORBIDDEN, LOGIN, METHOD, NOTFOUND, OK, REDIRECT, Rule, roles
 
 
 def learners_notification(org) -> dict[str, str]:
@@ -37,5 +37,10 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=OK),
         post=roles(non_staff=LOGIN, staff=OK),
         note="empty POST (no action) re-shows the caller's own list",
+    ),
+    Rule(
+        name="notifications_delivery_log",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="text messages and emails sent: administrators only, addresses masked",
     ),
 ]

@@ -1,0 +1,261 @@
+"""Participation dashboards at province scale (issue #7): 50,000 persons × 12 months.
+
+Needs the load data: ``python manage.py generate_load_data --persons 50000 --months 12`` on
+the database of ``DATABASE_URL`` (made here if missing, with ``BENCH_PERSONS`` persons).
+
+Rows (the month before this one, or ``BENCH_PERIOD=YYYY-MM``; the bureau administrator's
+view of ~100 offices):
+* **rollups**: the bureau dashboard (``office_month_rows`` + subtree totals + 12-month trend +
+  heatmap) and one office's monthly figures with its person list, from the rollup tables;
+* **ledger SQL**: the same office counts computed from the ledger with one aggregate query
+  (persons annotated with their quota minutes, open lectures and open courses in SQL; the
+  quota is not prorated for partial months, so a few persons starting or ending mid-month
+  count differently from ``month_status``: the row's note gives the agreement);
+* **naive**: a per-person ORM loop (``person_month`` for each person: ~5 queries each),
+  timed on a sample of ``NAIVE_SAMPLE`` persons and extrapolated to all (said in the note).
+Query counts and tracemalloc peaks are in the notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import tracemalloc
+
+from django.db import connection
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench.common import best_of
+
+NAIVE_SAMPLE = 300
+
+
+def _setup():
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    from learning.management.commands.generate_load_data import MARKER
+    from people.models import Office, User
+    from people.roles import Role
+
+    if not Office.objects.filter(code=MARKER).exists():
+        persons = os.environ.get("BENCH_PERSONS", "50000")
+        call_command("generate_load_data", "--persons", persons, "--months", "12")
+    province = Office.objects.get(code=MARKER)
+    admin, _ = User.objects.get_or_create(
+        username="load-bench-administrator", defaults={"office": province, "password": "!"}
+    )
+    admin.groups.add(Group.objects.get(name=Role.ADMINISTRATOR))
+    return admin, province
+
+
+def bureau_dashboard(admin, period):
+    from learning import rollups
+
+    rows = rollups.office_month_rows(admin, period)
+    totals = rollups.subtree_totals(rows)
+    months = rollups.last_months(period, 12)
+    return rows, totals, rollups.trend(admin, months), rollups.heatmap(admin, months)
+
+
+def office_figures(admin, office, period):
+    from learning import rollups
+
+    rows = [r for r in rollups.office_month_rows(admin, period) if r.path.startswith(office.path)]
+    persons = list(rollups.person_month_rows(admin, office, period)[:50])
+    return rows, persons
+
+
+def ledger_counts(period, offices=None) -> dict[int, tuple[int, int]]:
+    """{office pk: (persons, complete)} for ``period`` straight from the ledger, in one query:
+    a person is complete when their study minutes reach the quota (or the quota is excused)
+    and no required lecture of the month or course due in it is left open."""
+    from learning.models import Enrollment, ParticipationRecord, ParticipationStatus, StudyQuota
+    from learning.participation import STUDY_SOURCES, in_supervision, month_end
+    from live.models import LectureAudience
+    from people.models import Person
+
+    done = Q(status__in=[ParticipationStatus.COMPLETED, ParticipationStatus.EXCUSED])
+    ledger = ParticipationRecord.objects.filter(person=OuterRef("person_id"), period=period)
+    study = (
+        ParticipationRecord.objects.filter(
+            person=OuterRef("pk"), period=period, source__in=list(STUDY_SOURCES)
+        )
+        .order_by()
+        .values("person")
+        .annotate(total=Sum("minutes"))
+        .values("total")
+    )
+    quota = StudyQuota.objects.filter(category=OuterRef("category")).annotate(
+        minutes=F("hours") * 60
+    )
+    open_lectures = (
+        LectureAudience.objects.filter(
+            person=OuterRef("pk"),
+            lecture__required=True,
+            lecture__start__date__gte=period,
+            lecture__start__date__lte=month_end(period),
+        )
+        .annotate(lecture_key=Concat(Value("lecture:"), Cast("lecture_id", CharField())))
+        .exclude(Exists(ledger.filter(done, requirement_key=OuterRef("lecture_key"))))
+        .order_by()
+    )
+    open_courses = Enrollment.objects.filter(
+        person=OuterRef("pk"),
+        course__live=True,
+        due_date__gte=period,
+        due_date__lte=month_end(period),
+    ).annotate(course_key=Concat(Value("course:"), Cast("course_id", CharField())))
+    open_courses = open_courses.exclude(
+        Exists(
+            ParticipationRecord.objects.filter(
+                person=OuterRef("person_id"),
+                period__lte=period,
+                requirement_key=OuterRef("course_key"),
+            ).filter(done)
+        )
+    )
+    quota_excused = ParticipationRecord.objects.filter(
+        person=OuterRef("pk"),
+        period=period,
+        status=ParticipationStatus.EXCUSED,
+        requirement_key=f"quota:{period:%Y-%m}",
+    )
+    persons = in_supervision(Person.objects.all(), period)
+    if offices is not None:
+        persons = persons.filter(office__in=offices)
+    rows = (
+        persons.annotate(
+            study=Coalesce(Subquery(study, output_field=IntegerField()), 0),
+            quota=Coalesce(Subquery(quota.values("minutes")[:1]), Value(480)),
+        )
+        .annotate(
+            complete=Q(Q(study__gte=F("quota")) | Exists(quota_excused))
+            & ~Exists(open_lectures)
+            & ~Exists(open_courses)
+        )
+        .order_by()
+        .values("office_id")
+        .annotate(persons=Count("pk"), complete_n=Count("pk", filter=Q(complete=True)))
+    )
+    return {r["office_id"]: (r["persons"], r["complete_n"]) for r in rows}
+
+
+def naive(persons, period):
+    """The per-person ORM loop: ``person_month`` for each person, counted in Python."""
+    from learning.participation import person_month
+
+    counts: dict[int, list[int]] = {}
+    for person in persons:
+        result = person_month(person, period)
+        row = counts.setdefault(person.office_id, [0, 0])
+        row[0] += 1
+        row[1] += result.is_complete
+    return counts
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def _queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def run() -> list[dict]:
+    from learning.participation import in_supervision
+    from learning.rollups import previous_month
+    from people.models import Office, Person
+
+    admin, province = _setup()
+
+    # BENCH_PERIOD=YYYY-MM: another month (e.g. while the rollups of later ones are computed)
+    chosen = os.environ.get("BENCH_PERIOD")
+    period = (
+        dt.date.fromisoformat(f"{chosen}-01")
+        if chosen
+        else previous_month(timezone.localdate().replace(day=1))
+    )
+    office = Office.objects.filter(path__startswith=province.path, depth=province.depth + 2)[0]
+    supervised = in_supervision(Person.objects.all(), period)
+    total = supervised.count()
+    in_office = supervised.filter(office=office).count()
+    offices = Office.objects.filter(path__startswith=province.path).count()
+
+    bureau_b = best_of(lambda: bureau_dashboard(admin, period), repeat=5)
+    office_b = best_of(lambda: office_figures(admin, office, period), repeat=5)
+    bureau_q = _queries(lambda: bureau_dashboard(admin, period))
+    office_q = _queries(lambda: office_figures(admin, office, period))
+    bureau_a = best_of(lambda: ledger_counts(period), repeat=3)
+    office_a = best_of(lambda: ledger_counts(period, offices=[office.pk]), repeat=3)
+
+    # Agreement of the SQL aggregate with the rollups (month_status), bureau-wide.
+    from learning.rollups import office_month_rows
+
+    ledger = ledger_counts(period)
+    rolled = {r.office_id: r.complete for r in office_month_rows(admin, period) if r.persons}
+    agree = sum(min(ledger.get(k, (0, 0))[1], v) for k, v in rolled.items()) / max(
+        1, sum(rolled.values())
+    )
+
+    sample = list(supervised.order_by("?")[:NAIVE_SAMPLE])
+    began = time.perf_counter()
+    naive(sample, period)
+    per_person = (time.perf_counter() - began) / max(1, len(sample))
+    naive_bureau = per_person * total
+    naive_office = per_person * in_office
+
+    peak_b = _peak(lambda: bureau_dashboard(admin, period))
+    peak_a = _peak(lambda: ledger_counts(period))
+    peak_n = _peak(lambda: naive(sample, period)) * total / max(1, len(sample))
+    where = f"{connection.vendor}, {total} persons in {period:%Y-%m}, {offices} offices"
+    return [
+        {
+            "name": "bureau dashboard from rollups",
+            "ours": bureau_b,
+            "naive": naive_bureau,
+            "note": f"{where}; {bureau_q} queries; peak {peak_b / 1e6:.1f} MB; naive "
+            f"extrapolated from {len(sample)} persons ({per_person * 1000:.1f} ms each, "
+            f"peak ~{peak_n / 1e6:.0f} MB)",
+        },
+        {
+            "name": "bureau dashboard from the ledger (SQL)",
+            "ours": bureau_a,
+            "naive": naive_bureau,
+            "note": f"one aggregate query; peak {peak_a / 1e6:.1f} MB; "
+            f"agrees with month_status on {agree:.1%} of complete persons",
+        },
+        {
+            "name": "office month figures from rollups",
+            "ours": office_b,
+            "naive": naive_office,
+            "note": f"{in_office} persons in the office; {office_q} queries",
+        },
+        {
+            "name": "office month figures from the ledger (SQL)",
+            "ours": office_a,
+            "naive": naive_office,
+            "note": "one aggregate query",
+        },
+    ]

@@ -1,0 +1,284 @@
+"""The heartbeat's short way through the middleware (learning/fastpath.py): it answers ordinary
+beats itself, and every beat it cannot vouch for goes the full way with the full answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
+from learning import services
+from learning.models import LessonProgress, ParticipationRecord, StudySession
+from lib.session_store import SessionStore
+from people.middleware import LAST_ACTIVITY_KEY
+
+pytestmark = pytest.mark.django_db
+
+TAB = "tab-fastpath"
+URL = "/learning/heartbeat/"
+
+
+def post(client, body, **extra):
+    return client.post(URL, json.dumps(body), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def signed_in(client, org):
+    client.force_login(org.learner)
+    return client
+
+
+@pytest.fixture
+def full_way():
+    """Counts the beats that reached the full stack's view."""
+    with mock.patch.object(
+        services, "access_lesson_for_heartbeat", wraps=services.access_lesson_for_heartbeat
+    ) as spy:
+        yield spy
+
+
+def backdate_first_beat() -> None:
+    """Make the tab's session one that began 30 s ago and last beat 15 s ago, with its credit
+    stored: the next beat is the common one, extending an open session."""
+    first = StudySession.objects.get()
+    StudySession.objects.update(
+        started_at=first.started_at - dt.timedelta(seconds=30),
+        last_beat_at=first.last_beat_at - dt.timedelta(seconds=15),
+    )
+    person = first.person
+    credited = services.credited_for_person(person)[first.lesson_id]
+    LessonProgress.objects.filter(person=person).update(credited_seconds=credited)
+
+
+def session_of(client) -> dict:
+    return SessionStore(client.cookies["sessionid"].value).load()
+
+
+def test_an_ordinary_beat_is_answered_without_the_full_stack(signed_in, lesson, full_way):
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    backdate_first_beat()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert response.json()["credited_seconds"] in (29, 30)  # whole seconds only
+    assert LessonProgress.objects.get(lesson=lesson).credited_seconds in (29, 30)
+    full_way.assert_not_called()
+
+
+def test_a_fast_beat_takes_at_most_seven_queries(signed_in, lesson, django_assert_max_num_queries):
+    post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    backdate_first_beat()
+    # Session, lesson with enrollment and user; savepoint, session with progress, two
+    # UPDATEs, release (the person lock too on PostgreSQL: eight there).
+    with django_assert_max_num_queries(8 if services.connection.vendor == "postgresql" else 7):
+        assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+
+
+def test_it_keeps_the_headers_of_a_signed_in_answer(signed_in, lesson):
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy" in response
+
+
+def test_too_fast_is_refused_on_the_fast_path_too(signed_in, lesson, full_way):
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 429
+    assert response.json() == {"error": "too_fast"}
+    full_way.assert_not_called()
+
+
+def test_a_paused_video_only_reads(signed_in, lesson):
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB, "playing": False})
+    assert response.status_code == 200
+    assert not StudySession.objects.exists()
+
+
+def test_a_signed_out_session_stops_beats_at_once(signed_in, lesson):
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    cookie = signed_in.cookies["sessionid"].value
+    signed_in.post("/accounts/logout/")
+    stale = Client()
+    stale.cookies["sessionid"] = cookie  # a second tab still holding the old cookie
+    backdate_first_beat()
+    before = StudySession.objects.get().last_beat_at
+    response = post(stale, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 403
+    assert response.json() == {"error": "not_signed_in"}
+    assert StudySession.objects.get().last_beat_at == before
+
+
+def test_without_a_session_the_full_way_answers(client, lesson, full_way):
+    response = post(client, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 403
+    assert not StudySession.objects.exists()
+
+
+def test_a_changed_password_ends_the_session(signed_in, org, lesson):
+    org.learner.set_password("a-new-password-2026")
+    org.learner.save()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 403
+    assert not StudySession.objects.exists()
+    assert not Session.objects.exists()  # flushed by the full way, as Django does
+
+
+def test_an_inactive_user_is_refused(signed_in, org, lesson):
+    org.learner.is_active = False
+    org.learner.save(update_fields=["is_active"])
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 403
+    assert not StudySession.objects.exists()
+
+
+def test_another_persons_lesson_is_not_found(client, org, lesson, full_way):
+    client.force_login(org.other_learner)
+    assert post(client, {"lesson": lesson.pk, "tab": TAB}).status_code == 404
+    full_way.assert_called_once()
+    assert not StudySession.objects.exists()
+
+
+def test_a_malformed_beat_goes_the_full_way(signed_in, lesson, full_way):
+    response = post(signed_in, {"lesson": lesson.pk, "tab": "short"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "malformed"}
+    assert not StudySession.objects.exists()
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example"])
+def test_csrf_and_origin_are_checked_first(org, lesson, origin):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.learner)
+    extra = {}
+    if origin:
+        client.get("/")  # a CSRF cookie
+        token = client.cookies["csrftoken"].value
+        extra = {"HTTP_X_CSRFTOKEN": token, "HTTP_ORIGIN": origin}
+    response = post(client, {"lesson": lesson.pk, "tab": TAB}, **extra)
+    assert response.status_code == 403
+    assert not StudySession.objects.exists()
+
+
+def test_a_valid_csrf_token_passes(org, lesson):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.learner)
+    client.get("/")
+    token = client.cookies["csrftoken"].value
+    response = post(client, {"lesson": lesson.pk, "tab": TAB}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200
+
+
+def test_an_idle_session_is_signed_out_by_the_full_way(signed_in, lesson):
+    store = SessionStore(signed_in.cookies["sessionid"].value)
+    store[LAST_ACTIVITY_KEY] = int(time.time()) - 31 * 60
+    store.save()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 302  # to the sign-in page, as every idle request
+    assert not StudySession.objects.exists()
+
+
+def test_the_idle_clock_is_touched_once_a_minute(signed_in, lesson):
+    store = SessionStore(signed_in.cookies["sessionid"].value)
+    store[LAST_ACTIVITY_KEY] = int(time.time()) - 90
+    store.save()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert session_of(signed_in)[LAST_ACTIVITY_KEY] >= int(time.time()) - 2
+    assert "sessionid" in response.cookies  # the cookie's expiry moves on, as Django does
+
+
+def test_a_recent_idle_clock_is_not_written(signed_in, lesson, django_assert_max_num_queries):
+    post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    before = Session.objects.get().session_data
+    backdate_first_beat()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert Session.objects.get().session_data == before
+
+
+def test_the_beacon_form_still_goes_the_full_way(signed_in, lesson, full_way):
+    response = signed_in.post(URL, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    full_way.assert_called_once()
+
+
+# --- The session engine (lib/session_store.py) ----------------------------------------------
+
+
+def test_the_session_engine_reads_and_writes_like_djangos(db):
+    store = SessionStore()
+    store["a"] = 1
+    store.create()
+    store.save()
+    again = SessionStore(store.session_key)
+    assert again["a"] == 1
+    again["a"] = 2
+    again.save()
+    assert SessionStore(store.session_key)["a"] == 2
+
+
+def test_an_expired_session_is_not_loaded(db):
+    store = SessionStore()
+    store["a"] = 1
+    store.create()
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    again = SessionStore(store.session_key)
+    assert again.load() == {}
+    assert again.session_key is None
+
+
+def test_saving_a_deleted_session_raises_update_error(db):
+    store = SessionStore()
+    store["a"] = 1
+    store.create()
+    Session.objects.all().delete()
+    store["a"] = 2
+    with pytest.raises(UpdateError):
+        store.save()
+
+
+def test_a_malformed_session_key_loads_nothing(db):
+    assert SessionStore("short").load() == {}
+
+
+# --- The ledger's one-statement update (services._record_participation) ----------------------
+
+
+def test_this_months_ledger_row_counts_only_minutes_not_counted_earlier(org, lesson):
+    march = dt.datetime(2026, 3, 31, 15, 50, tzinfo=dt.UTC)  # 23:50 in Shanghai
+    for step in range(0, 181, 15):
+        services.do_record_heartbeat(org.person, lesson, TAB, march + dt.timedelta(seconds=step))
+    april = march + dt.timedelta(minutes=11)  # 00:01 in Shanghai, 1 April
+    for step in range(0, 121, 15):
+        services.do_record_heartbeat(
+            org.person, lesson, "tab-april-1", april + dt.timedelta(seconds=step)
+        )
+    minutes = dict(
+        ParticipationRecord.objects.filter(person=org.person).values_list("period", "minutes")
+    )
+    assert minutes == {dt.date(2026, 3, 1): 3, dt.date(2026, 4, 1): 2}
+
+
+def test_a_ledger_row_never_goes_below_zero(org, lesson):
+    at = dt.datetime(2026, 4, 2, 2, 0, tzinfo=dt.UTC)
+    for step in range(0, 61, 15):
+        services.do_record_heartbeat(org.person, lesson, TAB, at + dt.timedelta(seconds=step))
+    ParticipationRecord.objects.create(
+        person=org.person,
+        period=dt.date(2026, 3, 1),
+        source="lesson",
+        requirement_key=f"lesson:{lesson.pk}",
+        minutes=50,
+    )
+    for step in range(75, 136, 15):
+        services.do_record_heartbeat(org.person, lesson, TAB, at + dt.timedelta(seconds=step))
+    row = ParticipationRecord.objects.get(period=dt.date(2026, 4, 1))
+    assert row.minutes == 0
