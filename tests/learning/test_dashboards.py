@@ -135,7 +135,7 @@ def test_drill_down_office_lists_persons_with_what_is_missing(client, figures, e
     assert "Nobody to show" not in html
 
 
-def test_drill_down_shows_the_missing_quota_of_the_person(client, figures, english):
+def test_drill_down_shows_the_missing_quota_of_the_person(client, english, figures):
     response = _get(client, figures.officer, "learning_participation_office", figures.east.pk)
     html = response.content.decode()
     assert figures.person.full_name in html
@@ -151,7 +151,7 @@ def test_an_office_the_user_cannot_see_is_404_with_a_message(client, figures, en
     assert _get(client, figures.officer, "learning_participation_office", 99999).status_code == 404
 
 
-def test_person_page_is_logged_and_scoped(client, figures, english):
+def test_person_page_is_logged_and_scoped(client, english, figures):
     response = _get(client, figures.officer, "learning_participation_person", figures.person.pk)
     assert response.status_code == 200
     assert b"Study for 1.0 hours this month" in response.content
@@ -191,7 +191,7 @@ def test_overview_query_count_does_not_grow_with_offices(
 # --- The admin home panel -----------------------------------------------------------------
 
 
-def test_officer_home_opens_on_who_is_not_yet_complete_and_why(client, figures, english):
+def test_officer_home_opens_on_who_is_not_yet_complete_and_why(client, english, figures):
     login_staff(client, figures.officer)
     html = client.get("/admin/").content.decode()
     assert "Not yet complete this month" in html
