@@ -32,13 +32,13 @@ from learning.models import (
     StudyQuota,
     StudySession,
 )
+from learning.participation import DEFAULT_QUOTA_HOURS
 from learning.sessions import apply_beat, extended_credit, whole_seconds
 from learning.timing import Session, cap_for, credit_sessions
 from people.models import Person, User
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
 COMPLETION_SHARE = Decimal("0.8")
-DEFAULT_QUOTA_HOURS = Decimal(8)
 
 __all__ = ["InvalidAnswers"]
 
