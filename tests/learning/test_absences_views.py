@@ -134,7 +134,6 @@ def test_the_learner_sees_own_evidence_and_the_look_is_logged(client, org, pendi
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Security-Policy"].startswith("sandbox")
     assert b"".join(response.streaming_content) == image_bytes()
-    response.close()
     event = AccessEvent.objects.filter(action=Action.VIEW).latest("pk")
     assert event.user_id == org.learner.pk and event.detail == "absence evidence"
 
@@ -174,7 +173,6 @@ def test_handlers_see_the_queue_and_the_request(client, org, pending, who):
     assert 'data-testid="evidence-image"' in detail.content.decode()
     evidence = client.get(f"/admin/absences/{pending.pk}/evidence/?download=1")
     assert evidence.status_code == 200 and "attachment" in evidence["Content-Disposition"]
-    evidence.close()
     assert AccessEvent.objects.filter(
         action=Action.VIEW, user_id=getattr(org, who).pk, detail="absence evidence"
     ).exists()
