@@ -13,12 +13,18 @@ which answers it as before (403, 400, 404, the idle sign-out, the audit log of d
 the fast path can only be *narrower* than the full one, never more permissive:
 
 - CSRF: Django's own ``CsrfViewMiddleware`` checks (origin, referer, token) run first.
-- Session: Django's session middleware and the configured engine load it; a signed-out
-  session (flushed row) has no user, so a sign-out stops beats at once, not after a delay.
+- Session: with this project's engine (``lib.session_store``) the session row is read in
+  the same query as the enrollment (``services.session_and_access_row``), for the user the
+  session key was last seen with in this worker; the decoded session must name that user,
+  or the enrollment is read again for the user it names. Expiry is checked in that query; a
+  signed-out session (flushed row) is not found, so a sign-out stops beats at once. With any
+  other engine Django's session middleware loads the session as usual.
 - User: what ``django.contrib.auth.get_user`` checks with ``ModelBackend`` (backend allowed,
-  user exists and is active, the session's auth hash matches the password's), read in the
-  one query that also checks enrollment (``services.access_lesson_for_user_id``). A hash
-  that only a ``SECRET_KEY_FALLBACKS`` key verifies goes the full way (it rotates the key).
+  user exists and is active, the session's auth hash matches the password's), from the same
+  row. A hash that only a ``SECRET_KEY_FALLBACKS`` key verifies goes the full way (it rotates
+  the key).
+- Recording: ``services.record_common_beat`` records a beat that only extends its session in
+  two round trips on PostgreSQL; the rest go through ``do_record_heartbeat``.
 - Idle sign-out (people/middleware.py): only a session active within the shorter (staff)
   limit is answered here; the once-a-minute touch of its clock is kept, saved by the session
   middleware's own ``process_response``.
@@ -37,9 +43,11 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.crypto import constant_time_compare
 
@@ -48,6 +56,21 @@ from people.middleware import LAST_ACTIVITY_KEY, TOUCH_INTERVAL
 from people.models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+# Per worker process: a session row's decoded data by its stored text (the same text always
+# decodes the same, so the signature and JSON work is done once per change of the row), and
+# the user a session key was last seen signed in as (a hint that lets the session row and the
+# enrollment be read in one query; the decoded session must still name that user).
+_DECODED: dict[str, tuple[str, dict]] = {}
+_USER_HINT: dict[str, int] = {}
+CACHE_ENTRIES = 50_000
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = value
 
 
 class HeartbeatFastPathMiddleware:
@@ -59,6 +82,8 @@ class HeartbeatFastPathMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
         self.frame_options = XFrameOptionsMiddleware(get_response)
         self.path = None  # the URL conf is not loaded yet when middleware is built
+        # The session row is read with the enrollment only from this project's engine.
+        self.joined_read = settings.SESSION_ENGINE == "lib.session_store"
 
     def __call__(self, request):
         if self.path is None:
@@ -78,8 +103,14 @@ class HeartbeatFastPathMiddleware:
         self.csrf.process_request(request)
         if self.csrf.process_view(request, views.heartbeat, (), {}) is not None:
             return None
-        self.sessions.process_request(request)
-        session = request.session
+        beat = views.parse_beat(request)
+        if beat is None:
+            return None
+        lesson_id, tab, playing = beat
+        loaded = self.load(request, lesson_id)
+        if loaded is None:
+            return None
+        session, found = loaded
         now = int(time.time())
         last = session.get(LAST_ACTIVITY_KEY)
         idle_limit = min(settings.SESSION_IDLE_TIMEOUT_STAFF, settings.SESSION_IDLE_TIMEOUT_LEARNER)
@@ -96,23 +127,83 @@ class HeartbeatFastPathMiddleware:
         session_hash = session.get(HASH_SESSION_KEY)
         if user_id is None or not isinstance(session_hash, str):
             return None
-        beat = views.parse_beat(request)
-        if beat is None:
+        if found is None or found[0] != user_id:
+            found = services.access_row_for_user_id(user_id, lesson_id)
+            if found is None:
+                return None
+            _remember(_USER_HINT, session.session_key, user_id)
+        _user_id, lesson_pk, expected_seconds, person_pk, password, is_active = found
+        if not is_active or not constant_time_compare(session_hash, _session_auth_hash(password)):
             return None
-        lesson_id, tab, playing = beat
-        found = services.access_lesson_for_user_id(user_id, lesson_id)
-        if found is None:
-            return None
-        person, lesson, user = found
-        if not user.is_active or not constant_time_compare(
-            session_hash, user.get_session_auth_hash()
-        ):
-            return None
-        request.user = user
-        response = views.record_beat(person, lesson, tab, playing)
+        response = None
+        if playing:
+            try:
+                common = services.record_common_beat(
+                    person_pk, lesson_pk, expected_seconds, tab, timezone.now()
+                )
+            except services.BeatRejected as rejected:
+                response = views.beat_error(rejected.reason, 429)
+            else:
+                if common is not None:
+                    response = views.beat_answer(
+                        common.credited_seconds, expected_seconds, common.completed_at is not None
+                    )
+        if response is None:
+            person, lesson = services.partial_person_and_lesson(
+                person_pk, user_id, lesson_pk, expected_seconds
+            )
+            response = views.record_beat(person, lesson, tab, playing)
         if now - last >= TOUCH_INTERVAL:
             session[LAST_ACTIVITY_KEY] = now
         response = self.sessions.process_response(request, response)
         response = self.csrf.process_response(request, response)
         patch_cache_control(response, no_store=True, private=True)
         return self.frame_options.process_response(request, response)
+
+    def load(self, request, lesson_id: int):
+        """``(session, access row or None)`` for the request's session cookie, or None when
+        there is no live session (the full stack answers then). With this project's session
+        engine the row and the enrollment come in one query: the session key's user hint."""
+        if not self.joined_read:
+            self.sessions.process_request(request)
+            return request.session, None
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not key or len(key) < 8:
+            return None
+        # A pooled connection's health check would cost a round trip per beat: the read below
+        # is the check. If it fails, the connection is dropped and the full stack answers.
+        connection.health_check_done = True
+        hint = _USER_HINT.get(key)
+        try:
+            row = services.session_and_access_row(key, hint, lesson_id)
+        except DatabaseError:
+            connection.close()
+            return None
+        if row is None:
+            return None
+        text, found = row
+        cached = _DECODED.get(key)
+        if cached is not None and cached[0] == text:
+            data = dict(cached[1])
+        else:
+            store = self.sessions.SessionStore(key)
+            data = store.decode(text)
+            _remember(_DECODED, key, (text, data))
+            data = dict(data)
+        session = self.sessions.SessionStore(key)
+        session._session_cache = data  # what ``load`` would have returned, read above
+        request.session = session
+        return session, found
+
+
+_AUTH_HASHES: dict[tuple[str, str], str] = {}
+
+
+def _session_auth_hash(password: str) -> str:
+    """``get_session_auth_hash`` of a user with this password hash, once per worker."""
+    key = (settings.SECRET_KEY, password)
+    found = _AUTH_HASHES.get(key)
+    if found is None:
+        found = User(password=password).get_session_auth_hash()
+        _remember(_AUTH_HASHES, key, found)
+    return found

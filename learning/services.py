@@ -7,11 +7,12 @@ form of ``learning.sessions`` (one UPDATE per beat on the tab's open row).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -129,7 +130,7 @@ _TABLES = {
 }
 # The user's password hash and flag come along for the session check of ``learning.fastpath``.
 _HEARTBEAT_ACCESS_SQL = """
-    SELECT l.page_ptr_id, l.expected_seconds, e.person_id, u.password, u.is_active
+    SELECT u.id, l.page_ptr_id, l.expected_seconds, e.person_id, u.password, u.is_active
     FROM {lesson} l
     JOIN {page} lp ON lp.id = l.page_ptr_id
     JOIN {page} cp ON cp.path = SUBSTR(lp.path, 1, LENGTH(lp.path) - %s)
@@ -152,6 +153,18 @@ _OPEN_SESSION_SQL = """
     LEFT JOIN {progress} p ON p.person_id = s.person_id AND p.lesson_id = s.lesson_id
     WHERE s.person_id = %s AND s.lesson_id = %s AND s.tab = %s AND s.is_open = %s
 """.format(**_TABLES)  # noqa: S608
+# The same row for ``record_common_beat``, with whether this month's ledger row of the lesson
+# exists (parameters: source, requirement key, period, then those of _OPEN_SESSION_SQL).
+_OPEN_SESSION_WITH_LEDGER_SQL = _OPEN_SESSION_SQL.replace(
+    "p.completed_at\n",
+    """p.completed_at,
+        EXISTS (
+            SELECT 1 FROM {ledger} g WHERE g.person_id = s.person_id AND g.source = %s
+                AND g.requirement_key = %s AND g.period = %s
+        )
+""".format(**_TABLES),  # noqa: S608
+    1,
+)
 _EXTEND_SESSION_SQL = """
     UPDATE {session} SET last_beat_at = %s, span_seconds = %s WHERE id = %s AND last_beat_at < %s
 """.format(**_TABLES)  # noqa: S608
@@ -189,27 +202,65 @@ def access_lesson_for_heartbeat(user, lesson_id: int) -> tuple[Person, LessonPag
     return found[0], found[1]
 
 
+def access_row_for_user_id(user_id: int, lesson_id: int) -> tuple | None:
+    """``(user id, lesson id, expected seconds, person id, password hash, is_active)`` when
+    user ``user_id``'s person is enrolled in the published course of live lesson
+    ``lesson_id``, in one query; None otherwise. The user is not checked yet (active, session
+    hash): that is the caller's (``learning.fastpath``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HEARTBEAT_ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user_id])
+        return cursor.fetchone()
+
+
+def session_and_access_row(
+    session_key: str, user_id: int | None, lesson_id: int
+) -> tuple[str, tuple | None] | None:
+    """A live session row's stored data and, in the same query, ``access_row_for_user_id``
+    for ``user_id`` (None without a user or an enrollment); None when the session has expired
+    or does not exist. The caller checks that the session is that user's."""
+    from django.contrib.sessions.models import Session as SessionRow
+
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.session_data, a.* FROM {SessionRow._meta.db_table} s"  # noqa: S608
+            f" LEFT JOIN ({_HEARTBEAT_ACCESS_SQL}) a ON 1 = 1"
+            " WHERE s.session_key = %s AND s.expire_date > %s",
+            [LessonPage.steplen, lesson_id, True, True, user_id, session_key, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], (None if row[1] is None else tuple(row[1:]))
+
+
+def partial_person_and_lesson(
+    person_id: int, user_id: int, lesson_id: int, expected_seconds: int
+) -> tuple[Person, LessonPage]:
+    """The person and the lesson with only the fields a heartbeat reads (the rest load on
+    access), as ``access_row_for_user_id`` found them."""
+    alias = connection.alias
+    lesson = LessonPage.from_db(
+        alias, ["id", "page_ptr_id", "expected_seconds"], [lesson_id, lesson_id, expected_seconds]
+    )
+    person = Person.from_db(alias, ["id", "user_id"], [person_id, user_id])
+    return person, lesson
+
+
 def access_lesson_for_user_id(
     user_id: int, lesson_id: int
 ) -> tuple[Person, LessonPage, User] | None:
     """The person of user ``user_id``, a live lesson of a published course they are enrolled
     in and the user, all partly loaded, in one query; None when there is no such enrollment.
 
-    The user carries only its key, ``password`` and ``is_active``: enough for the caller to
-    check a session's auth hash (``learning.fastpath``) but not yet checked here."""
-    with connection.cursor() as cursor:
-        cursor.execute(_HEARTBEAT_ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user_id])
-        found = cursor.fetchone()
+    The user carries only its key, ``password`` and ``is_active``: not yet checked here."""
+    found = access_row_for_user_id(user_id, lesson_id)
     if found is None:
         return None
-    lesson_pk, expected_seconds, person_pk, password, is_active = found
-    alias = connection.alias
-    lesson = LessonPage.from_db(
-        alias, ["id", "page_ptr_id", "expected_seconds"], [lesson_pk, lesson_pk, expected_seconds]
-    )
-    person = Person.from_db(alias, ["id", "user_id"], [person_pk, user_id])
+    _user_id, lesson_pk, expected_seconds, person_pk, password, is_active = found
+    person, lesson = partial_person_and_lesson(person_pk, user_id, lesson_pk, expected_seconds)
     user = User.from_db(
-        alias, ["id", "password", "is_active"], [user_id, password, bool(is_active)]
+        connection.alias, ["id", "password", "is_active"], [user_id, password, bool(is_active)]
     )
     return person, lesson, user
 
@@ -232,6 +283,9 @@ def do_record_heartbeat(
     that is, from the next sitting at the latest.
     """
     now = now or timezone.now()
+    common = record_common_beat(person.pk, lesson.pk, lesson.expected_seconds, tab, now)
+    if common is not None:
+        return common.as_progress(person.pk, lesson.pk)
     with transaction.atomic():
         _lock_person(person)
         row = _open_session(person, lesson, tab, now)
@@ -275,6 +329,173 @@ def do_record_heartbeat(
                 cursor.execute(_STORE_CREDIT_SQL, [seconds, changed, progress.pk])
             _credit_changed(progress, old, lesson.expected_seconds, now)
     return progress
+
+
+@dataclass(frozen=True, slots=True)
+class BeatAnswer:
+    """A lesson's progress after a common beat (``record_common_beat``)."""
+
+    progress_id: int
+    credited_seconds: int
+    quiz_passed: bool
+    completed_at: dt.datetime | None
+
+    def as_progress(self, person_id: int, lesson_id: int) -> LessonProgress:
+        return LessonProgress.from_db(
+            connection.alias,
+            ["id", "person_id", "lesson_id", "credited_seconds", "quiz_passed", "completed_at"],
+            [
+                self.progress_id,
+                person_id,
+                lesson_id,
+                self.credited_seconds,
+                self.quiz_passed,
+                self.completed_at,
+            ],
+        )
+
+
+class _GeneralPath(Exception):
+    """The beat is not the common one: ``do_record_heartbeat`` records it instead."""
+
+
+def record_common_beat(
+    person_id: int, lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime
+) -> BeatAnswer | None:
+    """Record a beat that only extends its tab's open session, in two database round trips;
+    None (nothing written) when the beat needs ``do_record_heartbeat``'s general path.
+
+    Same rules and statements as ``do_record_heartbeat``; the general path takes over for a
+    tab's first beat, a gap over MAX_GAP, overlapping tabs or a near cap (``extended_credit``
+    says None), the completion line, and a month's first ledger minute. Raises
+    BeatRejected("too_fast") like it. On PostgreSQL (client-side binding, Django's default)
+    the statements go in two batches, ``BEGIN; lock; read`` and ``UPDATE …; COMMIT``, instead
+    of a round trip each (eight for a beat through the ORM's transaction); SQLite, in process,
+    runs them one by one in an IMMEDIATE transaction."""
+    ops = connection.ops
+    read = [
+        ops.adapt_datetimefield_value(now),
+        ParticipationSource.LESSON.value,
+        f"lesson:{lesson_id}",
+        ops.adapt_datefield_value(month_start(timezone.localdate(now))),
+        person_id,
+        lesson_id,
+        tab,
+        True,
+    ]
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    ):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute(_LOCK_PERSON_PG_SQL, [person_id])
+                cursor.execute(_OPEN_SESSION_WITH_LEDGER_SQL, read)
+                writes, answer = _common_beat_writes(
+                    cursor.fetchone(), person_id, lesson_id, expected_seconds, tab, now
+                )
+                for sql, params in writes:
+                    cursor.execute(sql, params)
+        except _GeneralPath:
+            return None
+        return answer
+    begin, end, abort = _BATCH_BRACKETS[connection.in_atomic_block]
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(
+                f"{begin}; {_LOCK_PERSON_PG_SQL}; {_OPEN_SESSION_WITH_LEDGER_SQL}",
+                [
+                    person_id,
+                    *read,
+                ],
+            )
+            cursor.nextset()  # the lock's result
+            cursor.nextset()  # the session's
+            writes, answer = _common_beat_writes(
+                cursor.fetchone(), person_id, lesson_id, expected_seconds, tab, now
+            )
+            statements = [*(sql for sql, _params in writes), end]
+            cursor.execute("; ".join(statements), [v for _sql, params in writes for v in params])
+        except _GeneralPath:
+            cursor.execute(abort)
+            return None
+        except BaseException:
+            with contextlib.suppress(DatabaseError):
+                cursor.execute(abort)
+            raise
+    return answer
+
+
+# A batch's brackets at the top level and inside a transaction (a caller's atomic, tests).
+_BATCH_BRACKETS = {
+    False: ("BEGIN", "COMMIT", "ROLLBACK"),
+    True: (
+        "SAVEPOINT common_beat",
+        "RELEASE SAVEPOINT common_beat",
+        "ROLLBACK TO SAVEPOINT common_beat; RELEASE SAVEPOINT common_beat",
+    ),
+}
+
+
+def _common_beat_writes(
+    row, person_id: int, lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime
+) -> tuple[list[tuple[str, list]], BeatAnswer]:
+    """The statements that record a common beat, read as ``row``
+    (``_OPEN_SESSION_WITH_LEDGER_SQL``), and its answer; raises _GeneralPath when the beat is
+    not a common one, BeatRejected("too_fast") as ``do_record_heartbeat`` does."""
+    if row is None:
+        raise _GeneralPath
+    (
+        pk,
+        started_at,
+        last_beat_at,
+        overlapped,
+        progress_pk,
+        credited,
+        passed,
+        completed_at,
+        ledger,
+    ) = row
+    completed_at = _aware(completed_at)
+    last_beat_at = _aware(last_beat_at)
+    if now - last_beat_at < MIN_BEAT_INTERVAL:
+        raise BeatRejected("too_fast")
+    if progress_pk is None:
+        raise _GeneralPath
+    before = Session(lesson_id, tab, _aware(started_at), last_beat_at)
+    after, closed = apply_beat(before, {"lesson": lesson_id, "tab": tab, "at": now})
+    if closed is not None:
+        raise _GeneralPath
+    seconds = extended_credit(before, after, credited, cap_for(expected_seconds), bool(overlapped))
+    if seconds is None:
+        raise _GeneralPath
+    line = COMPLETION_SHARE * expected_seconds
+    if completed_at is None and seconds >= line and credited < line:
+        raise _GeneralPath  # completion: the quiz and the certificate
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    start, end = whole_seconds(after)
+    writes = [(_EXTEND_SESSION_SQL, [at, end - start, pk, at])]
+    if seconds != credited:
+        changed = ops.adapt_datetimefield_value(timezone.now())
+        writes.append((_STORE_CREDIT_SQL, [seconds, changed, progress_pk]))
+        if credited // 60 != seconds // 60:
+            if not ledger:
+                raise _GeneralPath  # the month's first minute creates the row
+            status = (
+                ParticipationStatus.IN_PROGRESS
+                if completed_at is None
+                else ParticipationStatus.COMPLETED
+            )
+            period = ops.adapt_datefield_value(month_start(timezone.localdate(now)))
+            ledger_row = [person_id, ParticipationSource.LESSON.value, f"lesson:{lesson_id}"]
+            writes.append(
+                (
+                    _UPDATE_LEDGER_SQL,
+                    [seconds // 60, *ledger_row, period, str(status), changed, *ledger_row, period],
+                )
+            )
+    return writes, BeatAnswer(progress_pk, seconds, bool(passed), completed_at)
 
 
 def _lock_person(person: Person) -> None:

@@ -99,16 +99,27 @@ def record_beat(person, lesson: LessonPage, tab: str, playing: bool) -> JsonResp
         try:
             progress = services.do_record_heartbeat(person, lesson, tab)
         except services.BeatRejected as rejected:
-            return _error(rejected.reason, 429)
+            return beat_error(rejected.reason, 429)
     else:
         progress = services.lesson_progress_for(person, lesson)
+    return beat_answer(
+        progress.credited_seconds, lesson.expected_seconds, progress.completed_at is not None
+    )
+
+
+def beat_answer(credited_seconds: int, expected_seconds: int, completed: bool) -> JsonResponse:
+    """A recorded beat's answer: the lesson's credit, its length and whether it is complete."""
     return JsonResponse(
         {
-            "credited_seconds": progress.credited_seconds,
-            "expected_seconds": lesson.expected_seconds,
-            "completed": progress.completed_at is not None,
+            "credited_seconds": credited_seconds,
+            "expected_seconds": expected_seconds,
+            "completed": completed,
         }
     )
+
+
+def beat_error(reason: str, status: int) -> JsonResponse:
+    return _error(reason, status)
 
 
 @require_POST

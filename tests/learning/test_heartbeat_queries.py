@@ -66,13 +66,23 @@ def test_a_beat_completing_a_minute_also_writes_the_ledger(
 
 
 def test_a_minute_not_completed_leaves_the_ledger_alone(org, lesson):
-    for second in (0, 15, 30):
-        beat(org.person, lesson, second)
-    with mock.patch.object(services, "_record_participation") as ledger:
-        beat(org.person, lesson, 45)
-        ledger.assert_not_called()
-        beat(org.person, lesson, 60)
-        ledger.assert_called_once()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ledger = ParticipationRecord._meta.db_table
+
+    def ledger_writes(second: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            beat(org.person, lesson, second)
+        return sum(f"UPDATE {ledger}" in q["sql"] for q in captured.captured_queries)
+
+    for second in (0, 15, 30, 45, 60):
+        beat(org.person, lesson, second)  # the ledger row exists after the first minute
+    assert ledger_writes(75) == 0
+    assert ledger_writes(90) == 0
+    assert ledger_writes(105) == 0
+    assert ledger_writes(120) == 1
+    assert ParticipationRecord.objects.get(requirement_key=f"lesson:{lesson.pk}").minutes == 2
 
 
 def test_a_lone_tab_credits_all_sessions_again_only_once_a_sitting(org, long_lessons):
@@ -100,8 +110,9 @@ def test_overlapping_tabs_fall_back_to_crediting_everything_again(
     with mock.patch.object(
         services, "_recompute_credit", wraps=services._recompute_credit
     ) as recompute:
-        # The fast path's five, then all sessions, progress rows, two changed lessons.
-        with django_assert_max_num_queries(9):
+        # The common path's read, given up (savepoint, read, rollback); the general path's
+        # five; then all sessions, progress rows, two changed lessons.
+        with django_assert_max_num_queries(12):
             beat(org.person, lessons[0], 45)
         recompute.assert_called_once()
     credited = dict(LessonProgress.objects.values_list("lesson_id", "credited_seconds"))
@@ -149,3 +160,39 @@ def test_a_lesson_of_no_expected_length_and_no_quiz_completes_at_its_first_beat(
     Enrollment.objects.create(person=org.person, course=course)
     lesson = lessons_of(course)[0]
     assert beat(org.person, lesson, 0).completed_at is not None
+
+
+def test_a_common_beat_is_two_round_trips_on_postgresql(org, lesson, django_assert_num_queries):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs in process: its statements go one by one")
+    for second in (0, 15, 30):
+        beat(org.person, lesson, second)
+    # ``SAVEPOINT; lock; read`` and ``UPDATE session; UPDATE credit; RELEASE``.
+    with django_assert_num_queries(2):
+        progress = beat(org.person, lesson, 45)
+    assert progress.credited_seconds == 45
+    assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 45
+
+
+@pytest.mark.django_db(transaction=True)
+def test_common_beats_commit_on_their_own_and_leave_no_transaction_open(org, lesson):
+    """Outside any transaction the common path brackets its batches itself (BEGIN/COMMIT on
+    PostgreSQL); a rejected beat rolls back and leaves the connection usable."""
+    from django.db import connection
+
+    for second in (0, 15, 30, 45, 60):
+        beat(org.person, lesson, second)
+    assert not connection.in_atomic_block
+    with pytest.raises(services.BeatRejected):
+        beat(org.person, lesson, 62)
+    answer = services.record_common_beat(
+        org.person.pk, lesson.pk, lesson.expected_seconds, TAB, T0 + dt.timedelta(seconds=75)
+    )
+    assert answer is not None and answer.credited_seconds == 75
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.transaction_status == 0  # idle: committed
+    assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 75
+    assert StudySession.objects.get(tab=TAB).last_beat_at == T0 + dt.timedelta(seconds=75)
+    assert ParticipationRecord.objects.get(requirement_key=f"lesson:{lesson.pk}").minutes == 1
