@@ -3,7 +3,8 @@
 Every signed-in request reads its session row, and the idle clock (people/middleware.py)
 writes it back about once a minute. Compiling those two ORM queries costs several times the
 CPU of running them (about 1 ms a request on the heartbeat path), so this engine runs the
-same SQL directly. Behaviour is Django's ``db`` engine: same table, same expiry rule, the
+same SQL directly (on PostgreSQL, the write in one round trip with an asynchronous commit).
+Behaviour is Django's ``db`` engine: same table, same expiry rule, the
 same ``UpdateError`` when the row has gone (a session flushed by a sign-out elsewhere).
 Creating, deleting and clearing sessions are inherited unchanged.
 """
@@ -43,12 +44,31 @@ class SessionStore(DatabaseSessionStore):
         connection = connections[router.db_for_write(model)]
         data = self.encode(self._get_session(no_load=False))
         expire = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        update = (
+            f"UPDATE {model._meta.db_table} SET session_data = %s, expire_date = %s"  # noqa: S608
+            " WHERE session_key = %s"
+        )
+        params = [data, expire, self.session_key]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {model._meta.db_table} SET session_data = %s, expire_date = %s"  # noqa: S608
-                " WHERE session_key = %s",
-                [data, expire, self.session_key],
-            )
+            if _batches(connection) and not connection.in_atomic_block:
+                # One round trip, committed without waiting for the disk: a session's idle
+                # clock lost in a server crash only means a sign-out a minute early at worst.
+                cursor.execute(f"BEGIN; {_ASYNC_COMMIT}; {update}; COMMIT", params)
+                cursor.nextset()
+                cursor.nextset()
+            else:
+                cursor.execute(update, params)
             if cursor.rowcount != 1:
                 raise UpdateError
         return None
+
+
+_ASYNC_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)"
+
+
+def _batches(connection) -> bool:
+    """Whether the connection takes several statements in one round trip (PostgreSQL with
+    client-side binding, Django's default)."""
+    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    )

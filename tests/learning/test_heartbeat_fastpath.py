@@ -287,6 +287,25 @@ def test_saving_a_deleted_session_raises_update_error(db):
         store.save()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_outside_a_transaction_a_save_commits_and_a_deleted_session_still_raises():
+    """On PostgreSQL the update goes in one batch with its own commit (see lib.session_store)."""
+    from django.db import connection
+
+    store = SessionStore()
+    store["a"] = 1
+    store.create()
+    store["a"] = 2
+    store.save()
+    assert SessionStore(store.session_key)["a"] == 2
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.transaction_status == 0  # idle: committed
+    Session.objects.all().delete()
+    store["a"] = 3
+    with pytest.raises(UpdateError):
+        store.save()
+
+
 def test_a_malformed_session_key_loads_nothing(db):
     assert SessionStore("short").load() == {}
 

@@ -176,7 +176,7 @@ def test_a_common_beat_is_two_round_trips_on_postgresql(org, lesson, django_asse
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 45
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_common_beats_commit_on_their_own_and_leave_no_transaction_open(org, lesson):
     """Outside any transaction the common path brackets its batches itself (BEGIN/COMMIT on
     PostgreSQL); a rejected beat rolls back and leaves the connection usable."""
