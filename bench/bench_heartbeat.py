@@ -282,17 +282,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, children: bool = True) -> float:
     """CPU time (user + system) of process ``pid`` and its children still running."""
     total = 0.0
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    for each in [str(pid), *children.stdout.split()]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    for each in [str(pid), *(found.stdout.split() if children else [])]:
         try:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def _database_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server's processes (all of them: other databases' work
+    on the machine counts too), 0 on SQLite (it runs inside the workers)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    pids = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
+    return sum(_cpu_seconds(int(pid), children=False) for pid in pids.stdout.split())
 
 
 @contextmanager
@@ -403,9 +414,11 @@ def _measure(wrk: str, design: str, persons, lesson, keys_file: Path, tmp: Path)
             for _round in range(WARM_ROUNDS):
                 _wrk(wrk, url, PATHS["ours"], keys_file, playing=False)
             time.sleep(max(0.0, t0 + 5.5 - time.time()))
-            cpu = _cpu_seconds(pid)
+            cpu, db_cpu = _cpu_seconds(pid), _database_cpu_seconds()
             results[run] = _wrk(wrk, url, PATHS[design], keys_file, rate=rate)
-            results[run]["cpu_ms"] = (_cpu_seconds(pid) - cpu) * 1000 / results[run]["requests"]
+            beats = results[run]["requests"]
+            results[run]["cpu_ms"] = (_cpu_seconds(pid) - cpu) * 1000 / beats
+            results[run]["db_cpu_ms"] = (_database_cpu_seconds() - db_cpu) * 1000 / beats
     results["locked"] = log.read_text(errors="replace").count(LOCKED)
     return results
 
@@ -461,7 +474,9 @@ def run() -> list[dict]:
             "naive": naive["closed"]["cpu_ms"] / 1000,
             "note": (
                 "user + system time of the workers during the closed-loop run / beats; "
-                f"wrk itself: {ours['closed']['wrk_cpu_ms']:.2f} ms per beat on the same cores"
+                f"wrk itself: {ours['closed']['wrk_cpu_ms']:.2f} ms per beat on the same cores; "
+                f"database server: ours {ours['closed']['db_cpu_ms']:.2f} ms, naive "
+                f"{naive['closed']['db_cpu_ms']:.2f} ms per beat"
             ),
         },
     ]
