@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -28,7 +29,11 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPES = {
     reports.PDF: "application/pdf",
     reports.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    reports.ZIP: "application/zip",
 }
+# Processes that lay out the PDFs of a bureau's "every office" file (``reports.monthly_pdfs``):
+# one per core, the task being the only heavy work of its worker while it runs.
+PDF_WORKERS = min(2, os.cpu_count() or 1)
 # Progress is written at most this often (one UPDATE each).
 PROGRESS_EVERY = dt.timedelta(seconds=0.5)
 
@@ -104,14 +109,21 @@ def build(report: ReportFile) -> None:
     if report.kind == reports.MONTHLY:
         office = reports.access_report_office(user, int(params["office"]))
         period = reports.check_period(dt.date.fromisoformat(f"{params['period']}-01"))
-        data = reports.monthly_report(user, office, period)
         fmt = params["format"]
-        footer = Footer(footer.generated_by, footer.generated_at, reports.report_title(data))
+        if fmt != reports.ZIP:
+            data = reports.monthly_report(user, office, period)
+            footer = Footer(footer.generated_by, footer.generated_at, reports.report_title(data))
         if fmt == reports.XLSX:
             content = reports.monthly_xlsx(data, footer, progress)
         elif fmt == reports.PDF:
             progress(0, 1, force=True)
             content = reports.monthly_pdf(data, footer)
+        elif fmt == reports.ZIP:
+            batch = reports.monthly_reports(user, office, period)
+            if not batch:
+                raise reports.ReportError(_("No office has figures for this month."))
+            progress(0, len(batch), force=True)
+            content = reports.monthly_pdf_zip(batch, footer, PDF_WORKERS, progress)
         else:
             raise reports.ReportError(_("Choose PDF or Excel."))
         filename = f"participation-{office.code}-{period:%Y-%m}.{fmt}"

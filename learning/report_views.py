@@ -29,7 +29,11 @@ from people.models import Office, Person
 
 REPORT_PERMISSION = "people.view_office"
 RECENT = 20
-FORMATS = [(reports.PDF, _("PDF")), (reports.XLSX, _("Excel"))]
+FORMATS = [
+    (reports.PDF, _("PDF")),
+    (reports.XLSX, _("Excel")),
+    (reports.ZIP, _("A PDF per office (zip)")),
+]
 
 
 class MonthlyReportForm(forms.Form):

@@ -4,21 +4,24 @@ font file ships with the project). Modules describe a document as blocks and get
     pdf_document("Title", [("heading", "Section"), ("text", "…"), ("table", [[...], ...])])
 
 Formal documents (reports) add a ``Footer``: every page then carries who generated it and
-when, and "page x of y". ``table``, ``paragraph``, ``bar_chart`` and ``line_chart`` build
-flowables for documents laid out by hand (``plans.pdf``) or passed as ``("flowable", …)``.
+when, and "page x of y". ``table``, ``grid`` (a faster table of plain text, drawn on the
+canvas), ``paragraph``, ``bar_chart`` and ``line_chart`` build flowables for documents laid
+out by hand (``plans.pdf``) or passed as ``("flowable", …)``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -27,7 +30,15 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 CJK_FONT = "STSong-Light"
 MARGIN = 18 * mm
@@ -97,6 +108,153 @@ def table(
         )
     )
     return result
+
+
+# --- Grid: a table drawn straight on the canvas -------------------------------------------
+
+_HEADER_FILL = colors.HexColor("#eef2f5")
+_PAD_X, _PAD_Y = 6.0, 3.0  # reportlab's Table paddings, so both look alike
+# Line breaks: between CJK characters, at spaces, and inside a Latin word only if it is
+# longer than the column.
+_TOKENS = re.compile(r"\s+|[0-9A-Za-z_.,:;!?%()\[\]'\"/+\-=*&#@<>]+|.", re.S)
+
+
+def _wrap_text(text: str, width: float, font: str, size: float) -> list[str]:
+    lines: list[str] = []
+    for part in text.split("\n"):
+        line, used = "", 0.0
+        for token in _TOKENS.findall(part):
+            wide = pdfmetrics.stringWidth(token, font, size)
+            if used + wide <= width or not line.strip():
+                if wide > width and not token.isspace():
+                    # A run longer than the column: break it by characters.
+                    for char in token:
+                        char_w = pdfmetrics.stringWidth(char, font, size)
+                        if used + char_w > width and line:
+                            lines.append(line.rstrip())
+                            line, used = "", 0.0
+                        line, used = line + char, used + char_w
+                    continue
+                line, used = line + token, used + wide
+            elif token.isspace():
+                lines.append(line.rstrip())
+                line, used = "", 0.0
+            else:
+                lines.append(line.rstrip())
+                line, used = token, wide
+        lines.append(line.rstrip())
+    return lines
+
+
+class Grid(Flowable):
+    """What ``table`` draws (a grid, a shaded header row repeated on every page, long text
+    broken in the ``wrap`` columns), drawn straight on the canvas: one path for the lines and
+    one text object for all the cells, a few times faster than a platypus ``Table`` with
+    ``Paragraph`` cells. Cells are plain text (no markup)."""
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[object]],
+        widths: Sequence[float],
+        wrap: Collection[int] = (),
+        style: str = "cell",
+    ):
+        super().__init__()
+        paragraph_style = _styles()[style]
+        self.font, self.size = paragraph_style.fontName, paragraph_style.fontSize
+        self.leading = paragraph_style.leading
+        self.widths = list(widths)
+        self.cells = [
+            [
+                _wrap_text(str(v), w - 2 * _PAD_X, self.font, self.size)
+                if i in wrap
+                else str(v).split("\n")
+                for i, (v, w) in enumerate(
+                    zip(["" if v is None else v for v in row], self.widths, strict=True)
+                )
+            ]
+            for row in rows
+        ]
+        self.heights = [
+            max((len(cell) for cell in row), default=1) * self.leading + 2 * _PAD_Y
+            for row in self.cells
+        ]
+        self.width = sum(self.widths)
+        self.height = sum(self.heights)
+        self.hAlign = "LEFT"
+
+    def wrap(self, avail_width, avail_height):
+        return self.width, self.height
+
+    def split(self, avail_width, avail_height):
+        used, fits = self.heights[0], 1
+        while fits < len(self.heights) and used + self.heights[fits] <= avail_height:
+            used += self.heights[fits]
+            fits += 1
+        if fits < 2 or fits == len(self.heights):
+            return []
+        head = [self.cells[0]], [self.heights[0]]
+        return [
+            self._part(self.cells[:fits], self.heights[:fits]),
+            # The header again on the next page.
+            self._part(head[0] + self.cells[fits:], head[1] + self.heights[fits:]),
+        ]
+
+    def _part(self, cells: list, heights: list[float]) -> Grid:
+        part = Grid([], self.widths)
+        part.font, part.size, part.leading = self.font, self.size, self.leading
+        part.cells, part.heights, part.height = cells, heights, sum(heights)
+        return part
+
+    def draw(self):
+        canvas = self.canv
+        top = self.height
+        canvas.saveState()
+        canvas.setFillColor(_HEADER_FILL)
+        canvas.rect(0, top - self.heights[0], self.width, self.heights[0], stroke=0, fill=1)
+        path = canvas.beginPath()
+        y = top
+        for height in [0.0, *self.heights]:
+            y -= height
+            path.moveTo(0, y)
+            path.lineTo(self.width, y)
+        x = 0.0
+        for width in [0.0, *self.widths]:
+            x += width
+            path.moveTo(x, 0)
+            path.lineTo(x, top)
+        canvas.setStrokeColor(colors.grey)
+        canvas.setLineWidth(0.4)
+        canvas.drawPath(path, stroke=1, fill=0)
+        text = canvas.beginText()
+        text.setFont(self.font, self.size, self.leading)
+        text.setFillColor(colors.black)
+        y = top
+        for row, height in zip(self.cells, self.heights, strict=True):
+            x = 0.0
+            for lines, width in zip(row, self.widths, strict=True):
+                # Platypus puts the first baseline one font size below the padding.
+                baseline = y - _PAD_Y - self.size
+                for line in lines:
+                    if line:
+                        text.setTextOrigin(x + _PAD_X, baseline)
+                        text.textOut(line)
+                    baseline -= self.leading
+                x += width
+            y -= height
+        canvas.drawText(text)
+        canvas.restoreState()
+
+
+def grid(
+    rows: Sequence[Sequence[object]],
+    *,
+    widths: Sequence[float],
+    wrap: Collection[int] = (),
+    style: str = "cell",
+) -> Grid:
+    """``table``'s look, drawn faster (``Grid``): for long generated tables of plain text."""
+    return Grid(rows, widths, wrap, style)
 
 
 # --- Footer: generated at / by, page x of y -------------------------------------------------
@@ -186,7 +344,7 @@ def pdf_document(
             story.append(Spacer(1, 4 * mm))
         elif kind == "flowable":
             story.append(content)
-            if isinstance(content, Table | Drawing):
+            if isinstance(content, Table | Grid | Drawing):
                 story.append(Spacer(1, 4 * mm))
         elif kind == "spacer":
             story.append(Spacer(1, float(content) * mm))
@@ -211,41 +369,111 @@ _AXIS = colors.HexColor("#888888")
 _GRID = colors.HexColor("#dddddd")
 
 
+class _Chart(Drawing):
+    """A chart's drawing, drawn by a short walk over the few shapes the charts use (strings,
+    lines, rectangles, circles, polylines, groups) instead of renderPDF's general one, which
+    saves and restores the graphics state around every shape: about three times faster.
+    Any other shape is left to renderPDF."""
+
+    def draw(self, showBoundary=None):  # noqa: N803 - reportlab's name
+        canvas = self.canv
+        canvas.saveState()
+        _draw_shapes(canvas, self.contents)
+        canvas.restoreState()
+
+
+_IDENTITY = (1, 0, 0, 1, 0, 0)
+_ANCHORED = {"start": "drawString", "middle": "drawCentredString", "end": "drawRightString"}
+
+
+def _draw_shapes(canvas: Canvas, shapes: Iterable) -> None:
+    for shape in shapes:
+        kind = type(shape)
+        if kind is String:
+            canvas.setFont(shape.fontName, shape.fontSize)
+            canvas.setFillColor(shape.fillColor)
+            getattr(canvas, _ANCHORED[shape.textAnchor])(shape.x, shape.y, shape.text)
+        elif kind is Line:
+            canvas.setStrokeColor(shape.strokeColor)
+            canvas.setLineWidth(shape.strokeWidth)
+            canvas.line(shape.x1, shape.y1, shape.x2, shape.y2)
+        elif kind is Rect or kind is Circle:
+            stroke, fill = shape.strokeColor is not None, shape.fillColor is not None
+            if fill:
+                canvas.setFillColor(shape.fillColor)
+            if stroke:
+                canvas.setStrokeColor(shape.strokeColor)
+                canvas.setLineWidth(shape.strokeWidth)
+            if kind is Rect:
+                canvas.rect(shape.x, shape.y, shape.width, shape.height, stroke=stroke, fill=fill)
+            else:
+                canvas.circle(shape.cx, shape.cy, shape.r, stroke=stroke, fill=fill)
+        elif kind is PolyLine:
+            points = shape.points
+            path = canvas.beginPath()
+            path.moveTo(points[0], points[1])
+            for index in range(2, len(points), 2):
+                path.lineTo(points[index], points[index + 1])
+            canvas.setStrokeColor(shape.strokeColor)
+            canvas.setLineWidth(shape.strokeWidth)
+            canvas.drawPath(path, stroke=1, fill=0)
+        elif kind is Group:
+            if tuple(shape.transform) == _IDENTITY:
+                _draw_shapes(canvas, shape.contents)
+            else:
+                canvas.saveState()
+                canvas.transform(*shape.transform)
+                _draw_shapes(canvas, shape.contents)
+                canvas.restoreState()
+        else:
+            renderPDF.draw(Drawing(0, 0, shape), canvas, 0, 0)
+
+
 def _frame(
     title: str, labels: Sequence[str], value_max: float, width: float, height: float
 ) -> tuple[Drawing, float, float, float, float]:
     """The drawing, its title, value grid and axis; returns (drawing, x, y, plot width, plot
     height) of the plot area."""
+    drawing = _Chart(width, height)
+    group, x, y, plot_w, plot_h = _frame_shapes(
+        title, tuple(str(label) for label in labels), value_max, width, height
+    )
+    drawing.add(group)
+    return drawing, x, y, plot_w, plot_h
+
+
+@lru_cache(maxsize=64)
+def _frame_shapes(
+    title: str, labels: tuple[str, ...], value_max: float, width: float, height: float
+) -> tuple[Group, float, float, float, float]:
+    """The shapes of ``_frame``, built once per title, labels and size: a batch of reports
+    shares them (a drawing only reads its shapes when it is rendered)."""
     font = register_font()
-    drawing = Drawing(width, height)
-    slanted = len(labels) > 8 or max((len(str(label)) for label in labels), default=0) > 8
+    group = Group()
+    slanted = len(labels) > 8 or max((len(label) for label in labels), default=0) > 8
     x, y = 28.0, 42.0 if slanted else 16.0
     top = 16.0 if title else 6.0
     plot_w, plot_h = width - x - 6, height - y - top
     if title:
-        drawing.add(String(0, height - 10, title, fontName=font, fontSize=9))
+        group.add(String(0, height - 10, title, fontName=font, fontSize=9))
     for step in range(5):
         value = value_max * step / 4
         level = y + plot_h * step / 4
-        drawing.add(Line(x, level, x + plot_w, level, strokeColor=_GRID, strokeWidth=0.4))
-        drawing.add(
+        group.add(Line(x, level, x + plot_w, level, strokeColor=_GRID, strokeWidth=0.4))
+        group.add(
             String(x - 3, level - 2.5, f"{value:.0f}", fontName=font, fontSize=7, textAnchor="end")
         )
-    drawing.add(Line(x, y, x + plot_w, y, strokeColor=_AXIS, strokeWidth=0.6))
+    group.add(Line(x, y, x + plot_w, y, strokeColor=_AXIS, strokeWidth=0.6))
     slot = plot_w / max(1, len(labels))
     for index, label in enumerate(labels):
         centre = x + slot * (index + 0.5)
         if slanted:
-            group = Group(
-                String(0, 0, str(label)[:14], fontName=font, fontSize=7, textAnchor="end")
-            )
-            group.transform = (0.866, 0.5, -0.5, 0.866, centre + 2, y - 4)  # 30° slant
-            drawing.add(group)
+            slant = Group(String(0, 0, label[:14], fontName=font, fontSize=7, textAnchor="end"))
+            slant.transform = (0.866, 0.5, -0.5, 0.866, centre + 2, y - 4)  # 30° slant
+            group.add(slant)
         else:
-            drawing.add(
-                String(centre, y - 10, str(label), fontName=font, fontSize=7, textAnchor="middle")
-            )
-    return drawing, x, y, plot_w, plot_h
+            group.add(String(centre, y - 10, label, fontName=font, fontSize=7, textAnchor="middle"))
+    return group, x, y, plot_w, plot_h
 
 
 def bar_chart(

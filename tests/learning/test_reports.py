@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 
+import pandas as pd
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -182,3 +184,106 @@ def test_missing_text_reads_rollup_rows(english):
         ]
     )
     assert text == "Study (1.5 h short)；讲座 (due 10-12)；old style"
+
+
+def _many_offices(org, period, count=5, persons=3):
+    """``count`` more offices under the bureau, one with an office below it."""
+    offices = []
+    for n in range(count):
+        office = org.bureau.add_child(name=f"第{n}司法所", code=f"office-{n}")
+        org.bureau.refresh_from_db()
+        offices.append(office)
+        for _ in range(persons):
+            make_person(office)
+    below = offices[0].add_child(name="第0司法所分所", code="office-0-a")
+    make_person(below)
+    rollups.refresh_month(period)
+    return offices
+
+
+def test_the_batch_gives_every_office_the_report_it_gets_alone(
+    org, period, django_assert_max_num_queries
+):
+    _many_offices(org, period)
+    with django_assert_max_num_queries(8):
+        batch = reports.monthly_reports(org.administrator, org.bureau, period)
+    assert [r.office.name for r in batch] == [
+        "东司法所",
+        "西司法所",
+        "第0司法所",
+        "第0司法所分所",
+        *(f"第{n}司法所" for n in range(1, 5)),
+    ]  # tree order
+    for report in batch:
+        alone = reports.monthly_report(org.administrator, report.office, period)
+        for name in ("offices", "categories", "trend", "persons"):
+            pd.testing.assert_frame_equal(getattr(report, name), getattr(alone, name))
+        assert report.computed_at == alone.computed_at and report.period == alone.period
+    # An office with one below it counts both, as alone.
+    assert batch[2].total["persons"] == 4 and len(batch[2].persons) == 4
+    with pytest.raises(reports.ReportError):
+        reports.monthly_reports(org.officer, org.bureau, period)
+
+
+def test_the_office_pdfs_of_a_batch_read_the_same_in_one_process_or_two(org, period, english):
+    _many_offices(org, period)
+    batch = reports.monthly_reports(org.administrator, org.bureau, period)
+    seen = []
+    one = list(reports.monthly_pdfs(batch, FOOTER, progress=lambda d, t: seen.append((d, t))))
+    two = list(reports.monthly_pdfs(batch, FOOTER, workers=2))
+    assert seen[-1] == (len(batch), len(batch))
+    assert [r.office for r, _ in one] == [r.office for r, _ in two] == [r.office for r in batch]
+    for (report, first), (_, second) in zip(one, two, strict=True):
+        text = pdf_text(first)
+        assert text == pdf_text(second)
+        assert reports.report_title(report) in text and "page 1 / " in text
+        for case_number in report.persons["case_number"]:
+            assert case_number in text
+    archive = zipfile.ZipFile(io.BytesIO(reports.monthly_pdf_zip(batch, FOOTER)))
+    assert len(archive.namelist()) == len(batch)
+
+
+def test_a_long_bureau_pdf_lists_everyone_not_complete_over_several_pages(org, period, english):
+    for office in _many_offices(org, period, count=3, persons=40):
+        office.refresh_from_db()
+    report = reports.monthly_report(org.administrator, org.bureau, period)
+    content = reports.monthly_pdf(report, FOOTER)
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+    assert len(pages) > 1
+    incomplete = report.persons[report.persons["status"].isin(reports.INCOMPLETE)]
+    text = "\n".join(pages)
+    assert len(incomplete) > 100
+    for case_number in incomplete["case_number"]:
+        assert text.count(case_number) == 1
+    # The table's header row is repeated on every page it runs over.
+    assert sum("Case number" in page for page in pages) == len(pages) - (
+        0 if "Case number" in pages[0] else 1
+    )
+
+
+def test_the_excel_file_reads_the_same_as_with_openpyxls_own_writer(
+    org, period, english, monkeypatch
+):
+    _many_offices(org, period)
+    org.person.full_name = " 前后有空格 & <标记> "
+    org.person.save(update_fields=["full_name"])
+    rollups.refresh_month(period)
+    report = reports.monthly_report(org.administrator, org.bureau, period)
+    fast = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    monkeypatch.setattr(reports, "fast_rows", lambda sheet: sheet)
+    plain = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    assert fast.sheetnames == plain.sheetnames and len(fast.sheetnames) == 9
+    for name in fast.sheetnames:
+        assert list(fast[name].values) == list(plain[name].values)
+    assert sum(fast[name].max_row - 1 for name in fast.sheetnames[1:]) == len(report.persons)
+    assert fast["东司法所"]["B2"].value == " 前后有空格 & <标记> "
+
+
+def test_an_office_without_persons_still_gets_its_files(org, period, english):
+    empty = org.bureau.add_child(name="空司法所", code="office-empty")
+    report = reports.monthly_report(org.administrator, empty, period)
+    assert report.persons.empty and report.categories["rate"].isna().all()
+    book = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    assert book.sheetnames == ["Summary"]
+    assert ("空司法所", 0, 0, 0, 0, 0, None) in list(book["Summary"].values)
+    assert "Nobody to list." in pdf_text(reports.monthly_pdf(report, FOOTER))

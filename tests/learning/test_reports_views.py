@@ -4,6 +4,7 @@ progress, download to the requester only, bad input and failed tasks."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from django.core.files.storage import FileSystemStorage
@@ -85,6 +86,23 @@ def test_an_administrator_gets_the_bureau_excel_file(client, org, period):  # no
     download = client.post(reverse("learning_report_download", args=[report.pk]))
     book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert book.sheetnames == ["Summary", "东司法所", "西司法所"]
+
+
+def test_an_administrator_gets_a_pdf_per_office_in_a_zip(client, org, period):  # noqa: F811
+    login_staff(client, org.administrator)
+    request_monthly(client, org.bureau, period, "zip")
+    report = ReportFile.objects.get()
+    assert report.status == ReportStatus.READY and report.filename.endswith(".zip")
+    download = client.post(reverse("learning_report_download", args=[report.pk]))
+    assert download["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    assert sorted(archive.namelist()) == sorted(
+        f"{office.code}-{period:%Y-%m}.pdf" for office in (org.east, org.west)
+    )
+    west = PdfReader(io.BytesIO(archive.read(f"{org.west.code}-{period:%Y-%m}.pdf")))
+    text = west.pages[0].extract_text()
+    assert len(west.pages) == 1 and "西司法所" in text and "page 1 / 1" in text
+    assert org.other_person.case_number in text and org.person.case_number not in text
 
 
 @pytest.mark.parametrize("role", ["other_officer", "administrator", "counselor", "lecturer"])

@@ -7,8 +7,9 @@ import io
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.units import mm
 
-from lib.pdf import Footer, bar_chart, line_chart, page_of, pdf_document, table
+from lib.pdf import Footer, bar_chart, grid, line_chart, page_of, pdf_document, table
 
 WHEN = dt.datetime(2026, 10, 31, 9, 30, tzinfo=dt.UTC)
 
@@ -75,3 +76,16 @@ def test_charts_cope_with_nothing_to_show():
         "空", [("flowable", bar_chart([], [])), ("flowable", line_chart([], {}))]
     )
     assert len(pages_text(content)) == 1
+
+
+def test_a_grid_breaks_long_text_and_repeats_its_header_on_every_page():
+    rows = [["编号", "说明"]] + [
+        [f"R{n:03d}", "很长的说明，带 English words 和数字 12345；" * 3] for n in range(120)
+    ]
+    content = pdf_document("表", [("flowable", grid(rows, widths=[30 * mm, 80 * mm], wrap={1}))])
+    pages = pages_text(content)
+    assert len(pages) > 2
+    assert all("编号" in page and "说明" in page for page in pages)
+    text = "\n".join(pages)
+    assert all(text.count(f"R{n:03d}") == 1 for n in range(120))
+    assert "English" in text and "12345" in text  # words are not cut in two
