@@ -207,7 +207,13 @@ class ParticipationRecord(models.Model):
             ),
             models.CheckConstraint(condition=Q(period__day=1), name="participation_period_month"),
         ]
-        indexes = [models.Index(fields=["person", "period"])]
+        indexes = [
+            models.Index(fields=["person", "period"]),
+            # A month's rows in person and key order, for ``learning.month_sql``.
+            models.Index(
+                fields=["period", "person", "requirement_key"], name="participation_month"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.period:%Y-%m} {self.requirement_key}: {self.minutes} min"

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -229,12 +230,16 @@ def quota_requirements(persons: list[Person], period: dt.date) -> dict[int, list
         if minutes <= 0:
             continue
         if minutes not in titles:
-            titles[minutes] = _("Study for %(hours)s hours this month") % {"hours": hours(minutes)}
+            titles[minutes] = quota_title(minutes)
         title = titles[minutes]
         out[person.pk] = [
             Requirement(f"{QUOTA}:{period:%Y-%m}", QUOTA, title, month_end(period), minutes)
         ]
     return out
+
+
+def quota_title(minutes: int) -> str:
+    return _("Study for %(hours)s hours this month") % {"hours": hours(minutes)}
 
 
 def course_requirements(persons: list[Person], period: dt.date) -> dict[int, list[Requirement]]:
@@ -261,6 +266,60 @@ def _pks(persons: list[Person]) -> QuerySet:
 
 register_requirements(QUOTA, quota_requirements)
 register_requirements(COURSE, course_requirements)
+
+
+# --- Requirements as SQL rows (``learning.month_sql``) -------------------------------------
+
+
+@dataclass(frozen=True)
+class RequirementRows:
+    """A provider's requirements of a month for everyone at once, for ``learning.month_sql``.
+
+    ``querysets`` each select ``r_person``, ``r_key``, ``r_kind`` and ``r_due`` (the same rows
+    as the provider's ``Requirement``s, for all persons: the caller narrows them); ``titles``
+    maps keys to the titles ``Requirement.title`` carries (asked only for open requirements)."""
+
+    querysets: tuple[QuerySet, ...]
+    titles: Callable[[set[str]], dict[str, str]]
+
+
+# kind → rows(period) → RequirementRows: the set-based twin of ``PROVIDERS`` (the quota is
+# computed by ``month_sql`` itself). ``live`` registers lectures next to its provider.
+RowsProvider = Callable[[dt.date], RequirementRows]
+ROW_PROVIDERS: dict[str, RowsProvider] = {}
+
+
+def register_requirement_rows(kind: str, provider: RowsProvider) -> None:
+    ROW_PROVIDERS[kind] = provider
+
+
+def course_requirement_rows(period: dt.date) -> RequirementRows:
+    """``course_requirements`` as SQL rows."""
+    rows = (
+        Enrollment.objects.published()
+        .filter(due_date__gte=period, due_date__lte=month_end(period))
+        .annotate(
+            r_person=F("person_id"),
+            r_key=Concat(Value(f"{COURSE}:"), Cast("course_id", CharField())),
+            r_kind=Value(COURSE),
+            r_due=F("due_date"),
+        )
+        .values("r_person", "r_key", "r_kind", "r_due")
+    )
+
+    def titles(keys: set[str]) -> dict[str, str]:
+        from courses.models import CoursePage
+
+        ids = [int(key.split(":", 1)[1]) for key in keys]
+        return {
+            f"{COURSE}:{pk}": title
+            for pk, title in CoursePage.objects.filter(pk__in=ids).values_list("pk", "title")
+        }
+
+    return RequirementRows((rows,), titles)
+
+
+register_requirement_rows(COURSE, course_requirement_rows)
 
 
 def in_supervision(persons: QuerySet[Person], period: dt.date) -> QuerySet[Person]:

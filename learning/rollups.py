@@ -2,10 +2,11 @@
 ``learning.participation.month_results`` decides it) and ``OfficeMonth`` (counts by office,
 category and month), so dashboards and reports read small rows instead of the ledger.
 
-Writing: ``refresh_month(period, persons=None)`` recomputes person-months in chunks of
-``CHUNK`` persons (a fixed number of queries per chunk, one short transaction each, so
-heartbeats are never blocked for long), then the office-months of the offices touched with
-one SQL aggregate.
+Writing: ``refresh_month(period, persons=None)`` computes person-months with
+``learning.month_sql`` (set-based SQL: a whole month in two queries, or chunk by chunk for a
+list of persons; ``month_results`` in Python where a requirement kind has no SQL form), writes
+them in chunks of ``CHUNK`` persons (one short transaction each, so heartbeats are never
+blocked for long), then the office-months of the offices touched with one SQL aggregate.
 
 Freshness (the heartbeat never waits for a rollup): ``refresh_rollups`` (cron, every few
 minutes) refreshes the *dirty* persons of this month and last, i.e. those with a ledger row
@@ -28,10 +29,11 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from learning import month_sql
 from learning.models import MonthStatus, OfficeMonth, ParticipationRecord, PersonMonth
 from learning.participation import MonthResult, in_supervision, month_results, month_start
 from people.models import Office, Person
@@ -94,15 +96,23 @@ def refresh_month(
     period: dt.date,
     persons: QuerySet[Person] | Iterable[int] | None = None,
     today: dt.date | None = None,
+    *,
+    use_sql: bool | None = None,
 ) -> RefreshResult:
     """Recompute the person-months of ``persons`` (default: everyone) for ``period``'s month,
     then the office-months of their offices. Idempotent: refreshing twice gives the same rows.
+
+    ``use_sql`` (default: whenever every requirement kind has one) computes the months with
+    ``learning.month_sql`` (a few set-based queries per chunk) instead of ``month_results``
+    (``month_status`` per person in Python); both give the same rows.
 
     Raises ``FutureMonth`` for a month that has not started."""
     today = today or timezone.localdate()
     period = month_start(period)
     if period > month_start(today):
         raise FutureMonth(period)
+    if use_sql is None:
+        use_sql = month_sql.available()
     if persons is None:
         scope = Person.objects.all()
     elif isinstance(persons, QuerySet):
@@ -112,33 +122,39 @@ def refresh_month(
     result = RefreshResult(period)
     wanted = list(scope.order_by("pk").values_list("pk", flat=True))
     touched_offices: set[int] = set()
+    # Everyone at once in SQL is cheaper than chunk by chunk; the writes stay in chunks.
+    everyone = (
+        {row.person_id: row for row in month_sql.month_rows(scope, period, today)}
+        if use_sql and persons is None
+        else None
+    )
     for chunk in _chunks(wanted, CHUNK):
-        chunk_persons = Person.objects.filter(pk__in=list(chunk))
-        results = month_results(chunk_persons, period, today)
-        profile = {
-            pk: (office_id, category)
-            for pk, office_id, category in in_supervision(chunk_persons, period)
-            .order_by()
-            .values_list("pk", "office_id", "category")
-        }
+        if everyone is not None:
+            computed = [everyone[pk] for pk in chunk if pk in everyone]
+        else:
+            chunk_persons = Person.objects.filter(pk__in=list(chunk))
+            computed = (
+                month_sql.month_rows(chunk_persons, period, today)
+                if use_sql
+                else _python_rows(chunk_persons, period, today)
+            )
         now = timezone.now()
         rows = [
             PersonMonth(
-                person_id=pk,
+                person_id=row.person_id,
                 period=period,
-                office_id=profile[pk][0],
-                category=profile[pk][1],
-                status=res.status,
-                required=res.required,
-                met=res.met,
-                excused=res.excused,
-                missing=_missing_json(res),
-                study_minutes=res.study_minutes,
-                quota_minutes=res.quota_minutes,
+                office_id=row.office_id,
+                category=row.category,
+                status=row.result.status,
+                required=row.result.required,
+                met=row.result.met,
+                excused=row.result.excused,
+                missing=_missing_json(row.result),
+                study_minutes=row.result.study_minutes,
+                quota_minutes=row.result.quota_minutes,
                 computed_at=now,
             )
-            for pk, res in results.items()
-            if pk in profile
+            for row in computed
         ]
         with transaction.atomic():
             gone = PersonMonth.objects.filter(period=period, person_id__in=list(chunk)).exclude(
@@ -152,18 +168,66 @@ def refresh_month(
                 .distinct()
             )
             result.removed += gone.delete()[0]
-            PersonMonth.objects.bulk_create(
-                rows,
-                batch_size=500,
-                update_conflicts=True,
-                unique_fields=["person", "period"],
-                update_fields=PERSON_MONTH_FIELDS,
-            )
+            _upsert_person_months(rows)
         touched_offices.update(row.office_id for row in rows)
         result.persons += len(rows)
     full = persons is None
     result.offices = refresh_office_months(period, None if full else touched_offices)
     return result
+
+
+def _upsert_person_months(rows: list[PersonMonth]) -> None:
+    """Insert or update ``rows`` (on person and period): one statement executed for every
+    row (``executemany``; PostgreSQL and SQLite ≥ 3.24 both know ON CONFLICT), which costs a
+    fraction of compiling the multi-row INSERTs of ``bulk_create(update_conflicts=True)``."""
+    if not rows:
+        return
+    meta = PersonMonth._meta
+    fields = [meta.get_field(name) for name in ("person", "period", *PERSON_MONTH_FIELDS)]
+    ops = connection.ops
+    qn = ops.quote_name
+    columns = [qn(f.column) for f in fields]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+    # names from the model's metadata; every value is a parameter
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updates}"
+    )
+    # The values as the fields would prepare them, without a field call per value.
+    nothing = ops.adapt_json_value([], None)
+    values = [
+        (
+            row.person_id,
+            ops.adapt_datefield_value(row.period),
+            row.office_id,
+            row.category,
+            row.status,
+            row.required,
+            row.met,
+            row.excused,
+            ops.adapt_json_value(row.missing, None) if row.missing else nothing,
+            row.study_minutes,
+            row.quota_minutes,
+            ops.adapt_datetimefield_value(row.computed_at),
+        )
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def _python_rows(
+    persons: QuerySet[Person], period: dt.date, today: dt.date
+) -> list[month_sql.PersonMonthRow]:
+    """The reference path: ``month_results`` (``month_status`` per person in Python)."""
+    results = month_results(persons, period, today)
+    profile = in_supervision(persons, period).order_by().values_list("pk", "office_id", "category")
+    return [
+        month_sql.PersonMonthRow(pk, office_id, category, results[pk])
+        for pk, office_id, category in profile
+        if pk in results
+    ]
 
 
 def refresh_office_months(period: dt.date, offices: Iterable[int] | None = None) -> int:
@@ -196,11 +260,17 @@ def refresh_office_months(period: dt.date, offices: Iterable[int] | None = None)
         )
         for row in aggregate
     ]
+    keep = {(row.office_id, row.category) for row in rows}
     with transaction.atomic():
-        keep = Q()
-        for row in rows:
-            keep |= Q(office_id=row.office_id, category=row.category)
-        (stale.exclude(keep) if rows else stale).delete()
+        # One delete by primary keys, in batches (an OR of one term per kept row broke
+        # SQLite's expression depth limit beyond ~1,000 rows).
+        gone = [
+            pk
+            for pk, office_id, category in stale.values_list("pk", "office_id", "category")
+            if (office_id, category) not in keep
+        ]
+        for batch in _chunks(gone, 500):
+            OfficeMonth.objects.filter(pk__in=list(batch)).delete()
         OfficeMonth.objects.bulk_create(
             rows,
             batch_size=500,
@@ -334,38 +404,70 @@ class OfficeFigures(Figures):
     computed_at: dt.datetime | None = None
 
 
+def _office_figures(offices: QuerySet[Office]) -> dict[int, OfficeFigures]:
+    return {
+        o["pk"]: OfficeFigures(office_id=o["pk"], name=o["name"], path=o["path"], depth=o["depth"])
+        for o in offices.values("pk", "name", "path", "depth")
+    }
+
+
+def _add_counts(out: dict[int, OfficeFigures], row: dict) -> None:
+    figures = out[row["office_id"]]
+    category = Figures(persons=row["persons"], **{s: row[s] for s in STATUS_FIELDS})
+    figures.by_category[row["category"]] = category
+    figures.add(category)
+
+
 def office_month_rows(user, period: dt.date) -> list[OfficeFigures]:
     """``period``'s figures per office the user may see (persons of the office itself, by
     category), in tree order; two queries whatever the number of offices."""
     period = month_start(period)
     offices = dashboard_offices(user)
-    out = {
-        o["pk"]: OfficeFigures(office_id=o["pk"], name=o["name"], path=o["path"], depth=o["depth"])
-        for o in offices.values("pk", "name", "path", "depth")
-    }
+    out = _office_figures(offices)
     if not out:
         return []
     for row in OfficeMonth.objects.filter(period=period, office__in=offices.values("pk")).values(
         "office_id", "category", "persons", "computed_at", *STATUS_FIELDS
     ):
+        _add_counts(out, row)
         figures = out[row["office_id"]]
-        category = Figures(persons=row["persons"], **{s: row[s] for s in STATUS_FIELDS})
-        figures.by_category[row["category"]] = category
-        figures.add(category)
         if figures.computed_at is None or row["computed_at"] < figures.computed_at:
             figures.computed_at = row["computed_at"]
     return sorted(out.values(), key=lambda f: f.path)
 
 
+def office_month_rows_from_ledger(
+    user, period: dt.date, office: Office | None = None, today: dt.date | None = None
+) -> list[OfficeFigures]:
+    """``office_month_rows`` (of ``office``'s subtree, default every office the user may see)
+    computed straight from the ledger with ``learning.month_sql`` instead of the rollups: the
+    same figures, without ``computed_at``. Four queries (offices, quotas, the month's
+    lectures, one aggregate) whatever the number of offices and persons."""
+    period = month_start(period)
+    offices = dashboard_offices(user)
+    if office is not None:
+        offices = offices.filter(path__startswith=office.path)
+    out = _office_figures(offices)
+    if not out:
+        return []
+    persons = Person.objects.filter(office__in=list(out))
+    for row in month_sql.office_counts(persons, period, today):
+        _add_counts(out, row)
+    return sorted(out.values(), key=lambda f: f.path)
+
+
 def subtree_totals(rows: Sequence[OfficeFigures]) -> dict[int, Figures]:
     """Each office's figures including every office below it (rows in tree order)."""
-    totals: dict[int, Figures] = {}
+    # Each row adds to itself and its listed ancestors, whose paths are its path's prefixes
+    # at whole steps of the tree: linear in the rows, not quadratic.
+    owner = {row.path: row.office_id for row in rows}
+    totals = {row.office_id: Figures() for row in rows}
+    step = Office.steplen
     for row in rows:
-        total = Figures()
-        for other in rows:
-            if other.path.startswith(row.path):
-                total.add(other)
-        totals[row.office_id] = total
+        for end in range(step, len(row.path) + 1, step):
+            ancestor = owner.get(row.path[:end])
+            if ancestor is not None:
+                totals[ancestor].add(row)
     return totals
 
 
@@ -428,16 +530,20 @@ def heatmap(user, periods: Sequence[dt.date], office: Office | None = None):
     # The top office's children, or the top office itself when it has none.
     level = [o for o in listed if o["depth"] == top + 1] or [o for o in listed if o["depth"] == top]
     grid = {o["path"]: {p: Figures() for p in periods} for o in level}
+    # Summed per office id (no join for the path): each office's row goes to the cell of
+    # its ancestor on the level, found by path prefix (one depth, one path length).
+    width = len(level[0]["path"])
+    cell_of = {o["pk"]: grid.get(o["path"][:width]) for o in listed}
     counts = (
-        OfficeMonth.objects.filter(period__in=list(periods), office__in=offices.values("pk"))
+        OfficeMonth.objects.filter(period__in=list(periods), office__in=list(cell_of))
         .order_by()
-        .values("office__path", "period")
+        .values("office_id", "period")
         .annotate(persons=Sum("persons"), **{s: Sum(s) for s in STATUS_FIELDS})
     )
     for row in counts:
-        for path, cells in grid.items():
-            if row["office__path"].startswith(path):
-                cells[row["period"]].add(
-                    Figures(**{k: row[k] or 0 for k in ("persons", *STATUS_FIELDS)})
-                )
+        cells = cell_of.get(row["office_id"])
+        if cells is not None:
+            cells[row["period"]].add(
+                Figures(**{k: row[k] or 0 for k in ("persons", *STATUS_FIELDS)})
+            )
     return [(o["name"], [grid[o["path"]][p] for p in periods]) for o in level]

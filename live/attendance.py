@@ -99,7 +99,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any, TypedDict
+from functools import lru_cache
+from typing import Any, NamedTuple, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -117,6 +118,7 @@ _MAX_US = 7_258_118_400 * _US
 
 # kinds, in the order they apply at one instant
 _JOIN, _SWITCH, _LEAVE, _ROOM_END = 1, 2, 3, 4
+PARTICIPANT_KINDS = frozenset({_JOIN, _SWITCH, _LEAVE})
 _MAIN = ""
 
 # (time in µs, kind, user id, scope, connection id)
@@ -230,27 +232,93 @@ def _read_prosody(body: Mapping[str, Any]) -> list[_Event]:
     return out
 
 
-def _read_all(events: Iterable[Mapping[str, Any]]) -> list[_Event]:
-    """Every event as a tuple, duplicates removed, in application order (rule 3)."""
+def read_body(body: Mapping[str, Any]) -> tuple[str, tuple[_Event, ...]]:
+    """Rule 1 for one body: ``(idempotency key, events)``, the key "" unless it is a JaaS body
+    with a non-empty string ``idempotencyKey``. Raises ``TypeError`` for a non-mapping."""
+    if type(body) is not dict and not isinstance(body, Mapping):
+        raise TypeError("events must be webhook bodies (mappings)")
+    if "eventType" in body:
+        key = body.get("idempotencyKey")
+        return (key if isinstance(key, str) and key else "", tuple(_read_jaas(body)))
+    if "event_name" in body:
+        return "", tuple(_read_prosody(body))
+    return "", ()
+
+
+def _read_all(read: Iterable[tuple[str, tuple[_Event, ...]]]) -> list[_Event]:
+    """Every event of the read bodies, duplicates removed, in application order (rule 3)."""
     found: set[_Event] = set()
     by_key: dict[str, tuple[_Event, ...]] = {}
-    for body in events:
-        if type(body) is not dict and not isinstance(body, Mapping):
-            raise TypeError("events must be webhook bodies (mappings)")
-        if "eventType" in body:
-            read = tuple(_read_jaas(body))
-            key = body.get("idempotencyKey")
-            if isinstance(key, str) and key:
-                kept = by_key.get(key)
-                if kept is None or read < kept:
-                    by_key[key] = read
-                continue
-            found.update(read)
-        elif "event_name" in body:
-            found.update(_read_prosody(body))
-    for read in by_key.values():
-        found.update(read)
+    for key, events in read:
+        if key:
+            kept = by_key.get(key)
+            if kept is None or events < kept:
+                by_key[key] = events
+        else:
+            found.update(events)
+    for events in by_key.values():
+        found.update(events)
     return sorted(found)
+
+
+# --- Stored form --------------------------------------------------------------------------------
+# ``PresenceEvent`` keeps, beside the raw body, what ``read_body`` makes of it in a few columns,
+# so that a recompute reads compact tuples instead of decoding every body. A body whose reading
+# does not fit (a prosody room end listing its occupants) is read from its payload again.
+
+# Bump when rule 1 (reading a body) changes: rows stored by an older version are read again.
+STORED_VERSION = 1
+
+
+class StoredForm(NamedTuple):
+    """What ``read_body`` makes of one body, as ``PresenceEvent``'s ``merge_*`` columns: the
+    kind (0: proves nothing), its time and, for a prosody leave, the join it repeats (µs);
+    ``user`` must equal the row's ``user_id`` for a participant event."""
+
+    kind: int
+    at: int | None
+    joined_at: int | None
+    user: str
+    scope: str
+    connection: str
+    key: str
+
+
+def stored_form(body: Mapping[str, Any]) -> StoredForm | None:
+    """The stored form of a body, or None if its reading does not fit the columns."""
+    key, events = read_body(body)
+    if not events:
+        return StoredForm(0, None, None, "", "", "", key)
+    at, kind, user, scope, conn = events[0]
+    if len(events) == 1:
+        return StoredForm(kind, at, None, user, scope, conn, key)
+    if len(events) == 2 and kind == _LEAVE and events[1][1:] == (_JOIN, user, scope, conn):
+        return StoredForm(kind, at, events[1][0], user, scope, conn, key)
+    return None
+
+
+def read_stored(
+    version: int | None,
+    kind: int,
+    at: int | None,
+    joined_at: int | None,
+    user: str,
+    scope: str,
+    connection: str,
+    key: str,
+    body: Mapping[str, Any] | None,
+) -> tuple[str, tuple[_Event, ...]]:
+    """``read_body`` of a stored row: from its columns if they hold the current
+    ``STORED_VERSION``, else from ``body`` (which the caller then must pass)."""
+    if version != STORED_VERSION:
+        return read_body(body)
+    if not kind:
+        return key, ()
+    if kind == _ROOM_END:
+        return key, ((at, kind, "", scope, ""),)
+    if joined_at is None:
+        return key, ((at, kind, user, scope, connection),)
+    return key, ((at, kind, user, scope, connection), (joined_at, _JOIN, user, scope, connection))
 
 
 # --- Merging ------------------------------------------------------------------------------------
@@ -344,6 +412,18 @@ def merge_presence(
 
     Raises ``ValueError`` for naive datetimes or ``end <= start`` and ``TypeError`` for an
     event that is not a mapping."""
+    return merge_read(map(read_body, events), start, end, heartbeats=heartbeats)
+
+
+def merge_read(
+    read: Iterable[tuple[str, tuple[_Event, ...]]],
+    start: datetime,
+    end: datetime,
+    *,
+    heartbeats: Mapping[str, Iterable[datetime]] | None = None,
+) -> dict[str, Summary]:
+    """``merge_presence`` of bodies already read (``read_body``, or ``read_stored`` of their
+    stored rows): the same result for the same bodies."""
     start_us = _us(_aware(start, "start"))
     end_us = _us(_aware(end, "end"))
     if end_us <= start_us:
@@ -353,7 +433,7 @@ def merge_presence(
         instants = [_us(_aware(at, "heartbeat")) for at in seen]
         # watched but never seen: the bound lies before any event, so nothing is added
         bounds[user] = max(instants) + _GRACE_US if instants else _MIN_US - 1
-    raw, users = _connection_intervals(_read_all(events), end_us, bounds)
+    raw, users = _connection_intervals(_read_all(read), end_us, bounds)
     result: dict[str, Summary] = {}
     for user in sorted(users):
         intervals = _merge(raw.get(user, []), start_us, end_us)
@@ -445,6 +525,7 @@ class Decision:
     figures: dict[str, Any]
 
 
+@lru_cache(maxsize=64)
 def _exact(value: float) -> Fraction:
     return Fraction(repr(value))
 
@@ -472,13 +553,14 @@ def decide(
         raise ValueError("checks_answered cannot exceed checks_asked")
     intervals = list(summary["intervals"]) if summary else []
     seconds = int(summary["seconds"]) if summary else 0
-    scheduled = Fraction(_us(end) - _us(start), _US)
+    # the scheduled time in µs; the ratios below are compared as exact integer products
+    scheduled_us = _us(end) - _us(start)
     first_join = intervals[0][0] if intervals else None
     last_leave = intervals[-1][1] if intervals else None
     figures: dict[str, Any] = {
         "seconds": seconds,
-        "scheduled_seconds": int(scheduled),
-        "ratio": round(float(seconds / scheduled), 4),
+        "scheduled_seconds": scheduled_us // _US,
+        "ratio": round(seconds * _US / scheduled_us, 4),
         "first_join": first_join.isoformat() if first_join else None,
         "last_leave": last_leave.isoformat() if last_leave else None,
         "checks": {"asked": checks_asked, "answered": checks_answered},
@@ -491,9 +573,11 @@ def decide(
         return decision("excused", "excused")
     if seconds <= 0 or first_join is None or last_leave is None:
         return decision("absent", "no_presence")
-    time_met = seconds >= _exact(rules.min_presence_ratio) * scheduled
+    presence = _exact(rules.min_presence_ratio)
+    time_met = seconds * _US * presence.denominator >= presence.numerator * scheduled_us
+    checks = _exact(rules.min_checks_ratio)
     checks_met = (
-        checks_asked == 0 or checks_answered >= _exact(rules.min_checks_ratio) * checks_asked
+        checks_asked == 0 or checks_answered * checks.denominator >= checks.numerator * checks_asked
     )
     if time_met and checks_met:
         if first_join - start > timedelta(minutes=rules.late_after_minutes):

@@ -11,11 +11,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Case, CharField, DateField, F, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
-from learning.participation import LECTURE, Requirement, month_end
+from learning.participation import LECTURE, Requirement, RequirementRows, month_end
 from learning.services import month_start
+from lib import bulk
 from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture, LectureAudience
 from people.models import Person
 
@@ -43,17 +46,19 @@ def _entry(row: Attendance) -> tuple[str, int] | None:
 def sync_lecture_entries(lecture: Lecture, rows: Iterable[Attendance]) -> None:
     """The lecture's ledger entries follow ``rows``' effective statuses: attended (completed,
     with the minutes present), left early (in progress, minutes present), excused, or no
-    entry for an absence. Three queries at most, whatever the audience size. Call inside the
-    lecture's row lock."""
+    entry for an absence. Four queries at most, whatever the audience size, each set-based
+    (``lib.bulk``). Call inside the lecture's row lock."""
     rows = list(rows)
     key, period, title = lecture_key(lecture), ledger_period(lecture), lecture.title[:255]
+    persons = {row.person_id for row in rows}
+    # the lecture's entries (at most one per audience member), narrowed here: a list of a
+    # thousand ids in the query would cost more than the rows it leaves out
     existing = {
-        record.person_id: record
-        for record in ParticipationRecord.objects.filter(
-            source=ParticipationSource.LECTURE,
-            requirement_key=key,
-            person_id__in=[row.person_id for row in rows],
-        )
+        person_id: (pk, current)
+        for pk, person_id, *current in ParticipationRecord.objects.filter(
+            source=ParticipationSource.LECTURE, requirement_key=key
+        ).values_list("pk", "person_id", "status", "minutes", "period", "requirement")
+        if person_id in persons
     }
     now = timezone.now()
     created, changed, removed = [], [], []
@@ -62,38 +67,25 @@ def sync_lecture_entries(lecture: Lecture, rows: Iterable[Attendance]) -> None:
         record = existing.get(row.person_id)
         if entry is None:
             if record is not None:
-                removed.append(record.pk)
+                removed.append(record[0])
             continue
         status, minutes = entry
         if record is None:
             created.append(
-                ParticipationRecord(
-                    person_id=row.person_id,
-                    period=period,
-                    source=ParticipationSource.LECTURE,
-                    requirement_key=key,
-                    requirement=title,
-                    minutes=minutes,
-                    status=status,
-                )
+                (row.person_id, period, ParticipationSource.LECTURE, key, title, minutes, status)
             )
-        elif (record.status, record.minutes, record.period, record.requirement) != (
-            status,
-            minutes,
-            period,
-            title,
-        ):
-            record.status, record.minutes, record.period = status, minutes, period
-            record.requirement, record.updated_at = title, now
-            changed.append(record)
+        elif record[1] != [status, minutes, period, title]:
+            changed.append((record[0], status, minutes, period, title, now))
     if removed:
         ParticipationRecord.objects.filter(pk__in=removed).delete()
-    if created:
-        ParticipationRecord.objects.bulk_create(created)
-    if changed:
-        ParticipationRecord.objects.bulk_update(
-            changed, ["status", "minutes", "period", "requirement", "updated_at"], batch_size=100
-        )
+    bulk.insert_rows(
+        ParticipationRecord,
+        ["person", "period", "source", "requirement_key", "requirement", "minutes", "status"],
+        created,
+    )
+    bulk.update_rows(
+        ParticipationRecord, ["status", "minutes", "period", "requirement", "updated_at"], changed
+    )
 
 
 def record_makeup(lecture: Lecture, person_id: int, minutes: int) -> None:
@@ -163,3 +155,54 @@ def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requi
             )
         )
     return out
+
+
+def lecture_requirement_rows(period: dt.date) -> RequirementRows:
+    """``lecture_requirements`` as SQL rows for everyone at once (``learning.month_sql``): the
+    fixed audiences of the month's required lectures, and today's audience rule of those not
+    fixed yet. One query for the lectures, two per lecture whose audience is not fixed."""
+    from live.services import candidate_audience  # services imports this module
+
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(month_end(period) + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    lectures = list(
+        Lecture.objects.filter(required=True, start__gte=start, start__lt=end).only(
+            "pk", "title", "start", "audience_resolved_at"
+        )
+    )
+    titles = {lecture_key(lecture): lecture.title for lecture in lectures}
+    resolved = [lecture for lecture in lectures if lecture.audience_resolved_at]
+    querysets = []
+    if resolved:
+        due = Case(
+            *[
+                When(lecture_id=lecture.pk, then=Value(timezone.localdate(lecture.start)))
+                for lecture in resolved
+            ],
+            output_field=DateField(),
+        )
+        querysets.append(
+            LectureAudience.objects.filter(lecture_id__in=[lecture.pk for lecture in resolved])
+            .annotate(
+                r_person=F("person_id"),
+                r_key=Concat(Value(f"{LECTURE}:"), Cast("lecture_id", CharField())),
+                r_kind=Value(LECTURE),
+                r_due=due,
+            )
+            .values("r_person", "r_key", "r_kind", "r_due")
+        )
+    for lecture in lectures:
+        if lecture.audience_resolved_at is None:
+            querysets.append(
+                candidate_audience(lecture)
+                .order_by()
+                .annotate(
+                    r_person=F("pk"),
+                    r_key=Value(lecture_key(lecture)),
+                    r_kind=Value(LECTURE),
+                    r_due=Value(timezone.localdate(lecture.start), output_field=DateField()),
+                )
+                .values("r_person", "r_key", "r_kind", "r_due")
+            )
+    return RequirementRows(tuple(querysets), lambda keys: {k: titles[k] for k in keys})

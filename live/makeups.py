@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from learning.sessions import apply_beat
 from learning.timing import Session, credit_sessions
+from lib import bulk
 from live import ledger
 from live.models import (
     ATTENDED,
@@ -97,9 +98,15 @@ def sync_for_attendance(lecture: Lecture, rows: Iterable[Attendance], now: dt.da
     that this lecture's attendance settles. Call inside the lecture's row lock."""
     rows = list(rows)
     needing = {r.person_id for r in rows if r.effective_status in NEEDS_MAKEUP and lecture.required}
-    person_ids = [r.person_id for r in rows]
+    person_ids = {r.person_id for r in rows}
+    # {person id: (pk, completed_at)} of the lecture's makeups, narrowed here rather than by a
+    # list of a thousand ids in the query
     existing = {
-        m.person_id: m for m in Makeup.objects.filter(lecture=lecture, person_id__in=person_ids)
+        person_id: (pk, completed_at)
+        for pk, person_id, completed_at in Makeup.objects.filter(lecture=lecture).values_list(
+            "pk", "person_id", "completed_at"
+        )
+        if person_id in person_ids
     }
     # An excused person keeps a makeup already given (an approved absence usually carries one,
     # ``do_assign_makeup``); attending, or the lecture no longer being required, withdraws it.
@@ -108,19 +115,19 @@ def sync_for_attendance(lecture: Lecture, rows: Iterable[Attendance], now: dt.da
         for r in rows
         if r.effective_status == AttendanceStatus.EXCUSED and lecture.required
     }
-    withdraw = [m.pk for pid, m in existing.items() if pid not in keep and m.completed_at is None]
+    withdraw = [pk for pid, (pk, done) in existing.items() if pid not in keep and done is None]
     if withdraw:
         Makeup.objects.filter(pk__in=withdraw).delete()
     due = timezone.localdate(lecture.end) + dt.timedelta(days=MAKEUP_DAYS)
     kind = MakeupKind.RECORDING if lecture.recording_url else MakeupKind.LATER_LECTURE
-    new = [
-        Makeup(person_id=pid, lecture=lecture, kind=kind, due_date=due, created_at=now)
-        for pid in sorted(needing - existing.keys())
-    ]
-    if new:
-        Makeup.objects.bulk_create(new)  # the person hears of it from send_lecture_reminders
+    # the person hears of it from send_lecture_reminders
+    bulk.insert_rows(
+        Makeup,
+        ["person", "lecture", "kind", "due_date", "created_at"],
+        [(pid, lecture.pk, kind, due, now) for pid in sorted(needing - existing.keys())],
+    )
     attended = {r.person_id for r in rows if r.effective_status in ATTENDED}
-    _settle_by_later_lecture(lecture, set(person_ids), attended, now)
+    _settle_by_later_lecture(lecture, person_ids, attended, now)
 
 
 def do_assign_makeup(lecture: Lecture, person_id: int, now: dt.datetime | None = None) -> Makeup:
@@ -158,20 +165,22 @@ def _settle_by_later_lecture(
 ) -> None:
     """Attending ``lecture`` completes the person's oldest open makeup of an earlier lecture
     on the same topic; no longer attending it reopens the makeup it had completed."""
-    reopened = list(
-        Makeup.objects.filter(completed_lecture=lecture, person_id__in=person_ids - attended)
-    )
-    for makeup in reopened:
-        ledger.remove_makeup(makeup.lecture_id, makeup.person_id)
+    # the makeups this lecture completed, split here rather than by id lists in two queries
+    completed = [
+        (pk, lecture_id, person_id)
+        for pk, lecture_id, person_id in Makeup.objects.filter(
+            completed_lecture=lecture
+        ).values_list("pk", "lecture_id", "person_id")
+        if person_id in person_ids
+    ]
+    reopened = [(pk, lec, pid) for pk, lec, pid in completed if pid not in attended]
+    for _pk, lecture_id, person_id in reopened:
+        ledger.remove_makeup(lecture_id, person_id)
     if reopened:
-        Makeup.objects.filter(pk__in=[m.pk for m in reopened]).update(
+        Makeup.objects.filter(pk__in=[pk for pk, _lec, _pid in reopened]).update(
             completed_at=None, completed_how="", completed_lecture=None
         )
-    already = set(
-        Makeup.objects.filter(completed_lecture=lecture, person_id__in=attended).values_list(
-            "person_id", flat=True
-        )
-    )
+    already = {pid for _pk, _lec, pid in completed if pid in attended}
     candidates = (
         Makeup.objects.open()
         .filter(

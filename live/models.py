@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import Topic
 from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
 from live import jitsi
+from live.attendance import PARTICIPANT_KINDS, STORED_VERSION, stored_form
 from people.models import Category, Office, Person, PersonStatus
 from people.roles import Role, roles_of
 
@@ -86,6 +87,16 @@ class PresenceEvent(AppendOnlyModelMixin, models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     payload = models.JSONField(_("raw body"))
     dedupe_key = models.CharField(_("dedupe key"), max_length=DEDUPE_KEY_MAX, unique=True)
+    # What ``live.attendance.read_body`` makes of the payload (``stored_form``), set on insert,
+    # so a recompute reads a few columns instead of decoding every body. NULL version: read
+    # the payload (a body that does not fit, or a row stored by ``bulk_create``).
+    merge_version = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    merge_kind = models.PositiveSmallIntegerField(default=0, editable=False)
+    merge_at = models.BigIntegerField(null=True, blank=True, editable=False)
+    merge_joined_at = models.BigIntegerField(null=True, blank=True, editable=False)
+    merge_scope = models.TextField(blank=True, default="", editable=False)
+    merge_connection = models.TextField(blank=True, default="", editable=False)
+    merge_key = models.TextField(blank=True, default="", editable=False)
 
     objects = PresenceEventQuerySet.as_manager()
 
@@ -97,6 +108,35 @@ class PresenceEvent(AppendOnlyModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.room_name} {self.user_id}".rstrip()
+
+    def save(self, *args, **kwargs):
+        if self.pk is None:
+            self.set_merge_fields()
+        super().save(*args, **kwargs)
+
+    def set_merge_fields(self) -> None:
+        """Fill the ``merge_*`` columns from ``payload`` (before inserting; ``save`` does it,
+        a ``bulk_create`` caller may). A body whose reading does not fit them, or names a
+        participant other than ``user_id``, keeps a NULL version and is read from its body."""
+        form = merge_fields(self.payload, self.user_id)
+        for name, value in form.items():
+            setattr(self, name, value)
+
+
+def merge_fields(payload, user_id: str) -> dict:
+    """The ``PresenceEvent.merge_*`` column values for a body stored with ``user_id``."""
+    form = stored_form(payload) if isinstance(payload, dict) else None
+    if form is None or (form.kind in PARTICIPANT_KINDS and form.user != user_id):
+        return {"merge_version": None}
+    return {
+        "merge_version": STORED_VERSION,
+        "merge_kind": form.kind,
+        "merge_at": form.at,
+        "merge_joined_at": form.joined_at,
+        "merge_scope": form.scope,
+        "merge_connection": form.connection,
+        "merge_key": form.key,
+    }
 
 
 # --- Lectures -----------------------------------------------------------------------------------

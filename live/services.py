@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, JSONField, Q, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -27,8 +27,16 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import record_access
 from learning.models import AbsenceRequest, AbsenceStatus
+from lib import bulk
 from live import jitsi, ledger, makeups
-from live.attendance import PolicyRules, decide, merge_presence, shorten_by_checks
+from live.attendance import (
+    STORED_VERSION,
+    PolicyRules,
+    decide,
+    merge_read,
+    read_stored,
+    shorten_by_checks,
+)
 from live.models import (
     ATTENDED,
     Attendance,
@@ -262,14 +270,43 @@ def do_create_policy_version(rules: dict, *, note: str = "", by=None) -> Attenda
         )
 
 
+def read_room_events(room_name: str) -> list[tuple[str, tuple]]:
+    """Every stored event of the room as ``live.attendance.read_body`` reads its body, for
+    ``merge_read`` (the same result as ``merge_presence`` of the raw bodies). One query: the
+    few ``merge_*`` columns of each row, and the raw body only of a row they do not describe."""
+    body = Case(
+        When(merge_version=STORED_VERSION, then=Value(None)),
+        default="payload",
+        output_field=JSONField(),
+    )
+    rows = (
+        PresenceEvent.objects.filter(room_name=room_name)
+        .order_by()
+        .values_list(
+            "merge_version",
+            "merge_kind",
+            "merge_at",
+            "merge_joined_at",
+            "user_id",
+            "merge_scope",
+            "merge_connection",
+            "merge_key",
+            body,
+        )
+    )
+    return [read_stored(*row) for row in rows]
+
+
 def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) -> list[Attendance]:
     """Compute every audience member's attendance from the room's stored events.
 
     One transaction: the audience is fixed if it was not yet, the events are read in one
-    query and merged (``merge_presence``), the active policy decides each person, and the
-    ``Attendance`` rows, the participation ledger and the makeups are brought up to date.
-    Staff overrides are kept. Safe to re-run (same events, same result) and all-or-nothing
-    if interrupted. Raises ``LectureNotOver`` before the lecture's end."""
+    query (``read_room_events``) and merged (``merge_read``, the same result as
+    ``merge_presence`` of the raw bodies), the active policy decides each person, and the
+    ``Attendance`` rows, the participation ledger and the makeups are brought up to date with
+    set-based writes of what changed. Staff overrides are kept. Safe to re-run (same events,
+    same result) and all-or-nothing if interrupted. Raises ``LectureNotOver`` before the
+    lecture's end."""
     now = now or timezone.now()
     if not lecture.has_ended(now):
         raise LectureNotOver(lecture.pk)
@@ -279,12 +316,7 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
             do_resolve_audience(lecture, now)
         policy = current_policy()
         rules = PolicyRules.from_dict(policy.rules)
-        payloads = list(
-            PresenceEvent.objects.filter(room_name=lecture.room_name)
-            .order_by()
-            .values_list("payload", flat=True)
-        )
-        summaries = merge_presence(payloads, lecture.start, lecture.end)
+        summaries = merge_read(read_room_events(lecture.room_name), lecture.start, lecture.end)
         # presence checks: late answers are closed as missed first (live.roster)
         from live import roster
 
@@ -332,12 +364,12 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
             row = existing.get(person_id)
             if row is None:
                 row = Attendance(
-                    lecture=lecture,
+                    lecture_id=lecture.pk,
                     person_id=person_id,
                     status=status,
                     seconds=seconds,
                     figures=figures,
-                    policy=policy,
+                    policy_id=policy.pk,
                     computed_at=now,
                 )
                 created.append(row)
@@ -349,14 +381,29 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
                 policy.pk,
             ):
                 row.status, row.seconds, row.figures = status, seconds, figures
-                row.policy = policy
+                row.policy_id = policy.pk
                 changed.append(row)
-        Attendance.objects.filter(lecture=lecture).update(computed_at=now)
-        Attendance.objects.bulk_create(created)
-        # only what changed: a re-run with the same events writes no row
-        Attendance.objects.bulk_update(
-            changed, ["status", "seconds", "figures", "policy"], batch_size=100
+        if len(existing) > len(created):
+            Attendance.objects.filter(lecture=lecture).update(computed_at=now)
+        # set-based (lib.bulk): only what changed, so a re-run with the same events writes
+        # no row but the computation time
+        bulk.insert_rows(
+            Attendance,
+            ["lecture", "person", "status", "seconds", "figures", "policy", "computed_at"],
+            (
+                (lecture.pk, r.person_id, r.status, r.seconds, r.figures, policy.pk, now)
+                for r in created
+            ),
         )
+        bulk.update_rows(
+            Attendance,
+            ["status", "seconds", "figures", "policy"],
+            ((r.pk, r.status, r.seconds, r.figures, r.policy_id) for r in changed),
+        )
+        if created:  # the rows handed back carry their primary keys, as bulk_create's did
+            ids = dict(Attendance.objects.filter(lecture=lecture).values_list("person_id", "pk"))
+            for row in created:
+                row.pk = ids[row.person_id]
         for row in existing.values():
             row.computed_at = now
         rows = list(existing.values())

@@ -122,6 +122,8 @@ class Command(BaseCommand):
             ("lectures and audiences", self.make_lectures),
             ("participation ledger", self.make_ledger),
         ]
+        # Planner statistics first: the rollups' set-based queries are planned from them.
+        steps.append(("statistics (ANALYZE)", self.analyze))
         if not options["no_rollups"]:
             steps.append(("rollups", self.make_rollups))
         for label, step in steps:
@@ -349,6 +351,11 @@ class Command(BaseCommand):
         # Values as the database stores them (SQLite keeps dates and UTC datetimes as text).
         day = connection.ops.adapt_datefield_value(period)
         return (pk, day, source, key, "", minutes, status, self.now)
+
+    def analyze(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        return 0
 
     def make_rollups(self) -> int:
         return sum(refresh_month(period, today=self.today).persons for period in self.periods)
