@@ -173,9 +173,17 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _start(port: int, redis_url: str | None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)
+    # as in production: under DEBUG Django keeps every query's SQL, which would count as
+    # memory per connection
+    env["DEBUG"] = "false"
     if redis_url:
         env["REDIS_URL"] = redis_url
     daphne = str(Path(sys.executable).with_name("daphne"))
@@ -260,8 +268,10 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
                 print(f"handshake {i} failed: {error!r}", file=sys.stderr)  # noqa: T201
 
     storm_began = time.perf_counter()
+    cpu_began = _cpu_seconds(server_pid)
     await asyncio.gather(*(join(i, key) for i, key in enumerate(keys)))
     storm = time.perf_counter() - storm_began
+    storm_cpu = _cpu_seconds(server_pid) - cpu_began
     await asyncio.sleep(2)
     rss_after = _rss_kib(server_pid)
     live = [s for s in socks if s is not None]
@@ -315,6 +325,7 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
         "failures": failures,
         "connected": len(live),
         "storm_seconds": storm,
+        "server_cpu_ms_per_handshake": storm_cpu * 1000 / len(keys),
         "handshake_p99": sorted(handshake)[int(len(handshake) * 0.99) - 1] if handshake else 0,
         "kib_per_connection": (rss_after - rss_before) / max(1, len(live)),
         "rss_before_mib": rss_before / 1024,
@@ -349,7 +360,8 @@ def _one(layer: str, redis_url: str | None) -> list[dict]:
     note = (
         f"{found['connected']}/{ATTENDEES} connected, {found['failures']} failed handshakes "
         f"(storm {found['storm_seconds']:.1f} s, handshake p99 {found['handshake_p99'] * 1000:.0f}"
-        f" ms); {found['kib_per_connection']:.1f} KiB/conn (RSS {found['rss_before_mib']:.0f}"
+        f" ms, server CPU {found['server_cpu_ms_per_handshake']:.1f} ms each);"
+        f" {found['kib_per_connection']:.1f} KiB/conn (RSS {found['rss_before_mib']:.0f}"
         f" → {found['rss_after_mib']:.0f} MiB); median {found['ours'][1] * 1000:.0f} ms vs "
         f"{found['naive'][1] * 1000:.0f} ms; load {load:.1f}"
     )

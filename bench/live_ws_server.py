@@ -34,7 +34,8 @@ from people.models import Person  # noqa: E402
 
 
 class NaiveLectureConsumer(LectureConsumer):
-    def send_check(self) -> None:
+    def send_check(self) -> dict:
+        """Runs in the sync thread (``LectureConsumer.handle``): one push per person."""
         lecture = self.access.lecture
         now = timezone.now()
         asked = sorted(pk for pk, here in roster.server_presence(lecture, now).items() if here)
@@ -48,7 +49,6 @@ class NaiveLectureConsumer(LectureConsumer):
             PresenceCheckResponse.objects.bulk_create(
                 [PresenceCheckResponse(presence_check=check, person_id=pk) for pk in asked]
             )
-        self.send_json({"type": "check.queued", "check": check.pk})
         users = dict(Person.objects.filter(pk__in=asked).values_list("pk", "user_id"))
         payload = roster.check_message(check, [])
         payload = {
@@ -60,6 +60,7 @@ class NaiveLectureConsumer(LectureConsumer):
         send = async_to_sync(self.channel_layer.group_send)
         for pk in asked:
             send(user_group(users[pk]), {"type": "user.message", "payload": payload})
+        return {"type": "check.queued", "check": check.pk}
 
 
 application = ProtocolTypeRouter(

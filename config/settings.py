@@ -164,14 +164,21 @@ if REDIS_URL:
     parse_redis_url("REDIS_URL", REDIS_URL)
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis, with at most max_concurrent operations waiting on Redis at once
+            # (lib/channel_layers.py): the pool stays about that size in a join storm
+            "BACKEND": "lib.channel_layers.RedisChannelLayer",
             "CONFIG": {
+                "max_concurrent": env_int("REDIS_MAX_CONCURRENT", 50, minimum=1),
                 # redis-py's pool refuses new connections past max_connections; a join storm
                 # of hundreds of sockets needs a pool sized for it.
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
+                        # redis-py 8 reads with a 5 s timeout, as long as channels-redis's
+                        # blocking pop waits for a message: an idle worker's pop then raced
+                        # the timeout and closed a socket with 1011.
+                        "socket_timeout": 15,
                     }
                 ],
                 "capacity": 1500,
@@ -180,7 +187,8 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # channels' own, with its expiry sweep once a second instead of on every receive
+    CHANNEL_LAYERS = {"default": {"BACKEND": "lib.channel_layers.InMemoryChannelLayer"}}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "people.User"

@@ -19,20 +19,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from bisect import bisect_left
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from live.attendance import merge_presence
 from live.models import (
     CheckResponseStatus,
     Lecture,
     LectureAudience,
+    LectureMode,
     PresenceCheck,
     PresenceCheckResponse,
     PresenceEvent,
@@ -51,6 +52,8 @@ OPEN_SLACK = dt.timedelta(seconds=2)
 # Roster states, in the order the page lists them.
 PRESENT, LEFT, NOT_JOINED = "present", "left", "not_joined"
 STATES = (PRESENT, LEFT, NOT_JOINED)
+# ``Lecture.online``
+ONLINE_MODES = (LectureMode.ONLINE, LectureMode.BOTH)
 
 
 def lecture_group(lecture_id: int) -> str:
@@ -136,6 +139,70 @@ def access_lecture_socket(user, pk: int, now: dt.datetime | None = None) -> Sock
     if may_watch_roster(user, lecture):
         return SocketAccess(lecture=lecture, person=None, scope_ids=roster_scope(user, lecture))
     raise Http404
+
+
+# Written out once, like ``lib.session_store``: compiling the equivalent ORM query costs
+# about 3 ms of CPU, two hundred times running it, and a join storm runs it per handshake.
+# The reference is ``access_lecture_socket`` + ``open_check_for`` (tests/live/test_socket_access).
+_ATTENDEE_SQL = """
+SELECT a.person_id, c.id, c.expires_at
+FROM live_lectureaudience a
+JOIN live_lecture l ON l.id = a.lecture_id
+JOIN people_person p ON p.id = a.person_id
+LEFT JOIN live_presencecheckresponse r ON r.id = (
+    SELECT r2.id FROM live_presencecheckresponse r2
+    JOIN live_presencecheck c2 ON c2.id = r2.presence_check_id
+    WHERE r2.person_id = a.person_id AND r2.status = %s AND c2.lecture_id = a.lecture_id
+      AND c2.closed_at IS NULL AND c2.expires_at > %s
+    ORDER BY r2.id LIMIT 1
+)
+LEFT JOIN live_presencecheck c ON c.id = r.presence_check_id
+WHERE a.lecture_id = %s AND p.user_id = %s AND l.audience_resolved_at IS NOT NULL
+  AND l.mode IN (%s, %s) AND l.start <= %s AND l."end" > %s
+  AND (l.lecturer_id IS NULL OR l.lecturer_id <> %s)
+ORDER BY a.id LIMIT 1
+"""
+
+
+def access_attendee_socket(
+    user_id: int, pk: int, now: dt.datetime | None = None
+) -> tuple[int, dict | None] | None:
+    """The join storm's shortcut to ``access_lecture_socket`` + ``open_check_for``, in one
+    query: ``(person id, pending check message or None)`` when ``user_id`` may connect to
+    lecture ``pk`` as an attendee and the lecture's audience is fixed; None otherwise, when
+    the caller must ask ``access_lecture_socket`` (who may still be an attendee of a lecture
+    whose audience is not fixed yet, a roster viewer, or nobody)."""
+    now = now or timezone.now()
+    connection = connections[router.db_for_read(LectureAudience)]
+    at = connection.ops.adapt_datetimefield_value
+    params = [
+        CheckResponseStatus.ASKED.value,
+        at(now),
+        pk,
+        user_id,
+        *(mode.value for mode in ONLINE_MODES),
+        at(now + JOIN_OPENS_BEFORE),
+        at(now),
+        user_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ATTENDEE_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    person_id, check_id, expires_at = row
+    if check_id is None:
+        return person_id, None
+    if isinstance(expires_at, str):  # SQLite: text in UTC
+        expires_at = parse_datetime(expires_at)
+    if timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at, dt.UTC)
+    return person_id, {
+        "type": "check",
+        "check": check_id,
+        "expires_at": expires_at.isoformat(),
+        "seconds": max(0, int((expires_at - now).total_seconds())),
+    }
 
 
 def _in_audience(lecture: Lecture, person: Person) -> bool:
@@ -260,9 +327,11 @@ def _check_summary(check: PresenceCheck | None, now: dt.datetime) -> dict | None
     }
 
 
-def open_check_for(lecture: Lecture, person: Person, now: dt.datetime | None = None) -> dict | None:
+def open_check_for(
+    lecture: Lecture | int, person: Person | int, now: dt.datetime | None = None
+) -> dict | None:
     """The page message for a check ``person`` still has to answer (a reconnecting page
-    shows it again), or None."""
+    shows it again), or None. Instances or ids (a socket keeps ids)."""
     now = now or timezone.now()
     response = (
         PresenceCheckResponse.objects.filter(
@@ -303,21 +372,23 @@ def notify_roster_changed(room_name: str, now: dt.datetime | None = None) -> Non
 
 def check_message(check: PresenceCheck, asked: list[int]) -> dict:
     """The group message that puts a check in front of every asked attendee; the socket
-    forwards it only to persons in ``asked``."""
+    forwards it only to persons in ``asked``.
+
+    ``asked`` travels as one string (``",3,17,25,"``): a channel layer copies a message once
+    per socket (the in-memory layer deep-copies it, a list of a thousand ids a thousand
+    times), and a string is copied for free."""
     return {
         "type": "check.asked",
         "check": check.pk,
         "expires_at": check.expires_at.isoformat(),
         "seconds": int((check.expires_at - check.sent_at).total_seconds()),
-        "asked": asked,
+        "asked": "," + "".join(f"{pk}," for pk in asked),
     }
 
 
 def is_asked(message: dict, person_id: int) -> bool:
-    """Whether a ``check_message`` is for ``person_id`` (``asked`` is sorted)."""
-    asked = message["asked"]
-    index = bisect_left(asked, person_id)
-    return index < len(asked) and asked[index] == person_id
+    """Whether a ``check_message`` is for ``person_id``."""
+    return f",{person_id}," in message["asked"]
 
 
 def group_send_on_commit(group: str, message: dict) -> None:
@@ -380,10 +451,11 @@ class AnswerResult:
 
 
 def do_answer_presence_check(
-    check_id: object, person: Person, now: dt.datetime | None = None
+    check_id: object, person: Person | int, now: dt.datetime | None = None
 ) -> AnswerResult:
-    """Record ``person``'s answer to a check. The person comes from the socket's signed-in
-    user, never from the message, so nobody can answer for someone else.
+    """Record ``person``'s answer to a check (an instance or an id). The person comes from
+    the socket's signed-in user, never from the message, so nobody can answer for someone
+    else.
 
     ``answered``: stored now; ``already``: answered before (nothing changes); ``missed``: too
     late (stored as missed if it was not yet); ``not_asked``: no such check for this person
@@ -413,7 +485,7 @@ def do_answer_presence_check(
         response.save(update_fields=["status", "answered_at"])
         group_send_on_commit(
             staff_group(check.lecture_id),
-            {"type": "roster.answer", "check": check.pk, "person": person.pk},
+            {"type": "roster.answer", "check": check.pk, "person": response.person_id},
         )
     return AnswerResult("answered", check.pk)
 
