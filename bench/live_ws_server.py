@@ -18,7 +18,6 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from asgiref.sync import async_to_sync  # noqa: E402
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.db import transaction  # noqa: E402
@@ -26,6 +25,7 @@ from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from lib.asgi_auth import SessionAuthMiddleware  # noqa: E402
 from lib.broadcast import user_group  # noqa: E402
 from live import roster  # noqa: E402
 from live.consumers import LectureConsumer  # noqa: E402
@@ -67,7 +67,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(
+            SessionAuthMiddleware(
                 URLRouter(
                     [
                         *websocket_urlpatterns,
