@@ -601,10 +601,10 @@ def shorten_by_checks(
     """Take away the credit a missed presence check puts in doubt.
 
     ``checks`` are one person's checks as ``(sent_at, answered_at or None)``. From each
-    missed check's ``sent_at`` the person is not counted present until they answer a later
-    check (its ``answered_at``), or until ``end`` if they never do. The result's intervals
-    lie inside the given ones, so browser signals can only shorten credit, never lengthen
-    it; answering more checks never lowers it. None stays None."""
+    missed check's ``sent_at`` the person is not counted present until they first answer a
+    later check (the earliest such ``answered_at``), or until ``end`` if they never do. The
+    result's intervals lie inside the given ones, so browser signals can only shorten
+    credit, never lengthen it; answering more checks never lowers it. None stays None."""
     if not summary:
         return None
     end = _aware(end, "end")
@@ -615,11 +615,17 @@ def shorten_by_checks(
     for index, (sent, answered) in enumerate(ordered):
         if answered is not None:
             continue
-        until = _us(end)
-        for later_sent, later_answered in ordered[index + 1 :]:
-            if later_answered is not None:
-                until = max(_us(later_sent), _us(_aware(later_answered, "answered_at")))
-                break
+        # back from the first answer to any later check (not the next answered check's
+        # answer: a later check may be answered sooner, and an extra answer must never
+        # lengthen the doubt)
+        until = min(
+            (
+                max(_us(later_sent), _us(_aware(later_answered, "answered_at")))
+                for later_sent, later_answered in ordered[index + 1 :]
+                if later_answered is not None
+            ),
+            default=_us(end),
+        )
         if until > _us(sent):
             gaps.append((_us(sent), until))
     intervals = [(_us(since), _us(until)) for since, until in summary["intervals"]]

@@ -119,3 +119,15 @@ def test_page_sightings_never_lengthen_server_credit(spans, seen):
 def test_no_summary_stays_none():
     sent = datetime(2026, 3, 3, 2, 10, tzinfo=UTC)
     assert shorten_by_checks(None, [(sent, None)], END) is None
+
+
+def test_a_late_answer_to_one_check_does_not_outlast_a_sooner_answer_to_another():
+    """Found by hypothesis: checks at 0 and 1 s missed, the one at 2 s answered at once; then
+    answering the 1-s check late (at 3 s) must not extend the doubt from the first check
+    past the answer at 2 s."""
+    t0 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    summary = {"seconds": 3, "intervals": [(t0, t0 + timedelta(seconds=3))]}
+    asked = [(t0, None), (t0 + timedelta(seconds=1), None), (t0 + timedelta(seconds=2),) * 2]
+    better = [asked[0], (t0 + timedelta(seconds=1), t0 + timedelta(seconds=3)), asked[2]]
+    assert shorten_by_checks(summary, asked, END)["seconds"] == 1
+    assert shorten_by_checks(summary, better, END)["seconds"] == 1
