@@ -11,7 +11,9 @@ Redis: channels-redis takes a pooled connection per operation and opens a new on
 none is free, so a join storm that runs ahead of Redis opens hundreds of connections (each
 with its own handshake, buffers and memory, kept afterwards). Here at most
 ``max_concurrent`` operations per event loop wait on Redis at once; the others queue for a
-turn, and the pool stays that small.
+turn, and the pool stays that small. A socket waiting for its next message waits on its own
+buffer only: one reader task per event loop pops the worker's Redis list for all of them
+(channels-redis gives each waiting socket two futures of its own, about 4 KiB a socket).
 """
 
 from __future__ import annotations
@@ -70,3 +72,82 @@ class RedisChannelLayer(ChannelsRedisChannelLayer):
     async def group_send(self, group, message):
         async with self._turn():
             return await super().group_send(group, message)
+
+    # --- receive: one reader per event loop ----------------------------------------------
+    # channels-redis makes every socket waiting on its own channel wait on two futures, the
+    # shared read lock and its buffer, re-created after each message: about 4 KiB a socket.
+    # Here a socket waits on its buffer only, and one reader task per event loop pops the
+    # worker's shared Redis list for as long as any socket waits, filling the buffers as
+    # channels-redis's lock holder does. A reader error is handed to every waiting socket
+    # (as the lock holder's own receive would have raised it) and the next receive starts
+    # a new reader.
+
+    async def _brpop_with_clean(self, index, channel, timeout):
+        # redis-py answers a blocking pop whose read was cancelled with "nothing yet" (its
+        # asyncio timeout turns the cancellation into a timeout, and a blocking command's
+        # timeout into None), and channels-redis's receive_single then pops again: the
+        # cancellation is lost and the task never ends (an event loop shutting down waits
+        # on it forever). A pop that came back empty while its task is being cancelled
+        # raises the cancellation instead.
+        member = await super()._brpop_with_clean(index, channel, timeout)
+        if member is None:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
+        return member
+
+    async def receive(self, channel):
+        if "!" not in channel:
+            return await super().receive(channel)
+        self.require_valid_channel_name(channel)  # raises TypeError on a bad name
+        real_channel = self.non_local_name(channel)
+        if not real_channel.endswith(self.client_prefix + "!"):
+            raise ValueError(f"{channel!r} is not a channel of this layer's client")
+        buffer = self.receive_buffer[channel]
+        if buffer.empty():
+            self._waiting = getattr(self, "_waiting", 0) + 1
+            try:
+                self._start_reader(real_channel)
+                message = await buffer.get()
+            except BaseException:
+                if buffer.empty():
+                    self.receive_buffer.pop(channel, None)
+                raise
+            finally:
+                self._waiting -= 1
+        else:
+            message = buffer.get_nowait()
+        if buffer.empty():
+            self.receive_buffer.pop(channel, None)
+        if isinstance(message, _ReaderFailed):
+            raise message.error
+        return message
+
+    def _start_reader(self, real_channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        reader = getattr(self, "_reader", None)
+        if reader is not None and not reader.done() and reader.get_loop() is loop:
+            return
+        self._reader = loop.create_task(self._read(real_channel))
+
+    async def _read(self, real_channel: str) -> None:
+        try:
+            while getattr(self, "_waiting", 0) > 0:
+                message_channel, message = await self.receive_single(real_channel)
+                targets = (
+                    message_channel if isinstance(message_channel, list) else [message_channel]
+                )
+                for target in targets:
+                    self.receive_buffer[target].put_nowait(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # every waiter learns of it, as the lock holder would
+            for buffer in list(self.receive_buffer.values()):
+                buffer.put_nowait(_ReaderFailed(error))
+
+
+class _ReaderFailed:
+    """Put in a waiting socket's buffer when the shared reader failed."""
+
+    def __init__(self, error: Exception):
+        self.error = error

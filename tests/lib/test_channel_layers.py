@@ -34,3 +34,136 @@ async def test_expired_messages_still_take_their_channel_out_of_groups():
     layer._swept_at -= layer.sweep_every
     layer._clean_expired()
     assert live not in layer.groups.get("g", {})
+
+
+# --- Redis: one reader per event loop (skipped without a Redis server) ----------------------
+
+
+def _redis_layer():
+    import os
+    import socket
+
+    import pytest
+
+    from lib.channel_layers import RedisChannelLayer
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    return RedisChannelLayer(hosts=[url], prefix=f"test-{os.getpid()}", max_concurrent=5)
+
+
+async def test_redis_sockets_wait_on_their_buffer_and_one_reader_serves_them_all():
+    import asyncio
+
+    layer = _redis_layer()
+    try:
+        channels = [await layer.new_channel() for _ in range(50)]
+        for channel in channels:
+            await layer.group_add("g", channel)
+        waiting = [asyncio.create_task(layer.receive(channel)) for channel in channels]
+        await asyncio.sleep(0.05)
+        # one reader, and no per-socket lock waiters (channels-redis's receive_lock)
+        assert layer._waiting == 50
+        assert layer.receive_lock is None
+        await layer.group_send("g", {"type": "check.asked", "check": 1})
+        got = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+        assert got == [{"type": "check.asked", "check": 1}] * 50
+        assert layer._waiting == 0
+        # a direct message, then one sent before anyone waits (it waits in the buffer)
+        await layer.send(channels[0], {"type": "x"})
+        assert await asyncio.wait_for(layer.receive(channels[0]), 10) == {"type": "x"}
+        await layer.send(channels[1], {"type": "y"})
+        assert await asyncio.wait_for(layer.receive(channels[1]), 10) == {"type": "y"}
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+
+async def test_a_cancelled_redis_receive_leaves_no_buffer_and_a_reader_error_reaches_waiters():
+    import asyncio
+    from unittest import mock
+
+    import pytest
+
+    layer = _redis_layer()
+    try:
+        channel = await layer.new_channel()
+        task = asyncio.create_task(layer.receive(channel))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert channel not in layer.receive_buffer
+        assert layer._waiting == 0
+        layer._reader.cancel()
+        with mock.patch.object(layer, "receive_single", side_effect=ConnectionError("down")):
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(layer.receive(await layer.new_channel()), 10)
+        # the next receive starts a new reader
+        other = await layer.new_channel()
+        await layer.send(other, {"type": "z"})
+        assert await asyncio.wait_for(layer.receive(other), 10) == {"type": "z"}
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+
+async def test_a_redis_pop_that_swallows_its_cancellation_still_ends_the_task():
+    """redis-py turns a cancelled blocking read into "nothing yet"; the task must still end."""
+    import asyncio
+    from unittest import mock
+
+    import pytest
+    from channels_redis.core import RedisChannelLayer as ChannelsRedisChannelLayer
+
+    layer = _redis_layer()
+
+    swallowed = []
+
+    async def pop_like_redis_py(self, index, channel, timeout):
+        try:
+            await asyncio.sleep(timeout)
+        except asyncio.CancelledError:
+            if swallowed:  # only the first time, so that a failing test can still clean up
+                raise
+            swallowed.append(True)
+            return None  # what redis-py's timeout context makes of the cancellation
+        return None
+
+    try:
+        with mock.patch.object(ChannelsRedisChannelLayer, "_brpop_with_clean", pop_like_redis_py):
+            task = asyncio.create_task(layer.receive_single(layer.client_prefix + "!"))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            await asyncio.wait({task}, timeout=3)
+            ended = task.done()
+            if not ended:
+                task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert swallowed and ended, "the cancellation was lost and the receive went on"
+    finally:
+        await layer.close_pools()
+
+
+def test_an_event_loop_with_a_reader_still_popping_shuts_down():
+    """The health check's pattern: receive once on a short-lived loop, then close the loop."""
+    import asyncio
+    import threading
+
+    layer = _redis_layer()
+
+    async def ping():
+        channel = await layer.new_channel("health.")
+        await layer.send(channel, {"type": "health.ping"})
+        return await asyncio.wait_for(layer.receive(channel), 5)
+
+    results = []
+    thread = threading.Thread(target=lambda: results.extend(asyncio.run(ping()) for _ in range(5)))
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "an event loop could not shut down past the reader"
+    assert results == [{"type": "health.ping"}] * 5
