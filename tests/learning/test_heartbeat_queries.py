@@ -110,9 +110,9 @@ def test_overlapping_tabs_fall_back_to_crediting_everything_again(
     with mock.patch.object(
         services, "_recompute_credit", wraps=services._recompute_credit
     ) as recompute:
-        # The common path's read, given up (savepoint, read, rollback); the general path's
-        # five; then all sessions, progress rows, two changed lessons.
-        with django_assert_max_num_queries(12):
+        # The common path's read, given up (savepoint, lock, read, rollback, release); the
+        # general path's five; then all sessions, progress rows, two changed lessons.
+        with django_assert_max_num_queries(14):
             beat(org.person, lessons[0], 45)
         recompute.assert_called_once()
     credited = dict(LessonProgress.objects.values_list("lesson_id", "credited_seconds"))
@@ -162,16 +162,20 @@ def test_a_lesson_of_no_expected_length_and_no_quiz_completes_at_its_first_beat(
     assert beat(org.person, lesson, 0).completed_at is not None
 
 
-def test_a_common_beat_is_two_round_trips_on_postgresql(org, lesson, django_assert_num_queries):
+def test_a_common_beat_is_two_round_trips_on_postgresql(org, lesson):
     from django.db import connection
+
+    from tests.learning.roundtrips import counting_round_trips
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs in process: its statements go one by one")
     for second in (0, 15, 30):
         beat(org.person, lesson, second)
-    # ``SAVEPOINT; lock; read`` and ``UPDATE session; UPDATE credit; RELEASE``.
-    with django_assert_num_queries(2):
+    # ``SAVEPOINT; lock; read``, then ``UPDATE session; UPDATE credit; RELEASE``: prepared
+    # statements in two pipelined batches.
+    with counting_round_trips() as counted:
         progress = beat(org.person, lesson, 45)
+    assert counted == {"round_trips": 2, "statements": 6}
     assert progress.credited_seconds == 45
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 45
 
@@ -196,3 +200,25 @@ def test_common_beats_commit_on_their_own_and_leave_no_transaction_open(org, les
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 75
     assert StudySession.objects.get(tab=TAB).last_beat_at == T0 + dt.timedelta(seconds=75)
     assert ParticipationRecord.objects.get(requirement_key=f"lesson:{lesson.pk}").minutes == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_database_error_in_a_common_beat_rolls_back_and_leaves_the_connection_usable(org, lesson):
+    from django.db import DatabaseError, connection
+
+    for second in (0, 15, 30):
+        beat(org.person, lesson, second)
+    broken = services._OPEN_SESSION_WITH_LEDGER_SQL.replace("SELECT s.id", "SELECT s.no_such", 1)
+    with mock.patch.object(services, "_OPEN_SESSION_WITH_LEDGER_SQL", broken):
+        with pytest.raises(DatabaseError):
+            services.record_common_beat(
+                org.person.pk,
+                lesson.pk,
+                lesson.expected_seconds,
+                TAB,
+                T0 + dt.timedelta(seconds=45),
+            )
+    if connection.vendor == "postgresql":
+        assert connection.connection.info.transaction_status == 0  # idle: rolled back
+    assert StudySession.objects.get(tab=TAB).last_beat_at == T0 + dt.timedelta(seconds=30)
+    assert beat(org.person, lesson, 45).credited_seconds == 45
