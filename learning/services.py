@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -36,7 +36,7 @@ from learning.models import (
 )
 from learning.participation import DEFAULT_QUOTA_HOURS
 from learning.sessions import apply_beat, extended_credit, whole_seconds
-from learning.timing import Session, cap_for, credit_sessions
+from learning.timing import MAX_GAP_DELTA, Session, cap_for, credit_sessions
 from people.models import Person, User
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
@@ -424,18 +424,44 @@ class _GeneralPath(Exception):
 def record_common_beat(
     person_id: int, lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime
 ) -> BeatAnswer | None:
-    """Record a beat that only extends its tab's open session, in two database round trips;
-    None (nothing written) when the beat needs ``do_record_heartbeat``'s general path.
+    """Record a beat that only extends its tab's open session; None (nothing written) when
+    the beat needs ``do_record_heartbeat``'s general path.
 
     Same rules and statements as ``do_record_heartbeat``; the general path takes over for a
     tab's first beat, a gap over MAX_GAP, overlapping tabs or a near cap (``extended_credit``
     says None), the completion line, and a month's first ledger minute. Raises
-    BeatRejected("too_fast") like it. On PostgreSQL the statements are prepared (planned once
-    per connection) and go in two pipelined batches, ``BEGIN; lock; read`` and
-    ``UPDATE …; COMMIT``, instead of a round trip each (eight for a beat through the ORM's
-    transaction); SQLite, in process, runs them one by one in an IMMEDIATE transaction."""
+    BeatRejected("too_fast") like it. SQLite, in process, runs the read and the writes of
+    ``_common_beat_writes`` in an IMMEDIATE transaction. On PostgreSQL the same rule runs in
+    the database, ``learning_common_beat``: one prepared call, one round trip (a transaction
+    of six statements was eight round trips through the ORM, and cost three times the CPU
+    in two pipelined batches)."""
+    if connection.vendor == "postgresql":
+        if connection.in_atomic_block:  # a caller's transaction (tests): keep it usable
+            with transaction.atomic():
+                return _record_common_beat_in_database(
+                    person_id, lesson_id, expected_seconds, tab, now
+                )
+        return _record_common_beat_in_database(person_id, lesson_id, expected_seconds, tab, now)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                _OPEN_SESSION_WITH_LEDGER_SQL,
+                open_session_with_ledger_params(person_id, lesson_id, tab, now),
+            )
+            writes, answer = _common_beat_writes(
+                cursor.fetchone(), person_id, lesson_id, expected_seconds, tab, now
+            )
+            for sql, params in writes:
+                cursor.execute(sql, params)
+    except _GeneralPath:
+        return None
+    return answer
+
+
+def open_session_with_ledger_params(person_id: int, lesson_id: int, tab: str, now) -> list:
+    """The parameters of ``_OPEN_SESSION_WITH_LEDGER_SQL`` for a beat at ``now``."""
     ops = connection.ops
-    read = [
+    return [
         ops.adapt_datetimefield_value(now),
         person_id,
         ParticipationSource.LESSON.value,
@@ -445,76 +471,51 @@ def record_common_beat(
         lesson_id,
         tab,
     ]
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
-        "server_side_binding"
-    ):
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute(_LOCK_PERSON_PG_SQL, [person_id])
-                cursor.execute(_OPEN_SESSION_WITH_LEDGER_SQL, read)
-                writes, answer = _common_beat_writes(
-                    cursor.fetchone(), person_id, lesson_id, expected_seconds, tab, now
-                )
-                for sql, params in writes:
-                    cursor.execute(sql, params)
-        except _GeneralPath:
-            return None
-        return answer
-    return _record_common_beat_pipelined(person_id, lesson_id, expected_seconds, tab, now, read)
 
 
-def _record_common_beat_pipelined(
-    person_id: int, lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime, read: list
+# ``learning_common_beat`` (learning migration 0007): ``_common_beat_writes``'s rule inside
+# PostgreSQL, one prepared call; the rule's numbers are its parameters.
+_COMMON_BEAT_PG_SQL = """
+    SELECT o_outcome, o_progress_id, o_credited, o_quiz_passed, o_completed_at
+    FROM learning_common_beat(
+        %s::bigint, %s::bigint, %s::text, %s::timestamptz, %s::interval, %s::interval,
+        %s::bigint, %s::numeric, %s::text, %s::text, %s::date, %s::text, %s::text,
+        %s::timestamptz
+    )
+"""
+
+
+def _record_common_beat_in_database(
+    person_id: int, lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime
 ) -> BeatAnswer | None:
-    """``record_common_beat`` on PostgreSQL: prepared statements in psycopg's pipeline mode,
-    so the database plans none of them again and the beat takes two round trips, the first
-    ``BEGIN; lock; read`` and the second ``UPDATE …; COMMIT``."""
-    begin, end, abort = _BATCH_BRACKETS[connection.in_atomic_block]
-    with prepared_cursor() as cursor, prepared_cursor() as read_cursor:
-        raw = connection.connection
-        try:
-            with connection.wrap_database_errors, raw.pipeline() as pipeline:
-                cursor.execute(begin)
-                cursor.execute(_LOCK_PERSON_PG_SQL, [person_id])
-                read_cursor.execute(_OPEN_SESSION_WITH_LEDGER_SQL, read)
-                pipeline.sync()  # the first round trip
-                try:
-                    writes, answer = _common_beat_writes(
-                        read_cursor.fetchone(), person_id, lesson_id, expected_seconds, tab, now
-                    )
-                except (_GeneralPath, BeatRejected):
-                    for statement in abort:
-                        cursor.execute(statement)
-                    raise
-                for sql, params in writes:
-                    cursor.execute(sql, params)
-                cursor.execute(end)
-            # leaving the pipeline is the second round trip
-        except _GeneralPath:
-            return None
-        except BeatRejected:
-            raise
-        except BaseException:
-            if raw.info.transaction_status != raw.info.transaction_status.IDLE or (
-                connection.in_atomic_block
-            ):
-                with contextlib.suppress(DatabaseError):
-                    for statement in abort:
-                        cursor.execute(statement)
-            raise
-    return answer
-
-
-# A batch's brackets at the top level and inside a transaction (a caller's atomic, tests).
-_BATCH_BRACKETS = {
-    False: ("BEGIN", "COMMIT", ("ROLLBACK",)),
-    True: (
-        "SAVEPOINT common_beat",
-        "RELEASE SAVEPOINT common_beat",
-        ("ROLLBACK TO SAVEPOINT common_beat", "RELEASE SAVEPOINT common_beat"),
-    ),
-}
+    """``record_common_beat`` on PostgreSQL: one prepared call of ``learning_common_beat``,
+    a statement of its own (its own transaction outside a caller's), so one round trip."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _COMMON_BEAT_PG_SQL,
+            [
+                person_id,
+                lesson_id,
+                tab,
+                now,
+                MIN_BEAT_INTERVAL,
+                MAX_GAP_DELTA,
+                cap_for(expected_seconds),
+                COMPLETION_SHARE * expected_seconds,
+                ParticipationSource.LESSON.value,
+                f"lesson:{lesson_id}",
+                month_start(timezone.localdate(now)),
+                ParticipationStatus.IN_PROGRESS.value,
+                ParticipationStatus.COMPLETED.value,
+                timezone.now(),
+            ],
+        )
+        outcome, progress_pk, seconds, passed, completed_at = cursor.fetchone()
+    if outcome == "too_fast":
+        raise BeatRejected("too_fast")
+    if outcome != "ok":
+        return None
+    return BeatAnswer(progress_pk, seconds, bool(passed), completed_at)
 
 
 def _common_beat_writes(
