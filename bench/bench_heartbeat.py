@@ -30,12 +30,14 @@ import datetime as dt
 import http.client
 import json
 import os
+import re
 import resource
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -270,7 +272,24 @@ def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) ->
     StudySession.objects.bulk_create(sessions, batch_size=2000)
     LessonProgress.objects.bulk_create(progress, batch_size=2000)
     ParticipationRecord.objects.bulk_create(ledger, batch_size=2000)
+    _vacuum()
     return tabs
+
+
+def _vacuum() -> None:
+    """On PostgreSQL, clear the dead rows the reseeding (and earlier runs) left and refresh
+    the planner's statistics, as autovacuum does in production: it is turned off on some
+    machines (this one), where every run left more dead rows for the next to step over
+    (855 vs 655 beats/s after a dozen runs)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM ANALYZE learning_studysession, learning_lessonprogress,"
+            " learning_participationrecord, django_session, people_person"
+        )
 
 
 # --- Server and load ------------------------------------------------------------------------
@@ -355,6 +374,29 @@ def _server(design: str, log: Path):
                 process.wait()
 
 
+def _record_spread(url: str, into: list[int]) -> None:
+    into.extend(_connections_per_worker(url))
+
+
+def _connections_per_worker(url: str) -> list[int]:
+    """How wrk's keep-alive connections are spread over the workers (most first): each stays
+    with the worker that accepted it, and that is the kernel's choice (``ss``; [] without)."""
+    port = url.rsplit(":", 1)[1]
+    try:
+        out = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", out):
+        counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
+
+
 def _wrk(
     wrk: str, url: str, path: str, beats: Path, *, rate: int | None = None, playing=True
 ) -> dict:
@@ -415,7 +457,12 @@ def _measure(wrk: str, design: str, persons, lesson, keys_file: Path, tmp: Path)
                 _wrk(wrk, url, PATHS["ours"], keys_file, playing=False)
             time.sleep(max(0.0, t0 + 5.5 - time.time()))
             cpu, db_cpu = _cpu_seconds(pid), _database_cpu_seconds()
+            spread: list[int] = []
+            watcher = threading.Timer(2.0, _record_spread, (url, spread))
+            watcher.start()
             results[run] = _wrk(wrk, url, PATHS[design], keys_file, rate=rate)
+            watcher.join()
+            results[run]["spread"] = "/".join(map(str, spread)) or "?"
             beats = results[run]["requests"]
             results[run]["cpu_ms"] = (_cpu_seconds(pid) - cpu) * 1000 / beats
             results[run]["db_cpu_ms"] = (_database_cpu_seconds() - db_cpu) * 1000 / beats
@@ -453,6 +500,8 @@ def run() -> list[dict]:
                 f"{ours['closed']['rate']:,.0f} vs {naive['closed']['rate']:,.0f} beats/s; "
                 f"p99 {ours['closed']['p99_us'] / 1000:.0f} vs "
                 f"{naive['closed']['p99_us'] / 1000:.0f} ms; {setup}; "
+                f"connections per worker: ours {ours['closed']['spread']}, "
+                f"naive {naive['closed']['spread']}; "
                 f"ours {errors('ours', 'closed')}, naive {errors('naive', 'closed')}; "
                 f'"{LOCKED}" in the logs: ours {ours["locked"]}, naive {naive["locked"]}'
             ),
@@ -465,7 +514,9 @@ def run() -> list[dict]:
                 f"achieved {ours['paced']['rate']:,.0f} vs {naive['paced']['rate']:,.0f} "
                 f"beats/s; p50 {ours['paced']['p50_us'] / 1000:.1f} vs "
                 f"{naive['paced']['p50_us'] / 1000:.1f} ms; "
-                f"ours {errors('ours', 'paced')}, naive {errors('naive', 'paced')}"
+                f"ours {errors('ours', 'paced')}, naive {errors('naive', 'paced')}; "
+                f"wrk's connections per worker: ours {ours['paced']['spread']}, "
+                f"naive {naive['paced']['spread']}"
             ),
         },
         {

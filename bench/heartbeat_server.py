@@ -109,3 +109,7 @@ urlpatterns = [
 settings.ROOT_URLCONF = __name__
 
 application = get_wsgi_application()
+
+from lib.startup import settle  # noqa: E402
+
+settle()  # as config/wsgi.py does

@@ -28,3 +28,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from lib.startup import settle  # noqa: E402
+
+settle()  # the startup objects out of the collector's full passes (lib/startup.py)
