@@ -253,8 +253,8 @@ class _Preparing:
 
     @property
     def _query(self):
-        """What Django's query log reads (``last_executed_query``): psycopg's, or in pipeline
-        mode, where psycopg has none until the results come, the statement as written."""
+        """What Django's query log reads (``last_executed_query``): psycopg's, or the
+        statement as written when psycopg keeps none (a prepared statement's)."""
         query = self._cursor._query
         if query is not None and query.query is not None:
             return query
