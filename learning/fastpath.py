@@ -38,6 +38,7 @@ the full way.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -64,6 +65,9 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # enrollment be read in one query; the decoded session must still name that user).
 _DECODED: dict[str, tuple[str, dict]] = {}
 _USER_HINT: dict[str, int] = {}
+# And what it last checked of a session key, for one lesson: a beat of that lesson is then
+# recorded in the same statement as the session's read, if the rows read are still those.
+_CHECKED: dict[str, services.CheckedSession] = {}
 CACHE_ENTRIES = 50_000
 
 
@@ -84,6 +88,8 @@ class HeartbeatFastPathMiddleware:
         self.path = None  # the URL conf is not loaded yet when middleware is built
         # The session row is read with the enrollment only from this project's engine.
         self.joined_read = settings.SESSION_ENGINE == "lib.session_store"
+        # ... and, on PostgreSQL, the beat itself too (``services.session_beat``).
+        self.beats_in_read = self.joined_read and connection.vendor == "postgresql"
 
     def __call__(self, request):
         if self.path is None:
@@ -107,26 +113,18 @@ class HeartbeatFastPathMiddleware:
         if beat is None:
             return None
         lesson_id, tab, playing = beat
-        loaded = self.load(request, lesson_id)
+        now = int(time.time())
+        loaded = self.load(request, lesson_id, tab if playing else None, now)
         if loaded is None:
             return None
-        session, found = loaded
-        now = int(time.time())
-        last = session.get(LAST_ACTIVITY_KEY)
-        idle_limit = min(settings.SESSION_IDLE_TIMEOUT_STAFF, settings.SESSION_IDLE_TIMEOUT_LEARNER)
-        if not isinstance(last, int) or now - last > idle_limit:
+        session, text, found, recorded = loaded
+        if recorded is not None:  # checked and recorded in the session's read
+            response = self.recorded_answer(recorded, session, lesson_id, tab)
+            return self.finish(request, session, response, now)
+        claims = _claims(session, now)
+        if claims is None:
             return None
-        if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
-            return None
-        if MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS:
-            return None
-        try:
-            user_id = User._meta.pk.to_python(session.get(SESSION_KEY))
-        except ValidationError:
-            return None
-        session_hash = session.get(HASH_SESSION_KEY)
-        if user_id is None or not isinstance(session_hash, str):
-            return None
+        user_id, session_hash = claims
         if found is None or found[0] != user_id:
             found = services.access_row_for_user_id(user_id, lesson_id)
             if found is None:
@@ -135,6 +133,12 @@ class HeartbeatFastPathMiddleware:
         _user_id, lesson_pk, expected_seconds, person_pk, password, is_active = found
         if not is_active or not constant_time_compare(session_hash, _session_auth_hash(password)):
             return None
+        if text is not None and self.beats_in_read:
+            claim = services.CheckedSession(
+                text, dict(session.items()), user_id, lesson_pk, person_pk, expected_seconds,
+                password,
+            )  # fmt: skip
+            _remember(_CHECKED, session.session_key, claim)
         response = None
         if playing:
             try:
@@ -153,47 +157,120 @@ class HeartbeatFastPathMiddleware:
                 person_pk, user_id, lesson_pk, expected_seconds
             )
             response = views.record_beat(person, lesson, tab, playing)
-        if now - last >= TOUCH_INTERVAL:
+        return self.finish(request, session, response, now)
+
+    def recorded_answer(self, recorded: services.SessionBeat, session, lesson_id: int, tab: str):
+        """The answer to a beat the session's read recorded (``services.session_beat``)."""
+        claim = _CHECKED[session.session_key]
+        if recorded.answer is not None:
+            common = recorded.answer
+            return views.beat_answer(
+                common.credited_seconds, claim.expected_seconds, common.completed_at is not None
+            )
+        if recorded.rejected:
+            return views.beat_error("too_fast", 429)
+        person, lesson = services.partial_person_and_lesson(
+            claim.person_id, claim.user_id, lesson_id, claim.expected_seconds
+        )
+        return views.record_beat(person, lesson, tab, True)
+
+    def finish(self, request, session, response, now: int):
+        """Touch the idle clock when due (saving the session), and the headers."""
+        if now - session[LAST_ACTIVITY_KEY] >= TOUCH_INTERVAL:
             session[LAST_ACTIVITY_KEY] = now
         response = self.sessions.process_response(request, response)
+        saved = getattr(session, "saved_text", None)
+        claim = _CHECKED.get(session.session_key)
+        if saved is not None and claim is not None:
+            # The row now holds the text just written: the next beat's claim.
+            data = dict(session.items())
+            _remember(_DECODED, session.session_key, (saved, data))
+            _remember(_CHECKED, session.session_key, replace(claim, text=saved, data=data))
         response = self.csrf.process_response(request, response)
         patch_cache_control(response, no_store=True, private=True)
         return self.frame_options.process_response(request, response)
 
-    def load(self, request, lesson_id: int):
-        """``(session, access row or None)`` for the request's session cookie, or None when
-        there is no live session (the full stack answers then). With this project's session
-        engine the row and the enrollment come in one query: the session key's user hint."""
+    def load(self, request, lesson_id: int, tab: str | None, now: int):
+        """``(session, its stored text, access row or None, recorded beat or None)`` for the
+        request's session cookie, or None when there is no live session (the full stack
+        answers then). With this project's session engine the row and the enrollment come in
+        one query, for the user the session key was last seen with (its hint); on PostgreSQL,
+        with a playing beat (``tab``) of a session and lesson checked before in this worker,
+        that query also records the beat when the rows are still the ones checked."""
         if not self.joined_read:
             self.sessions.process_request(request)
-            return request.session, None
+            return request.session, None, None, None
         key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         if not key or len(key) < 8:
             return None
         # A pooled connection's health check would cost a round trip per beat: the read below
         # is the check. If it fails, the connection is dropped and the full stack answers.
         connection.health_check_done = True
-        hint = _USER_HINT.get(key)
+        claim = _CHECKED.get(key) if tab is not None and self.beats_in_read else None
+        if claim is not None and (claim.lesson_id != lesson_id or not _claim_holds(claim, now)):
+            claim = None
         try:
-            row = services.session_and_access_row(key, hint, lesson_id)
+            if claim is not None:
+                row = services.session_beat(key, claim, tab, timezone.now())
+            else:
+                row = services.session_and_access_row(key, _USER_HINT.get(key), lesson_id)
         except DatabaseError:
             connection.close()
             return None
         if row is None:
             return None
-        text, found = row
+        if claim is not None:
+            if row.checked:
+                return self.session_for(request, key, claim.data), claim.text, None, row
+            text, found = row.text, row.found
+        else:
+            text, found = row
         cached = _DECODED.get(key)
         if cached is not None and cached[0] == text:
-            data = dict(cached[1])
+            data = cached[1]
         else:
-            store = self.sessions.SessionStore(key)
-            data = store.decode(text)
+            data = self.sessions.SessionStore(key).decode(text)
             _remember(_DECODED, key, (text, data))
-            data = dict(data)
+        return self.session_for(request, key, data), text, found, None
+
+    def session_for(self, request, key: str, data: dict):
+        """The request's session: ``data`` as its loaded content (read above, not again)."""
         session = self.sessions.SessionStore(key)
-        session._session_cache = data  # what ``load`` would have returned, read above
+        session._session_cache = dict(data)
         request.session = session
-        return session, found
+        return session
+
+
+def _claims(session, now: int) -> tuple[int, str] | None:
+    """``(user id, session auth hash)`` of a session the fast path may answer for at ``now``
+    (what ``get_user`` reads, with the idle limit), or None."""
+    last = session.get(LAST_ACTIVITY_KEY)
+    idle_limit = min(settings.SESSION_IDLE_TIMEOUT_STAFF, settings.SESSION_IDLE_TIMEOUT_LEARNER)
+    if not isinstance(last, int) or now - last > idle_limit:
+        return None
+    if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND:
+        return None
+    if MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    try:
+        user_id = User._meta.pk.to_python(session.get(SESSION_KEY))
+    except ValidationError:
+        return None
+    session_hash = session.get(HASH_SESSION_KEY)
+    if user_id is None or not isinstance(session_hash, str):
+        return None
+    return user_id, session_hash
+
+
+def _claim_holds(claim: services.CheckedSession, now: int) -> bool:
+    """Whether ``claim``'s session passes the fast path's checks at ``now`` (with its claimed
+    password hash): then a read that finds the same rows may record the beat at once."""
+    claims = _claims(claim.data, now)
+    return (
+        claims is not None
+        and claims[0] == claim.user_id
+        and constant_time_compare(claims[1], _session_auth_hash(claim.password))
+    )
 
 
 _AUTH_HASHES: dict[tuple[str, str], str] = {}

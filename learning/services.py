@@ -475,14 +475,14 @@ def open_session_with_ledger_params(person_id: int, lesson_id: int, tab: str, no
 
 # ``learning_common_beat`` (learning migration 0007): ``_common_beat_writes``'s rule inside
 # PostgreSQL, one prepared call; the rule's numbers are its parameters.
-_COMMON_BEAT_PG_SQL = """
-    SELECT o_outcome, o_progress_id, o_credited, o_quiz_passed, o_completed_at
-    FROM learning_common_beat(
-        %s::bigint, %s::bigint, %s::text, %s::timestamptz, %s::interval, %s::interval,
+# Its arguments after the person, typed (prepared statements infer no types from them).
+_COMMON_BEAT_ARGS = """%s::bigint, %s::text, %s::timestamptz, %s::interval, %s::interval,
         %s::bigint, %s::numeric, %s::text, %s::text, %s::date, %s::text, %s::text,
-        %s::timestamptz
-    )
-"""
+        %s::timestamptz"""
+_COMMON_BEAT_PG_SQL = f"""
+    SELECT o_outcome, o_progress_id, o_credited, o_quiz_passed, o_completed_at
+    FROM learning_common_beat(%s::bigint, {_COMMON_BEAT_ARGS})
+"""  # noqa: S608 (no value in the text: all are parameters)
 
 
 def _record_common_beat_in_database(
@@ -493,29 +493,129 @@ def _record_common_beat_in_database(
     with prepared_cursor() as cursor:
         cursor.execute(
             _COMMON_BEAT_PG_SQL,
-            [
-                person_id,
-                lesson_id,
-                tab,
-                now,
-                MIN_BEAT_INTERVAL,
-                MAX_GAP_DELTA,
-                cap_for(expected_seconds),
-                COMPLETION_SHARE * expected_seconds,
-                ParticipationSource.LESSON.value,
-                f"lesson:{lesson_id}",
-                month_start(timezone.localdate(now)),
-                ParticipationStatus.IN_PROGRESS.value,
-                ParticipationStatus.COMPLETED.value,
-                timezone.now(),
-            ],
+            [person_id, *_common_beat_args(lesson_id, expected_seconds, tab, now)],
         )
-        outcome, progress_pk, seconds, passed, completed_at = cursor.fetchone()
+        return _common_beat_answer(*cursor.fetchone())
+
+
+def _common_beat_args(lesson_id: int, expected_seconds: int, tab: str, now: dt.datetime) -> list:
+    """``_COMMON_BEAT_ARGS``: the beat and the rule's numbers."""
+    return [
+        lesson_id,
+        tab,
+        now,
+        MIN_BEAT_INTERVAL,
+        MAX_GAP_DELTA,
+        cap_for(expected_seconds),
+        COMPLETION_SHARE * expected_seconds,
+        ParticipationSource.LESSON.value,
+        f"lesson:{lesson_id}",
+        month_start(timezone.localdate(now)),
+        ParticipationStatus.IN_PROGRESS.value,
+        ParticipationStatus.COMPLETED.value,
+        timezone.now(),
+    ]
+
+
+def _common_beat_answer(outcome, progress_pk, seconds, passed, completed_at) -> BeatAnswer | None:
+    """``learning_common_beat``'s result as ``record_common_beat`` answers it."""
     if outcome == "too_fast":
         raise BeatRejected("too_fast")
     if outcome != "ok":
         return None
     return BeatAnswer(progress_pk, seconds, bool(passed), completed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSession:
+    """What a worker verified of a session for a lesson (``learning.fastpath``): the session
+    row's stored text and its decoded data, and the access row it was checked against."""
+
+    text: str
+    data: dict
+    user_id: int
+    lesson_id: int
+    person_id: int
+    expected_seconds: int
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBeat:
+    """``session_and_access_row``'s result, and the beat when it was recorded with it."""
+
+    text: str
+    found: tuple | None
+    checked: bool  # the rows were the ones claimed, and the beat went to the database
+    answer: BeatAnswer | None = None  # when checked: the common beat's answer, or None:
+    rejected: bool = False  # ... rejected as too fast, or else for the general path
+
+
+# ``session_and_access_row`` and ``learning_common_beat`` in one statement, one round trip:
+# the beat is recorded only when the session row's text, the person, the password hash, the
+# active flag and the lesson's length are those a worker has checked (``CheckedSession``);
+# otherwise the function is called with no person, finds no open session and writes nothing.
+_SESSION_BEAT_PG_SQL = f"""
+    SELECT s.session_data, a.*, c.checked,
+        b.o_outcome, b.o_progress_id, b.o_credited, b.o_quiz_passed, b.o_completed_at
+    FROM django_session s
+    LEFT JOIN ({_HEARTBEAT_ACCESS_SQL}) a ON 1 = 1
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(
+            s.session_data = %s AND a.person_id = %s AND a.password = %s AND a.is_active
+                AND a.expected_seconds = %s,
+            false
+        ) AS checked
+    ) c
+    CROSS JOIN LATERAL learning_common_beat(
+        CASE WHEN c.checked THEN a.person_id END, {_COMMON_BEAT_ARGS}
+    ) b
+    WHERE s.session_key = %s AND s.expire_date > %s
+"""  # noqa: S608 (table names from the models; values are parameters)
+
+
+def session_beat(
+    session_key: str, claim: CheckedSession, tab: str, now: dt.datetime
+) -> SessionBeat | None:
+    """``session_and_access_row`` for ``claim``'s user and lesson and, in the same statement
+    (PostgreSQL only), ``record_common_beat`` when the rows read are still those ``claim``
+    holds; None when the session has expired or does not exist (nothing written then).
+
+    The caller has checked ``claim.data`` as it checks a session it reads (``SessionBeat``
+    says whether the row still holds that text); when the claim does not hold, the caller
+    goes on with ``text`` and ``found`` as from ``session_and_access_row``, and nothing has
+    been written."""
+    lesson_id = claim.lesson_id
+    params = [
+        LessonPage.steplen,
+        lesson_id,
+        True,
+        True,
+        claim.user_id,
+        claim.text,
+        claim.person_id,
+        claim.password,
+        claim.expected_seconds,
+        *_common_beat_args(lesson_id, claim.expected_seconds, tab, now),
+        session_key,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with contextlib.ExitStack() as stack:
+        if connection.in_atomic_block:  # a caller's transaction (tests): keep it usable
+            stack.enter_context(transaction.atomic())
+        cursor = stack.enter_context(prepared_cursor())
+        cursor.execute(_SESSION_BEAT_PG_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    text, found, checked, result = row[0], row[1:7], row[7], row[8:]
+    found = None if found[0] is None else tuple(found)
+    if not checked:
+        return SessionBeat(text, found, False)
+    try:
+        return SessionBeat(text, found, True, _common_beat_answer(*result))
+    except BeatRejected:
+        return SessionBeat(text, found, True, rejected=True)
 
 
 def _common_beat_writes(

@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -71,21 +72,22 @@ def test_an_ordinary_beat_is_answered_without_the_full_stack(signed_in, lesson, 
     full_way.assert_not_called()
 
 
-def test_a_common_beat_takes_two_round_trips_on_postgresql_five_statements_on_sqlite(
+def test_a_common_beat_takes_one_round_trip_on_postgresql_five_statements_on_sqlite(
     signed_in, lesson, django_assert_num_queries
 ):
     post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     backdate_first_beat()
-    # The session row with the lesson, enrollment and user (the session's user is known from
-    # the first beat); then on PostgreSQL one call of learning_common_beat (here inside the
-    # test's transaction, so between a savepoint and its release); on SQLite, savepoint,
-    # session with progress, two UPDATEs, release.
+    # On PostgreSQL the worker has checked this session for this lesson at the first beat, so
+    # one statement reads the session row with the lesson, enrollment and user and records
+    # the beat (here inside the test's transaction, so between a savepoint and its release).
+    # On SQLite: the session row with the lesson, enrollment and user, then savepoint, session
+    # with progress, two UPDATEs, release.
     if services.connection.vendor == "postgresql":
         from tests.learning.roundtrips import counting_round_trips
 
         with counting_round_trips() as counted:
             assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
-        assert counted == {"round_trips": 2 + 2, "statements": 2 + 2}
+        assert counted == {"round_trips": 1 + 2, "statements": 1 + 2}
     else:
         with django_assert_num_queries(6):
             assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
@@ -111,6 +113,7 @@ def test_a_hint_naming_another_user_is_not_trusted(signed_in, org, lesson):
     post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     key = signed_in.cookies["sessionid"].value
     fastpath._USER_HINT[key] = org.other_learner.pk  # enrolled too? never mind: not this session's
+    fastpath._CHECKED.pop(key, None)  # the hint is what the read goes by
     backdate_first_beat()
     response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     assert response.status_code == 200
@@ -258,6 +261,179 @@ def test_the_beacon_form_still_goes_the_full_way(signed_in, lesson, full_way):
     response = signed_in.post(URL, {"lesson": lesson.pk, "tab": TAB})
     assert response.status_code == 200
     full_way.assert_called_once()
+
+
+# --- A worker's check of a session, and the beat recorded with the session's read -----------
+# On PostgreSQL, once a worker has checked a session for a lesson, the next beat's read of the
+# session row also records the beat, but only when the rows read are still those checked.
+# Each change below must make that read record nothing and the beat get the answer it gets
+# without the check (on SQLite these run the ordinary way and pin the same answers).
+
+
+def first_beat_checked(client, lesson) -> str:
+    """A first beat (the worker checks the session), then the tab 15 s on: its session key."""
+    assert post(client, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    backdate_first_beat()
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+def recorded_in_read():
+    """Counts the beats a session's read recorded (PostgreSQL)."""
+    outcomes = []
+    real = services.session_beat
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        outcomes.append(found is not None and found.checked)
+        return found
+
+    with mock.patch.object(services, "session_beat", spy):
+        yield outcomes
+
+
+def test_a_checked_session_beats_in_its_read(signed_in, lesson, recorded_in_read, full_way):
+    first_beat_checked(signed_in, lesson)
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert response.json()["credited_seconds"] in (29, 30)
+    assert LessonProgress.objects.get(lesson=lesson).credited_seconds in (29, 30)
+    expected = [True] if services.connection.vendor == "postgresql" else []
+    assert recorded_in_read == expected
+    full_way.assert_not_called()
+
+
+def test_a_beat_recorded_in_the_read_is_still_refused_when_too_fast(
+    signed_in, lesson, recorded_in_read
+):
+    first_beat_checked(signed_in, lesson)
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    before = StudySession.objects.get().last_beat_at
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 429
+    assert response.json() == {"error": "too_fast"}
+    assert StudySession.objects.get().last_beat_at == before
+
+
+def test_a_signed_out_session_is_not_beaten_by_its_check(signed_in, lesson, recorded_in_read):
+    cookie = first_beat_checked(signed_in, lesson)
+    signed_in.post("/accounts/logout/")
+    stale = Client()
+    stale.cookies["sessionid"] = cookie
+    before = StudySession.objects.get().last_beat_at
+    assert post(stale, {"lesson": lesson.pk, "tab": TAB}).status_code == 403
+    assert StudySession.objects.get().last_beat_at == before
+    assert True not in recorded_in_read
+
+
+def test_a_changed_password_is_not_beaten_by_the_check(signed_in, org, lesson, recorded_in_read):
+    first_beat_checked(signed_in, lesson)
+    before = StudySession.objects.get().last_beat_at
+    org.learner.set_password("a-new-password-2026")
+    org.learner.save()
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 403
+    assert StudySession.objects.get().last_beat_at == before
+    assert not Session.objects.exists()
+    assert True not in recorded_in_read
+
+
+def test_a_deactivated_user_is_not_beaten_by_the_check(signed_in, org, lesson, recorded_in_read):
+    first_beat_checked(signed_in, lesson)
+    before = StudySession.objects.get().last_beat_at
+    org.learner.is_active = False
+    org.learner.save(update_fields=["is_active"])
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 403
+    assert StudySession.objects.get().last_beat_at == before
+    assert True not in recorded_in_read
+
+
+def test_a_withdrawn_enrollment_is_not_beaten_by_the_check(signed_in, lesson, recorded_in_read):
+    from learning.models import Enrollment
+
+    first_beat_checked(signed_in, lesson)
+    before = StudySession.objects.get().last_beat_at
+    Enrollment.objects.all().delete()
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 404
+    assert StudySession.objects.get().last_beat_at == before
+    assert True not in recorded_in_read
+
+
+def test_an_unpublished_lesson_is_not_beaten_by_the_check(signed_in, lesson, recorded_in_read):
+    first_beat_checked(signed_in, lesson)
+    before = StudySession.objects.get().last_beat_at
+    lesson.unpublish()
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 404
+    assert StudySession.objects.get().last_beat_at == before
+    assert True not in recorded_in_read
+
+
+def test_a_changed_lesson_length_is_read_again(signed_in, lesson, recorded_in_read):
+    from courses.models import LessonPage
+
+    first_beat_checked(signed_in, lesson)
+    LessonPage.objects.filter(pk=lesson.pk).update(expected_seconds=lesson.expected_seconds + 60)
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert response.json()["expected_seconds"] == lesson.expected_seconds + 60
+    assert True not in recorded_in_read
+
+
+def test_a_session_gone_idle_is_signed_out_despite_the_check(signed_in, lesson, recorded_in_read):
+    from learning import fastpath
+
+    first_beat_checked(signed_in, lesson)
+    before = StudySession.objects.get().last_beat_at
+    later = time.time() + 31 * 60  # the worker's copy of the session is now idle too
+    with mock.patch.object(fastpath.time, "time", return_value=later):
+        response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code in (302, 403)  # signed out by the full way
+    assert StudySession.objects.get().last_beat_at == before
+    assert recorded_in_read == []  # the read did not even try
+
+
+def test_a_session_changed_elsewhere_is_read_and_checked_again(signed_in, lesson, recorded_in_read):
+    from learning import fastpath
+
+    key = first_beat_checked(signed_in, lesson)
+    store = SessionStore(key)
+    store[LAST_ACTIVITY_KEY] = int(time.time()) - 5  # another worker touched the idle clock
+    store.save()
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 200
+    assert response.json()["credited_seconds"] in (29, 30)
+    assert True not in recorded_in_read
+    if services.connection.vendor == "postgresql":
+        assert fastpath._CHECKED[key].text == Session.objects.get().session_data
+
+
+def test_a_claim_naming_another_user_is_not_used(signed_in, org, lesson, recorded_in_read):
+    from dataclasses import replace
+
+    from learning import fastpath
+
+    key = first_beat_checked(signed_in, lesson)
+    if key in fastpath._CHECKED:
+        fastpath._CHECKED[key] = replace(
+            fastpath._CHECKED[key],
+            user_id=org.other_learner.pk,
+            person_id=org.other_person.pk,
+            password=org.other_learner.password,
+        )
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    assert recorded_in_read == []
+    assert {s.person for s in StudySession.objects.all()} == {org.person}
+
+
+def test_the_idle_clock_touched_in_a_beat_keeps_the_check(signed_in, lesson, recorded_in_read):
+    key = first_beat_checked(signed_in, lesson)
+    store = SessionStore(key)
+    store[LAST_ACTIVITY_KEY] = int(time.time()) - 90
+    store.save()
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200  # touches
+    StudySession.objects.update(last_beat_at=F("last_beat_at") - dt.timedelta(seconds=15))
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    expected = [False, True] if services.connection.vendor == "postgresql" else []
+    assert recorded_in_read == expected  # the text written by the touch is the next claim
 
 
 # --- The session engine (lib/session_store.py) ----------------------------------------------
