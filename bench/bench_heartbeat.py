@@ -48,11 +48,15 @@ DURATION = 5  # seconds of load per wrk run
 CONNECTIONS = 16  # closed loop
 PACED_RATE = 450  # beats per second
 PACED_CONNECTIONS = 32
-WARM_ROUNDS = 4  # of 2 s each, before each measured run
+WARM_ROUNDS = 4  # passes over all the learners, before each measured run
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 # Threads overlap one request's database round trips with another's Python (the GIL is
 # released while waiting); on PostgreSQL that is most of a beat's wall time.
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+# Each worker listens on a socket of its own (SO_REUSEPORT), so the kernel spreads new
+# connections over the workers by a hash of their addresses; 0 to share one socket.
+REUSE_PORT = os.environ.get("BENCH_REUSE_PORT", "1") == "1"
+SERVER = os.environ.get("BENCH_SERVER", "granian")
 CSRF = "heartbeatbenchcsrfsecret00000000"  # 32 characters: a CSRF secret
 PREFIX = "HBEAT-"
 EXPECTED = 3600  # the lesson's expected seconds: the beats stay far from its cap
@@ -214,7 +218,7 @@ def _sign_in(persons: list[tuple[int, int]], t0: int) -> list[str]:
     return keys
 
 
-def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) -> list[str]:
+def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) -> None:
     """Each learner's state 5 s before the run: a 10-minute session earlier today, and an open
     session on tab ``tag...`` last beaten at ``t0``; their progress and ledger to match."""
     from django.utils import timezone
@@ -232,11 +236,10 @@ def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) ->
     StudySession.objects.filter(lesson=lesson).delete()
     LessonProgress.objects.filter(lesson=lesson).delete()
     ParticipationRecord.objects.filter(requirement_key=f"lesson:{lesson.pk}").delete()
-    sessions, progress, ledger, tabs = [], [], [], []
+    sessions, progress, ledger = [], [], []
     for i, (person_id, _user_id) in enumerate(persons):
         open_for = 600 + i % 60  # so that a fair share of beats completes a minute
         tab = f"{tag}{i:06d}"
-        tabs.append(tab)
         sessions += [
             StudySession(
                 person_id=person_id,
@@ -273,7 +276,6 @@ def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) ->
     LessonProgress.objects.bulk_create(progress, batch_size=2000)
     ParticipationRecord.objects.bulk_create(ledger, batch_size=2000)
     _vacuum()
-    return tabs
 
 
 def _vacuum() -> None:
@@ -335,20 +337,38 @@ def _server(design: str, log: Path):
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench.heartbeat_server:application",
-        f"--workers={WORKERS}",
-        "--worker-class=gthread",
-        f"--threads={THREADS}",
-        f"--bind=127.0.0.1:{port}",
-        f"--chdir={ROOT}",
-        "--preload",  # import the project once, then fork the workers
-        "--graceful-timeout=5",
-        "--log-level=warning",
-    ]
+    if SERVER == "granian":
+        command = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface=wsgi",
+            "bench.heartbeat_server:application",
+            f"--workers={WORKERS}",
+            f"--blocking-threads={THREADS}",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--working-dir={ROOT}",
+            "--http=1",
+            "--no-ws",
+            "--log-level=warning",
+        ]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.heartbeat_server:application",
+            f"--workers={WORKERS}",
+            "--worker-class=gthread",
+            f"--threads={THREADS}",
+            f"--bind=127.0.0.1:{port}",
+            f"--chdir={ROOT}",
+            "--preload",  # import the project once, then fork the workers
+            "--graceful-timeout=5",
+            "--log-level=warning",
+            *(["--reuse-port"] if REUSE_PORT else []),
+        ]
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -398,7 +418,14 @@ def _connections_per_worker(url: str) -> list[int]:
 
 
 def _wrk(
-    wrk: str, url: str, path: str, beats: Path, *, rate: int | None = None, playing=True
+    wrk: str,
+    url: str,
+    path: str,
+    beats: Path,
+    *,
+    rate: int | None = None,
+    playing=True,
+    seconds: int = DURATION,
 ) -> dict:
     connections = PACED_CONNECTIONS if rate else CONNECTIONS
     env = {**os.environ, "BEAT_LIST": str(beats), "BEAT_PATH": path, "BEAT_CSRF": CSRF}
@@ -412,7 +439,7 @@ def _wrk(
         wrk,
         "-t2",
         f"-c{connections}",
-        f"-d{DURATION if playing else 2}s",
+        f"-d{seconds}s",
         "--timeout=10s",
         "-s",
         str(ROOT / "bench" / "heartbeat.lua"),
@@ -441,21 +468,23 @@ def _measure(wrk: str, design: str, persons, lesson, keys_file: Path, tmp: Path)
             t0 = int(time.time())
             tag = f"{design[0]}{run[0]}{t0 % 100_000:05d}x"
             keys = _sign_in(persons, t0)
-            if design == "ours":
-                tabs = _seed_sessions(persons, lesson, t0, tag)
-            else:
-                tabs = [f"{tag}{i:06d}" for i in range(len(persons))]
+            tabs = [f"{tag}{i:06d}" for i in range(len(persons))]
             keys_file.write_text(
                 "".join(f"{key} {lesson.pk} {tab}\n" for key, tab in zip(keys, tabs, strict=True))
             )
             # Warm the workers up with beats of paused videos (read only, never rate limited).
-            # Several rounds: a learner's tab beats for a whole lesson, so in a steady state
-            # every worker has seen their session (``learning.fastpath`` keeps a per-worker
-            # hint of its user); each round starts again at the first learners, the ones the
-            # measured run will send.
+            # Several passes over all the learners: a learner's tab beats for a whole lesson,
+            # so in a steady state every worker has checked their session
+            # (``learning.fastpath`` keeps what it checked).
+            seconds = 2
             for _round in range(WARM_ROUNDS):
-                _wrk(wrk, url, PATHS["ours"], keys_file, playing=False)
-            time.sleep(max(0.0, t0 + 5.5 - time.time()))
+                warm = _wrk(wrk, url, PATHS["ours"], keys_file, playing=False, seconds=seconds)
+                # Long enough for the next rounds to reach every learner.
+                seconds = max(2, min(15, round(1.2 * PERSONS / max(1.0, warm["rate"]))))
+            t1 = int(time.time())
+            if design == "ours":
+                _seed_sessions(persons, lesson, t1, tag)
+            time.sleep(max(0.0, t1 + 5.5 - time.time()))
             cpu, db_cpu = _cpu_seconds(pid), _database_cpu_seconds()
             spread: list[int] = []
             watcher = threading.Timer(2.0, _record_spread, (url, spread))
@@ -463,11 +492,36 @@ def _measure(wrk: str, design: str, persons, lesson, keys_file: Path, tmp: Path)
             results[run] = _wrk(wrk, url, PATHS[design], keys_file, rate=rate)
             watcher.join()
             results[run]["spread"] = "/".join(map(str, spread)) or "?"
+            results[run]["recorded"] = _recorded(design, lesson, t1)
             beats = results[run]["requests"]
             results[run]["cpu_ms"] = (_cpu_seconds(pid) - cpu) * 1000 / beats
             results[run]["db_cpu_ms"] = (_database_cpu_seconds() - db_cpu) * 1000 / beats
     results["locked"] = log.read_text(errors="replace").count(LOCKED)
     return results
+
+
+def _recorded(design: str, lesson, since: int) -> int:
+    """Beats the run recorded: learners whose open session was extended after ``since``
+    (ours: one beat each), or rows written after it (naive). A check that the answers were
+    real beats, not refusals."""
+    from django.db import connection
+
+    from bench.heartbeat_server import BEAT_TABLE
+    from learning.models import StudySession
+
+    at = dt.datetime.fromtimestamp(since, dt.UTC)
+    if design == "ours":
+        found = StudySession.objects.filter(lesson=lesson, is_open=True, last_beat_at__gt=at)
+        count = found.count()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {BEAT_TABLE} WHERE at > %s",  # noqa: S608
+                [at.replace(tzinfo=None)],
+            )
+            count = cursor.fetchone()[0]
+    connection.close()  # the servers' writers must not wait for this process
+    return count
 
 
 def run() -> list[dict]:
@@ -485,7 +539,7 @@ def run() -> list[dict]:
     got = {d: _measure(wrk, d, persons, lesson, keys_file, tmp) for d in ("ours", "naive")}
     shutil.rmtree(tmp, ignore_errors=True)
     ours, naive = got["ours"], got["naive"]
-    setup = f"gunicorn {WORKERS}x{THREADS} gthread, wrk"
+    setup = f"{SERVER} {WORKERS}x{THREADS}, wrk"
 
     def errors(design: str, run: str) -> str:
         r = got[design][run]
@@ -503,6 +557,9 @@ def run() -> list[dict]:
                 f"connections per worker: ours {ours['closed']['spread']}, "
                 f"naive {naive['closed']['spread']}; "
                 f"ours {errors('ours', 'closed')}, naive {errors('naive', 'closed')}; "
+                f"beats recorded: ours {ours['closed']['recorded']:,} of "
+                f"{ours['closed']['requests']:,}, naive {naive['closed']['recorded']:,} of "
+                f"{naive['closed']['requests']:,}; "
                 f'"{LOCKED}" in the logs: ours {ours["locked"]}, naive {naive["locked"]}'
             ),
         },
@@ -515,12 +572,14 @@ def run() -> list[dict]:
                 f"beats/s; p50 {ours['paced']['p50_us'] / 1000:.1f} vs "
                 f"{naive['paced']['p50_us'] / 1000:.1f} ms; "
                 f"ours {errors('ours', 'paced')}, naive {errors('naive', 'paced')}; "
+                f"beats recorded: ours {ours['paced']['recorded']:,} of "
+                f"{ours['paced']['requests']:,}; "
                 f"wrk's connections per worker: ours {ours['paced']['spread']}, "
                 f"naive {naive['paced']['spread']}"
             ),
         },
         {
-            "name": "server CPU per beat (gunicorn processes)",
+            "name": "server CPU per beat (server processes)",
             "ours": ours["closed"]["cpu_ms"] / 1000,
             "naive": naive["closed"]["cpu_ms"] / 1000,
             "note": (
