@@ -23,8 +23,18 @@ the fast path can only be *narrower* than the full one, never more permissive:
   user exists and is active, the session's auth hash matches the password's), from the same
   row. A hash that only a ``SECRET_KEY_FALLBACKS`` key verifies goes the full way (it rotates
   the key).
-- Recording: ``services.record_common_beat`` records a beat that only extends its session in
-  two round trips on PostgreSQL; the rest go through ``do_record_heartbeat``.
+- Recording: ``services.record_common_beat`` records a beat that only extends its session
+  (one call of ``learning_common_beat`` on PostgreSQL); the rest go through
+  ``do_record_heartbeat``.
+- One round trip (PostgreSQL): once a worker has checked a session for a lesson, it keeps
+  what it checked (``services.CheckedSession``: the row's text and decoded data, the user,
+  person, password hash and lesson length). The next beat of that lesson re-checks the kept
+  data in Python (idle limit, backend, auth hash) and then reads the session row with the
+  enrollment *and* records the beat in one statement (``services.session_beat``), which
+  records it only if the rows read are still those kept; if anything changed (a sign-out,
+  a new password, a withdrawn enrollment, a touch of the idle clock by another worker) it
+  writes nothing and the beat is checked from the rows just read, as above. The kept data
+  is the worker's own memory, never the client's: ``data`` is always ``text`` decoded.
 - Idle sign-out (people/middleware.py): only a session active within the shorter (staff)
   limit is answered here; the once-a-minute touch of its clock is kept, saved by the session
   middleware's own ``process_response``.
@@ -59,13 +69,11 @@ from people.models import User
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-# Per worker process: a session row's decoded data by its stored text (the same text always
-# decodes the same, so the signature and JSON work is done once per change of the row), and
-# the user a session key was last seen signed in as (a hint that lets the session row and the
-# enrollment be read in one query; the decoded session must still name that user).
-_DECODED: dict[str, tuple[str, dict]] = {}
-_USER_HINT: dict[str, int] = {}
-# And what it last checked of a session key, for one lesson: a beat of that lesson is then
+# Per worker process: what it last checked of each session key (``services.CheckedSession``).
+# Its stored text and decoded data: the same text always decodes the same, so the signature
+# and JSON work is done once per change of the row. Its user: a hint that lets the session
+# row and the enrollment be read in one query (the decoded session must still name that user).
+# Its lesson, person, password hash and length: on PostgreSQL a beat of that lesson is
 # recorded in the same statement as the session's read, if the rows read are still those.
 _CHECKED: dict[str, services.CheckedSession] = {}
 CACHE_ENTRIES = 50_000
@@ -119,7 +127,7 @@ class HeartbeatFastPathMiddleware:
             return None
         session, text, found, recorded = loaded
         if recorded is not None:  # checked and recorded in the session's read
-            response = self.recorded_answer(recorded, session, lesson_id, tab)
+            response = self.recorded_answer(*recorded, tab)
             return self.finish(request, session, response, now)
         claims = _claims(session, now)
         if claims is None:
@@ -129,11 +137,10 @@ class HeartbeatFastPathMiddleware:
             found = services.access_row_for_user_id(user_id, lesson_id)
             if found is None:
                 return None
-            _remember(_USER_HINT, session.session_key, user_id)
         _user_id, lesson_pk, expected_seconds, person_pk, password, is_active = found
         if not is_active or not constant_time_compare(session_hash, _session_auth_hash(password)):
             return None
-        if text is not None and self.beats_in_read:
+        if text is not None:
             claim = services.CheckedSession(
                 text, dict(session.items()), user_id, lesson_pk, person_pk, expected_seconds,
                 password,
@@ -159,9 +166,10 @@ class HeartbeatFastPathMiddleware:
             response = views.record_beat(person, lesson, tab, playing)
         return self.finish(request, session, response, now)
 
-    def recorded_answer(self, recorded: services.SessionBeat, session, lesson_id: int, tab: str):
+    def recorded_answer(
+        self, recorded: services.SessionBeat, claim: services.CheckedSession, tab: str
+    ):
         """The answer to a beat the session's read recorded (``services.session_beat``)."""
-        claim = _CHECKED[session.session_key]
         if recorded.answer is not None:
             common = recorded.answer
             return views.beat_answer(
@@ -170,9 +178,9 @@ class HeartbeatFastPathMiddleware:
         if recorded.rejected:
             return views.beat_error("too_fast", 429)
         person, lesson = services.partial_person_and_lesson(
-            claim.person_id, claim.user_id, lesson_id, claim.expected_seconds
+            claim.person_id, claim.user_id, claim.lesson_id, claim.expected_seconds
         )
-        return views.record_beat(person, lesson, tab, True)
+        return views.record_beat(person, lesson, tab, True)  # the general path
 
     def finish(self, request, session, response, now: int):
         """Touch the idle clock when due (saving the session), and the headers."""
@@ -184,19 +192,19 @@ class HeartbeatFastPathMiddleware:
         if saved is not None and claim is not None:
             # The row now holds the text just written: the next beat's claim.
             data = dict(session.items())
-            _remember(_DECODED, session.session_key, (saved, data))
             _remember(_CHECKED, session.session_key, replace(claim, text=saved, data=data))
         response = self.csrf.process_response(request, response)
         patch_cache_control(response, no_store=True, private=True)
         return self.frame_options.process_response(request, response)
 
     def load(self, request, lesson_id: int, tab: str | None, now: int):
-        """``(session, its stored text, access row or None, recorded beat or None)`` for the
-        request's session cookie, or None when there is no live session (the full stack
-        answers then). With this project's session engine the row and the enrollment come in
-        one query, for the user the session key was last seen with (its hint); on PostgreSQL,
-        with a playing beat (``tab``) of a session and lesson checked before in this worker,
-        that query also records the beat when the rows are still the ones checked."""
+        """``(session, its stored text, access row or None, recorded)`` for the request's
+        session cookie, or None when there is no live session (the full stack answers then).
+        With this project's session engine the row and the enrollment come in one query, for
+        the user the session key was last seen with (its hint). On PostgreSQL, for a playing
+        beat (``tab``) of a session and lesson this worker has checked, that query also
+        records the beat when the rows are still the ones checked: ``recorded`` is then
+        ``(services.SessionBeat, the CheckedSession it went by)``, else None."""
         if not self.joined_read:
             self.sessions.process_request(request)
             return request.session, None, None, None
@@ -206,31 +214,35 @@ class HeartbeatFastPathMiddleware:
         # A pooled connection's health check would cost a round trip per beat: the read below
         # is the check. If it fails, the connection is dropped and the full stack answers.
         connection.health_check_done = True
-        claim = _CHECKED.get(key) if tab is not None and self.beats_in_read else None
-        if claim is not None and (claim.lesson_id != lesson_id or not _claim_holds(claim, now)):
-            claim = None
+        claim = _CHECKED.get(key)
+        beats = (
+            tab is not None
+            and self.beats_in_read
+            and claim is not None
+            and claim.lesson_id == lesson_id
+            and _claim_holds(claim, now)
+        )
         try:
-            if claim is not None:
+            if beats:
                 row = services.session_beat(key, claim, tab, timezone.now())
             else:
-                row = services.session_and_access_row(key, _USER_HINT.get(key), lesson_id)
+                hint = None if claim is None else claim.user_id
+                row = services.session_and_access_row(key, hint, lesson_id)
         except DatabaseError:
             connection.close()
             return None
         if row is None:
             return None
-        if claim is not None:
+        if beats:
             if row.checked:
-                return self.session_for(request, key, claim.data), claim.text, None, row
+                return self.session_for(request, key, claim.data), claim.text, None, (row, claim)
             text, found = row.text, row.found
         else:
             text, found = row
-        cached = _DECODED.get(key)
-        if cached is not None and cached[0] == text:
-            data = cached[1]
+        if claim is not None and claim.text == text:
+            data = claim.data
         else:
             data = self.sessions.SessionStore(key).decode(text)
-            _remember(_DECODED, key, (text, data))
         return self.session_for(request, key, data), text, found, None
 
     def session_for(self, request, key: str, data: dict):

@@ -96,7 +96,7 @@ def test_a_common_beat_takes_one_round_trip_on_postgresql_five_statements_on_sql
 def test_the_first_beat_of_a_session_reads_its_user_then_the_enrollment(signed_in, lesson):
     from learning import fastpath
 
-    fastpath._USER_HINT.clear()
+    fastpath._CHECKED.clear()
     with mock.patch.object(
         services, "access_row_for_user_id", wraps=services.access_row_for_user_id
     ) as second_read:
@@ -108,16 +108,18 @@ def test_the_first_beat_of_a_session_reads_its_user_then_the_enrollment(signed_i
 
 
 def test_a_hint_naming_another_user_is_not_trusted(signed_in, org, lesson):
+    from dataclasses import replace
+
     from learning import fastpath
 
     post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     key = signed_in.cookies["sessionid"].value
-    fastpath._USER_HINT[key] = org.other_learner.pk  # enrolled too? never mind: not this session's
-    fastpath._CHECKED.pop(key, None)  # the hint is what the read goes by
+    # The hint (the user last checked) names another user: enrolled too? never mind.
+    fastpath._CHECKED[key] = replace(fastpath._CHECKED[key], user_id=org.other_learner.pk)
     backdate_first_beat()
     response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     assert response.status_code == 200
-    assert fastpath._USER_HINT[key] == org.learner.pk
+    assert fastpath._CHECKED[key].user_id == org.learner.pk
     assert StudySession.objects.get().person == org.person
 
 
