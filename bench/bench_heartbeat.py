@@ -1,19 +1,24 @@
-"""Heartbeats end to end: wrk against gunicorn over loopback, the project's
+"""Heartbeats end to end: wrk against the HTTP server over loopback (granian, as deployed;
+``BENCH_SERVER=gunicorn`` for gunicorn's gthread worker with ``--reuse-port``), the project's
 ``POST /learning/heartbeat/`` against a naive endpoint (``bench/heartbeat_server.py``: one row
 per beat, the person's credit computed again from all their beats) served with a new database
 connection per request (``CONN_MAX_AGE=0``; ours keeps connections, ``CONN_MAX_AGE=600``).
-Ours is the project as deployed: JSON beats answered by ``learning.fastpath`` (the session and
-the user checked in two plain queries, the rest of the middleware skipped), sessions read and
-written by ``lib.session_store``; the naive endpoint goes through the whole middleware stack.
+Ours is the project as deployed: JSON beats answered by ``learning.fastpath`` (on PostgreSQL
+a session the worker has checked is read and its beat recorded in one statement), sessions
+read and written by ``lib.session_store``; the naive endpoint goes through the whole
+middleware stack.
 
 12,000 signed-in learners each have a tab studying a one-hour lesson: 20 minutes credited
 earlier today plus an open session whose last beat the server received 5 s before the run, so
 each measured beat is the common one, a 15 s-ish extension of an open session (the naive table
 holds 40 earlier beats per learner). Every request is another learner's tab, so none is refused
-by the 5 s rate limit. Two runs per design, each ``DURATION`` seconds: closed loop (as fast as
-answers come; beats per second) and paced at 450 beats/s (a province's month-end peak; p99).
-The server runs ``WORKERS`` gunicorn processes, so on SQLite several processes write at once:
-every 5xx and every "database is locked" in the server log is counted. wrk runs on the same
+by the 5 s rate limit. Before each run, four passes of paused-video beats over all the
+learners warm the workers up (in a steady state a learner's tab beats all lesson long, so
+every worker has seen it). Two runs per design, each ``DURATION`` seconds: closed loop (as
+fast as answers come; beats per second) and paced at 450 beats/s (a province's month-end
+peak; p99). The server runs ``WORKERS`` processes, so on SQLite several processes write at
+once: every 5xx and every "database is locked" in the server log is counted, and after each
+run the beats recorded in the database are counted against the answers. wrk runs on the same
 two cores; its CPU per request is reported beside the server's.
 
 Needs wrk (Debian's package; installed with apt-get when missing, as ``make test`` does for
@@ -303,8 +308,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _cpu_seconds(pid: int, *, children: bool = True) -> float:
-    """CPU time (user + system) of process ``pid`` and its children still running."""
+def _cpu_seconds(pid: int, *, children: bool = True, reaped: bool = False) -> float:
+    """CPU time (user + system) of process ``pid`` and its children still running; with
+    ``reaped``, also that of its children which have ended (and been waited for)."""
     total = 0.0
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
     for each in [str(pid), *(found.stdout.split() if children else [])]:
@@ -312,19 +318,24 @@ def _cpu_seconds(pid: int, *, children: bool = True) -> float:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = int(fields[11]) + int(fields[12])
+        if reaped:
+            ticks += int(fields[13]) + int(fields[14])
+        total += ticks / os.sysconf("SC_CLK_TCK")
     return total
 
 
 def _database_cpu_seconds() -> float:
     """CPU time of the PostgreSQL server's processes (all of them: other databases' work
-    on the machine counts too), 0 on SQLite (it runs inside the workers)."""
+    on the machine counts too), with the backends that have ended since (the naive design's
+    connection per request: the postmaster has reaped them), 0 on SQLite (it runs inside
+    the workers)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return 0.0
     pids = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
-    return sum(_cpu_seconds(int(pid), children=False) for pid in pids.stdout.split())
+    return sum(_cpu_seconds(int(pid), children=False, reaped=True) for pid in pids.stdout.split())
 
 
 @contextmanager
