@@ -4,9 +4,11 @@ signed-in learner's heartbeat and refuses the bad ones, with the site's headers.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -51,7 +53,9 @@ def database_url(tmp_path: Path) -> str:
 
 @contextmanager
 def granian(url: str, log: Path):
-    """granian serving ``config.wsgi`` with the options docs/deploy.md gives, on a free port."""
+    """granian serving ``config.wsgi`` with the options docs/deploy.md gives, on a free port,
+    once both its workers have started. Stopped with its whole process group: granian asked
+    to stop while a worker is still starting waits for that worker for ever."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
     command = [
@@ -62,32 +66,42 @@ def granian(url: str, log: Path):
         "config.wsgi:application",
         "--workers=2",
         "--blocking-threads=1",
+        "--blocking-threads-idle-timeout=600",
         "--host=127.0.0.1",
         f"--port={port}",
         f"--working-dir={ROOT}",
         "--no-ws",
-        "--log-level=warning",
+        "--log-level=info",
     ]
     with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(  # noqa: S603
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"granian did not start:\n{log.read_text()[-3000:]}")
-                    time.sleep(0.2)
+            deadline = time.monotonic() + 120
+            while not all(f"Started worker-{n}" in log.read_text() for n in (1, 2)):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"granian did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.2)
             yield port
         finally:
-            process.terminate()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to granian's process group, SIGKILL to what is left of it after 15 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            process.poll()  # reaps the main process, which would otherwise stay a member
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+    process.wait()
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
