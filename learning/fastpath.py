@@ -142,9 +142,14 @@ class HeartbeatFastPathMiddleware:
             return None
         if text is not None:
             claim = services.CheckedSession(
-                text, dict(session.items()), user_id, lesson_pk, person_pk, expected_seconds,
-                password,
-            )  # fmt: skip
+                text=text,
+                data=dict(session.items()),
+                user_id=user_id,
+                lesson_id=lesson_pk,
+                person_id=person_pk,
+                expected_seconds=expected_seconds,
+                password=password,
+            )
             _remember(_CHECKED, session.session_key, claim)
         response = None
         if playing:

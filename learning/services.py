@@ -547,8 +547,10 @@ class SessionBeat:
     text: str
     found: tuple | None
     checked: bool  # the rows were the ones claimed, and the beat went to the database
-    answer: BeatAnswer | None = None  # when checked: the common beat's answer, or None:
-    rejected: bool = False  # ... rejected as too fast, or else for the general path
+    # When checked: the common beat's answer; or refused as too fast; or neither (None,
+    # False): not a common beat, nothing written, ``do_record_heartbeat`` records it.
+    answer: BeatAnswer | None = None
+    rejected: bool = False
 
 
 # ``session_and_access_row`` and ``learning_common_beat`` in one statement, one round trip:
@@ -581,10 +583,10 @@ def session_beat(
     (PostgreSQL only), ``record_common_beat`` when the rows read are still those ``claim``
     holds; None when the session has expired or does not exist (nothing written then).
 
-    The caller has checked ``claim.data`` as it checks a session it reads (``SessionBeat``
-    says whether the row still holds that text); when the claim does not hold, the caller
-    goes on with ``text`` and ``found`` as from ``session_and_access_row``, and nothing has
-    been written."""
+    The caller has already checked ``claim.data`` as it checks any session it reads, and
+    ``SessionBeat.checked`` says whether the rows still hold what ``claim`` holds. When they
+    do not, nothing has been written and the caller goes on with ``text`` and ``found`` as
+    from ``session_and_access_row``."""
     lesson_id = claim.lesson_id
     params = [
         LessonPage.steplen,
