@@ -16,6 +16,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -48,7 +49,11 @@ def database_url(tmp_path: Path) -> str:
         target.close()
         return f"sqlite:///{path}"
     found = connection.settings_dict
-    return f"postgres://{found['USER']}@{found['HOST']}:{found['PORT']}/{found['NAME']}"
+    auth = quote(found["USER"] or "", safe="")
+    if found.get("PASSWORD"):
+        auth += ":" + quote(found["PASSWORD"], safe="")
+    host, port = found.get("HOST") or "127.0.0.1", found.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{quote(found['NAME'], safe='')}"
 
 
 @contextmanager
