@@ -7,3 +7,12 @@ from django.utils.translation import gettext_lazy as _
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = _("Psychological assessments")
+
+    def ready(self) -> None:
+        from assessments.cards import questionnaires_card
+        from assessments.services import collect_assessment_data
+        from people.cards import register_learner_card
+        from people.privacy import register_person_data
+
+        register_learner_card("questionnaires", questionnaires_card)
+        register_person_data(collect_assessment_data)

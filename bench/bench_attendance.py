@@ -244,9 +244,9 @@ def _service_setup():
 
 
 def _reset(lecture) -> None:
-    from learning.models import ParticipationRecord
     from live.ledger import lecture_key
     from live.models import Attendance, Lecture, Makeup
+    from participation.models import ParticipationRecord
 
     Attendance.objects.filter(lecture=lecture).delete()
     Makeup.objects.filter(lecture=lecture).delete()
@@ -265,11 +265,11 @@ def _naive_service(lecture, now) -> None:
     """Per event and per person through the ORM: what the service replaces."""
     from django.db import transaction
 
-    from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
     from live.attendance import PolicyRules, decide
     from live.ledger import lecture_key, ledger_period
     from live.models import Attendance, LectureAudience, Makeup, MakeupKind, PresenceEvent
     from live.services import current_policy
+    from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 
     policy = current_policy()
     rules = PolicyRules.from_dict(policy.rules)

@@ -228,13 +228,9 @@ def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) ->
     session on tab ``tag...`` last beaten at ``t0``; their progress and ledger to match."""
     from django.utils import timezone
 
-    from learning.models import (
-        LessonProgress,
-        ParticipationRecord,
-        ParticipationSource,
-        StudySession,
-    )
+    from learning.models import LessonProgress, StudySession
     from learning.services import month_start
+    from participation.models import ParticipationRecord, ParticipationSource
 
     at = dt.datetime.fromtimestamp(t0, dt.UTC)
     earlier = at - dt.timedelta(hours=3)

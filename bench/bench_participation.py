@@ -8,7 +8,7 @@ view of ~100 offices):
 * **rollups**: the bureau dashboard (``office_month_rows`` + subtree totals + 12-month trend +
   heatmap) and one office's monthly figures with its person list, from the rollup tables;
 * **ledger SQL**: the same office figures computed from the ledger with one aggregate query
-  (``rollups.office_month_rows_from_ledger`` → ``learning.month_sql.office_counts``: common
+  (``rollups.office_month_rows_from_ledger`` → ``participation.month_sql.office_counts``: common
   table expressions, UNION ALL and GROUP BY over the month's ledger and requirement rows, no
   correlated subquery per person); the note gives its agreement with the rollups;
 * **naive**: a per-person ORM loop (``person_month`` for each person: ~5 queries each),
@@ -52,7 +52,7 @@ def _setup():
 
 
 def bureau_dashboard(admin, period):
-    from learning import rollups
+    from participation import rollups
 
     rows = rollups.office_month_rows(admin, period)
     totals = rollups.subtree_totals(rows)
@@ -61,7 +61,7 @@ def bureau_dashboard(admin, period):
 
 
 def office_figures(admin, office, period):
-    from learning import rollups
+    from participation import rollups
 
     rows = [r for r in rollups.office_month_rows(admin, period) if r.path.startswith(office.path)]
     persons = list(rollups.person_month_rows(admin, office, period)[:50])
@@ -70,8 +70,8 @@ def office_figures(admin, office, period):
 
 def ledger_dashboard(admin, period, office=None):
     """The same office figures straight from the ledger (``office_month_rows_from_ledger``:
-    ``learning.month_sql``'s one aggregate), with subtree totals."""
-    from learning import rollups
+    ``participation.month_sql``'s one aggregate), with subtree totals."""
+    from participation import rollups
 
     rows = rollups.office_month_rows_from_ledger(admin, period, office=office)
     return rows, rollups.subtree_totals(rows)
@@ -79,7 +79,7 @@ def ledger_dashboard(admin, period, office=None):
 
 def naive(persons, period):
     """The per-person ORM loop: ``person_month`` for each person, counted in Python."""
-    from learning.participation import person_month
+    from participation.requirements import person_month
 
     counts: dict[int, list[int]] = {}
     for person in persons:
@@ -105,8 +105,8 @@ def _queries(fn) -> int:
 
 
 def run() -> list[dict]:
-    from learning.participation import in_supervision
-    from learning.rollups import previous_month
+    from participation.requirements import in_supervision
+    from participation.rollups import previous_month
     from people.models import Office, Person
 
     admin, province = _setup()
@@ -139,7 +139,7 @@ def run() -> list[dict]:
         bureau_cpu = min(bureau_cpu, time.process_time() - cpu_began)
 
     # Agreement of the SQL aggregate with the rollups (month_status), office by office.
-    from learning.rollups import office_month_rows
+    from participation.rollups import office_month_rows
 
     def counts(rows):
         return {

@@ -1,4 +1,4 @@
-"""Official participation reports (``learning.reports``) at scale.
+"""Official participation reports (``participation.reports``) at scale.
 
 1. 1,000 one-page office PDFs (12 persons each; summary, category table, two charts, persons
    with what is missing, footer with page x of y), as the bureau's "a PDF per office" task
@@ -38,8 +38,8 @@ def _bureau(code: str, offices: int, persons: int):
     for PERIOD (bulk-created as ``rollups.refresh_month`` would write them)."""
     from django.utils import timezone
 
-    from learning.models import PersonMonth
-    from learning.rollups import refresh_office_months
+    from participation.models import PersonMonth
+    from participation.rollups import refresh_office_months
     from people.models import Office, OfficeKind, Person, User
 
     bureau = Office.objects.filter(code=code).first()
@@ -127,7 +127,7 @@ def _footer(user):
 
 
 def _office_pdfs(user, offices) -> list[bytes]:
-    from learning import reports
+    from participation import reports
 
     footer = _footer(user)
     return [
@@ -137,7 +137,7 @@ def _office_pdfs(user, offices) -> list[bytes]:
 
 
 def _batch_pdfs(user, bureau, workers: int) -> list[bytes]:
-    from learning import reports
+    from participation import reports
 
     batch = reports.monthly_reports(user, bureau, PERIOD)
     return [pdf for _, pdf in reports.monthly_pdfs(batch, _footer(user), workers)]
@@ -145,9 +145,9 @@ def _batch_pdfs(user, bureau, workers: int) -> list[bytes]:
 
 def _naive_office_pdf(user, office) -> bytes:
     """The same content, the straightforward way: a query per person, paragraphs everywhere."""
-    from learning import reports
-    from learning.models import PersonMonth
     from lib.pdf import bar_chart, line_chart, pdf_document, table
+    from participation import reports
+    from participation.models import PersonMonth
     from people.models import Person
 
     report = reports.monthly_report(user, office, PERIOD)
@@ -176,7 +176,7 @@ def _naive_office_pdf(user, office) -> bytes:
 
 
 def _xlsx(user, bureau) -> bytes:
-    from learning import reports
+    from participation import reports
 
     return reports.monthly_xlsx(reports.monthly_report(user, bureau, PERIOD), _footer(user))
 
@@ -187,7 +187,7 @@ def _naive_xlsx_normal_mode(user, bureau) -> bytes:
 
     from openpyxl import Workbook
 
-    from learning import reports
+    from participation import reports
 
     report = reports.monthly_report(user, bureau, PERIOD)
     frame = reports.person_frame(report)
@@ -213,9 +213,9 @@ def _naive_orm_rows(bureau, limit: int) -> int:
 
     from openpyxl import Workbook
 
-    from learning import reports
-    from learning.models import PersonMonth
     from lib.downloads import spreadsheet_safe
+    from participation import reports
+    from participation.models import PersonMonth
 
     book = Workbook()
     sheets = {}

@@ -1,5 +1,5 @@
 """Study-time crediting for one person's month: incremental session rows
-(``learning.sessions``) against keeping every beat and re-crediting the whole list.
+(``participation.crediting``) against keeping every beat and re-crediting the whole list.
 
 The month: 20 sittings of 24 min on one tab (one beat per 15 s, 1,940 beats, about 8 h), plus a
 second tab open on another lesson for the first 12 min of each sitting (980 beats), so the
@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bench.common import best_of
-from learning.sessions import StudyLog, credited
-from learning.timing import Beat, credit
+from participation.crediting import Beat, StudyLog, credit, credited
 
 START = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)
 SITTINGS = 20

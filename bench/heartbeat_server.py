@@ -3,7 +3,7 @@ naive heartbeat endpoint the benchmark compares it with. Served by gunicorn, nev
 
 The naive endpoint is the straightforward design the real one avoids: one row per beat in a
 table of its own (``bench_heartbeat_beat``), and after each beat the person's credit computed
-again from all their beats with ``learning.timing.credit``. Enrollment is checked with
+again from all their beats with ``participation.crediting.credit``. Enrollment is checked with
 ``access_lesson_for_learner`` (two queries); the rate limit and bad-input answers are the same.
 """
 
@@ -29,9 +29,9 @@ from django.views.decorators.http import require_POST  # noqa: E402
 from courses.models import LessonPage  # noqa: E402
 from learning import services  # noqa: E402
 from learning.models import LessonProgress  # noqa: E402
-from learning.timing import credit  # noqa: E402
 from learning.views import TAB_ID, _beat_body  # noqa: E402
 from lib.parse import parse_id  # noqa: E402
+from participation.crediting import credit  # noqa: E402
 
 BEAT_TABLE = "bench_heartbeat_beat"
 

@@ -1,14 +1,12 @@
-"""What the home page shows a signed-in user.
-
-Each later module (courses, lectures, tests, plans) fills its own card; until then the card
-says plainly that it is not available yet.
-"""
+"""What the home page shows a signed-in user: for a supervised person, the cards every app
+registers (``people.cards``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from people.cards import learner_cards
 from people.models import Person
 from people.roles import Role, is_staff_member, roles_of
 
@@ -18,11 +16,7 @@ class Dashboard:
     kind: str  # "anonymous", "learner", "staff" or "none"
     person: Person | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
-    questionnaires: list = field(default_factory=list)
-    study: Any = None  # learning.services.MonthSummary: the hours and courses cards
-    lectures: list = field(default_factory=list)  # live.services.upcoming_for_person
-    makeups: list = field(default_factory=list)  # live.makeups.open_makeups_for_person
-    plan: Any = None  # plans.models.Plan in force (approved), or None
+    cards: dict[str, Any] = field(default_factory=dict)  # name → data, see ``people.cards``
 
 
 def dashboard_for(user) -> Dashboard:
@@ -38,23 +32,7 @@ def dashboard_for(user) -> Dashboard:
             .select_related("office", "case_officer")
             .first()
         )
-        # assessments and learning build on cms, not back
-        from assessments.services import learner_questionnaires
-        from learning.services import dashboard_cards
-        from live.makeups import open_makeups_for_person
-        from live.services import upcoming_for_person
-        from plans.models import Plan
-
         return Dashboard(
-            kind="learner",
-            person=person,
-            roles=roles,
-            study=dashboard_cards(person),
-            questionnaires=learner_questionnaires(user) if person else [],
-            lectures=upcoming_for_person(person) if person else [],
-            makeups=open_makeups_for_person(person) if person else [],
-            plan=Plan.objects.for_learner(user).only("pk", "acknowledged_at").first()
-            if person
-            else None,
+            kind="learner", person=person, roles=roles, cards=learner_cards(user, person)
         )
     return Dashboard(kind="none", roles=roles)

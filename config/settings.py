@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "audit",
     "cms",
     "courses",
+    "participation",
     "learning",
     "live",
     "assessments",

@@ -35,6 +35,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("learning/", include("learning.urls")),
+    path("learning/", include("participation.urls")),
     path("verify/", include("learning.verify_urls")),
     path("live/", include("live.urls")),
 ]

@@ -19,6 +19,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page, PageViewRestriction
 
+from courses.quiz import QuestionKind, quiz_of
 from people.models import Category
 
 
@@ -28,12 +29,6 @@ class Topic(models.TextChoices):
     MENTAL_HEALTH = "mental_health", _("Mental health")
     VOCATIONAL = "vocational", _("Vocational skills")
     ANTI_DRUG = "anti_drug", _("Drug prevention")
-
-
-class QuestionKind(models.TextChoices):
-    SINGLE = "single", _("Single choice")
-    MULTIPLE = "multiple", _("Multiple choice")
-    TRUE_FALSE = "true_false", _("True or false")
 
 
 class VideoBlock(blocks.StructBlock):
@@ -167,14 +162,6 @@ class CoursePage(Page):
     def lessons(self):
         return LessonPage.objects.child_of(self).live().defer_streamfields().order_by("path")
 
-    def serve(self, request, *args, **kwargs):
-        from learning.views import serve_course
-
-        return serve_course(request, self)
-
-    def serve_preview(self, request, mode_name):
-        return super().serve(request)
-
 
 class LessonPage(Page):
     expected_seconds = models.PositiveIntegerField(
@@ -195,20 +182,10 @@ class LessonPage(Page):
 
     def quiz(self):
         """The lesson's quiz as plain data (the first quiz block), or None."""
-        from courses.quiz import quiz_of
-
         return quiz_of(self)
 
     def has_video(self) -> bool:
         return any(block.block_type == "video" for block in self.body)
-
-    def serve(self, request, *args, **kwargs):
-        from learning.views import serve_lesson
-
-        return serve_lesson(request, self)
-
-    def serve_preview(self, request, mode_name):
-        return super().serve(request)
 
     def get_view_restrictions(self):
         """Restrictions on this page or an ancestor (aliases resolved), in one query."""

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from courses.models import QuestionKind
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", gettext_lazy("Single choice")
+    MULTIPLE = "multiple", gettext_lazy("Multiple choice")
+    TRUE_FALSE = "true_false", gettext_lazy("True or false")
 
 
 @dataclass(frozen=True)

@@ -6,4 +6,25 @@ from django.utils.translation import gettext_lazy as _
 
 class LearningConfig(AppConfig):
     name = "learning"
-    verbose_name = _("Learning and participation")
+    verbose_name = _("Learning")
+
+    def ready(self) -> None:
+        from learning.certificates import collect_certificate_data
+        from learning.enrollment import do_apply_rules_to_persons
+        from learning.requirements import course_requirement_rows, course_requirements
+        from learning.services import collect_learning_data, dashboard_cards
+        from participation.requirements import (
+            COURSE,
+            register_requirement_rows,
+            register_requirements,
+        )
+        from people.cards import register_learner_card
+        from people.privacy import register_person_data
+        from people.services import register_after_import
+
+        register_requirements(COURSE, course_requirements)
+        register_requirement_rows(COURSE, course_requirement_rows)
+        register_after_import(do_apply_rules_to_persons)
+        register_learner_card("study", dashboard_cards)
+        register_person_data(collect_learning_data)
+        register_person_data(collect_certificate_data)

@@ -27,8 +27,8 @@ from audit.models import Action
 from audit.services import record_access
 from courses.models import CoursePage, LessonPage
 from learning.models import Certificate, Enrollment, LessonProgress
-from learning.participation import record_course_completion
 from lib.pdf import pdf_document
+from participation.requirements import record_course_completion
 from people.models import Person
 
 # Crockford's base32: no I, L, O or U, so nothing is mistaken for 1, 0 or V when typed.

@@ -10,14 +10,15 @@ import json
 
 from django.db import transaction
 from django.utils import timezone
+from wagtail.models import Site
 
-from cms.models import HomePage
 from courses.demo import attach_demo_video
 from courses.models import CourseIndexPage, CoursePage, LessonPage, Topic
 from courses.services import ensure_course_permissions
 from learning import services
 from learning.enrollment import do_apply_rules
-from learning.models import DueFrom, Enrollment, EnrollmentRule, StudyQuota
+from learning.models import DueFrom, Enrollment, EnrollmentRule
+from participation.models import StudyQuota
 from people.models import Category, Person, User
 
 
@@ -194,9 +195,10 @@ def _child(parent, model, slug: str, **fields):
 @transaction.atomic
 def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
     now = now or timezone.now()
-    home = HomePage.objects.first()
-    if home is None:
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
         return []
+    home = site.root_page
     index = _child(home, CourseIndexPage, "courses", title="课程")
     ensure_course_permissions(index)
     courses = []

@@ -20,12 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from courses.models import CoursePage
-from learning.models import (
-    DueFrom,
-    Enrollment,
-    EnrollmentRule,
-    EnrollmentRuleApplication,
-)
+from learning.models import DueFrom, Enrollment, EnrollmentRule, EnrollmentRuleApplication
 from people.models import Category, Office, Person
 
 BATCH_SIZE = 500

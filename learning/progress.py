@@ -42,8 +42,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage, LessonPage
-from learning.models import Enrollment, LessonProgress, ParticipationRecord, StudyQuota
+from learning.models import Enrollment, LessonProgress
 from learning.services import DEFAULT_QUOTA_HOURS, CourseProgress, MonthSummary, month_start
+from participation.models import ParticipationRecord, StudyQuota
 from people.models import Office, Person
 
 # "Behind": the due date is at most NEAR_DAYS away and less than BEHIND_BELOW_PERCENT of the

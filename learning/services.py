@@ -1,8 +1,8 @@
 """Learning services: enrollment checks, verified study time, quizzes, completion, quotas.
 
 Naming follows the house contract: ``access_*`` fetches and checks permission, ``do_*``
-writes. Study time is credited by ``learning.timing`` from ``StudySession`` rows, the database
-form of ``learning.sessions`` (one UPDATE per beat on the tab's open row).
+writes. Study time is credited by the rule in ``participation.crediting`` from ``StudySession``
+rows, the database form of its study log (one UPDATE per beat on the tab's open row).
 """
 
 from __future__ import annotations
@@ -24,19 +24,23 @@ from wagtail.models import Page
 from courses.models import CoursePage, LessonPage
 from courses.quiz import InvalidAnswers, Marked, check_answers
 from learning.certificates import issue_if_course_complete
-from learning.models import (
-    Enrollment,
-    LessonProgress,
+from learning.models import Enrollment, LessonProgress, QuizAttempt, StudySession
+from participation.crediting import (
+    MAX_GAP_DELTA,
+    Session,
+    apply_beat,
+    cap_for,
+    credit_sessions,
+    extended_credit,
+    whole_seconds,
+)
+from participation.models import (
     ParticipationRecord,
     ParticipationSource,
     ParticipationStatus,
-    QuizAttempt,
     StudyQuota,
-    StudySession,
 )
-from learning.participation import DEFAULT_QUOTA_HOURS
-from learning.sessions import apply_beat, extended_credit, whole_seconds
-from learning.timing import MAX_GAP_DELTA, Session, cap_for, credit_sessions
+from participation.requirements import DEFAULT_QUOTA_HOURS
 from people.models import Person, User
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
@@ -338,7 +342,7 @@ def do_record_heartbeat(
 
     A beat that extends its tab's session costs four statements (three on SQLite, which needs
     no row lock): lock the person, read the session with the lesson's progress, move the
-    session's end, store the lesson's new credit (``learning.sessions.extended_credit``); plus
+    session's end, store the lesson's new credit (``participation.crediting.extended_credit``); plus
     the ledger when a minute is completed. All the person's sessions are credited again
     (``_recompute_credit``) only when that shortcut does not apply: tabs overlapping, the cap
     reached, a session's first whole second. A changed expected length takes effect there,
@@ -745,7 +749,7 @@ def _aware(value) -> dt.datetime | None:
 
 
 def credited_for_person(person: Person) -> dict[int, int]:
-    """Credited seconds per lesson over all the person's session rows (learning.timing)."""
+    """Credited seconds per lesson over all the person's session rows (participation.crediting)."""
     return _credit_sessions_of(person)[0]
 
 
@@ -1050,8 +1054,8 @@ def month_summary(person: Person, today: dt.date | None = None) -> MonthSummary:
     )
 
 
-def dashboard_cards(person: Person | None) -> MonthSummary | None:
-    """What the learner's home page shows in its hours and courses cards."""
+def dashboard_cards(user, person: Person | None) -> MonthSummary | None:
+    """What the learner's home page shows in its hours and courses cards (``study``)."""
     if person is None:
         return None
     return month_summary(person)

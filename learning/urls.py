@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from learning import absence_views, views
+from learning import views
 
 urlpatterns = [
     path("heartbeat/", views.heartbeat, name="learning_heartbeat"),
@@ -12,5 +12,4 @@ urlpatterns = [
         views.certificate_download,
         name="learning_certificate",
     ),
-    *absence_views.urlpatterns,
 ]

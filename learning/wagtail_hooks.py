@@ -4,51 +4,30 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from learning import admin_views, dashboard_views, enrollment_views
-from learning.models import EnrollmentRule, FollowUpPolicy, ReminderTemplate, StudyQuota
-from people.roles import Role, roles_of
+from courses.models import CoursePage, LessonPage
+from learning import admin_views, certificate_views, enrollment_views, views
+from learning.models import EnrollmentRule
+from people.policies import AdministratorsOnly
 
-
-class AdministratorsOnly(ModelPermissionPolicy):
-    """Quotas are bureau policy: administrators (and superusers) edit them, nobody else."""
-
-    def user_has_permission(self, user, action):
-        return bool(user.is_active and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
-
-    def user_has_any_permission(self, user, actions):
-        return self.user_has_permission(user, None)
-
-    def users_with_any_permission(self, actions):
-        from people.models import User
-
-        return User.objects.filter(is_active=True, groups__name=Role.ADMINISTRATOR)
-
-
-register_permission_policy(StudyQuota, AdministratorsOnly(StudyQuota))
 register_permission_policy(EnrollmentRule, AdministratorsOnly(EnrollmentRule))
 
-
-class StudyQuotaViewSet(ModelViewSet):
-    model = StudyQuota
-    form_fields = ["category", "hours"]
-    list_display = ["category", "hours"]
-    icon = "time"
-    menu_label = _("Monthly study quotas")
-    add_to_admin_menu = True
-    menu_order = 320
-    name = "study_quotas"
-    url_prefix = "study-quotas"
-    copy_view_enabled = False
-    inspect_view_enabled = False
+# Course and lesson pages are served as study pages (enrolment checked, progress shown); their
+# previews in the admin keep Wagtail's plain rendering.
+STUDY_VIEWS = {CoursePage: views.serve_course, LessonPage: views.serve_lesson}
 
 
-@hooks.register("register_admin_viewset")
-def register_study_quota_viewset():
-    return StudyQuotaViewSet()
+@hooks.register("on_serve_page")
+def serve_study_pages(serve_next):
+    # Wagtail's view restrictions (a ``before_serve_page`` hook) have run by now.
+    def serve(page, request, args, kwargs):
+        view = STUDY_VIEWS.get(type(page))
+        if view is None:
+            return serve_next(page, request, args, kwargs)
+        return view(request, page)
+
+    return serve
 
 
 # --- Enrollment and certificates (learning/enrollment_views.py) ------------------------------
@@ -66,8 +45,6 @@ def register_enrollment_urls():
 
 @hooks.register("register_admin_urls")
 def register_certificate_urls():
-    from learning import certificate_views
-
     return certificate_views.urlpatterns
 
 
@@ -103,137 +80,4 @@ def register_progress_urls():
 def register_progress_menu_item():
     return ProgressMenuItem(
         _("Study progress"), reverse("learning_progress"), icon_name="clipboard-list", order=310
-    )
-
-
-# --- Participation dashboards (learning/dashboard_views.py): officers and administrators ----
-
-
-class ParticipationMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(dashboard_views.VIEW_PERMISSION)
-
-
-@hooks.register("register_admin_urls")
-def register_participation_urls():
-    return dashboard_views.urlpatterns
-
-
-@hooks.register("register_admin_menu_item")
-def register_participation_menu_item():
-    return ParticipationMenuItem(
-        _("Participation rate"),
-        reverse("learning_participation"),
-        icon_name="doc-full",
-        order=308,
-    )
-
-
-@hooks.register("construct_homepage_panels")
-def add_participation_home_panel(request, panels):
-    dashboard_views.home_panels(request, panels)
-
-
-# --- Excused absences (learning/absence_views.py): officers and administrators -------------
-
-
-class AbsenceMenuItem(MenuItem):
-    """ "Leave requests (3)": the label carries the pending count (one query per page)."""
-
-    def is_shown(self, request):
-        from learning.absences import may_handle
-
-        return may_handle(request.user)
-
-    def render_component(self, request):
-        from django.utils.translation import gettext
-        from wagtail.admin.ui.sidebar import LinkMenuItem
-
-        from learning.absences import pending_count
-
-        count = pending_count(request.user)
-        label = gettext("Leave requests (%(count)s)") % {"count": count} if count else self.label
-        return LinkMenuItem(
-            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname
-        )
-
-
-@hooks.register("register_admin_urls")
-def register_absence_urls():
-    from learning import absence_views
-
-    return absence_views.admin_urlpatterns
-
-
-@hooks.register("register_admin_menu_item")
-def register_absence_menu_item():
-    return AbsenceMenuItem(
-        _("Leave requests"), reverse("learning_absence_queue"), icon_name="date", order=306
-    )
-
-
-# --- Follow-up (learning/followup_views.py): officers and administrators; texts and policy
-# are administrators' -----------------------------------------------------------------------
-
-
-class FollowUpMenuItem(MenuItem):
-    def is_shown(self, request):
-        from learning.followup import can_follow_up
-
-        return can_follow_up(request.user)
-
-
-@hooks.register("register_admin_urls")
-def register_followup_urls():
-    from learning import followup_views
-
-    return followup_views.urlpatterns
-
-
-@hooks.register("register_admin_menu_item")
-def register_followup_menu_item():
-    return FollowUpMenuItem(
-        _("People to follow up"), reverse("learning_followup_list"), icon_name="warning", order=304
-    )
-
-
-register_permission_policy(ReminderTemplate, AdministratorsOnly(ReminderTemplate))
-register_permission_policy(FollowUpPolicy, AdministratorsOnly(FollowUpPolicy))
-
-
-@hooks.register("register_admin_viewset")
-def register_reminder_text_viewset():
-    from learning.followup_views import ReminderTemplateViewSet
-
-    return ReminderTemplateViewSet()
-
-
-@hooks.register("register_admin_viewset")
-def register_follow_up_policy_viewset():
-    from learning.followup_views import FollowUpPolicyViewSet
-
-    return FollowUpPolicyViewSet()
-
-
-# --- Participation reports (learning/report_views.py): officers and administrators ----------
-
-
-class ReportsMenuItem(MenuItem):
-    def is_shown(self, request):
-        from learning.report_views import REPORT_PERMISSION
-
-        return request.user.has_perm(REPORT_PERMISSION)
-
-
-@hooks.register("register_admin_urls")
-def register_report_urls():
-    from learning import report_views
-
-    return report_views.urlpatterns
-
-
-@hooks.register("register_admin_menu_item")
-def register_reports_menu_item():
-    return ReportsMenuItem(
-        _("Reports"), reverse("learning_reports"), icon_name="doc-full", order=312
     )

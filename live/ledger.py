@@ -15,11 +15,11 @@ from django.db.models import Case, CharField, DateField, F, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
-from learning.participation import LECTURE, Requirement, RequirementRows, month_end
 from learning.services import month_start
 from lib import bulk
 from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture, LectureAudience
+from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
+from participation.requirements import LECTURE, Requirement, RequirementRows, month_end
 from people.models import Person
 
 
@@ -111,7 +111,7 @@ def remove_makeup(lecture: Lecture | int, person_id: int) -> None:
     ).delete()
 
 
-# --- Lectures as monthly requirements (``learning.participation``) -------------------------
+# --- Lectures as monthly requirements (``participation.requirements``) -------------------------
 
 
 def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requirement]]:
@@ -158,7 +158,7 @@ def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requi
 
 
 def lecture_requirement_rows(period: dt.date) -> RequirementRows:
-    """``lecture_requirements`` as SQL rows for everyone at once (``learning.month_sql``): the
+    """``lecture_requirements`` as SQL rows for everyone at once (``participation.month_sql``): the
     fixed audiences of the month's required lectures, and today's audience rule of those not
     fixed yet. One query for the lectures, two per lecture whose audience is not fixed."""
     from live.services import candidate_audience  # services imports this module

@@ -4,7 +4,7 @@ A makeup is assigned when a required lecture's effective attendance is absent or
 (``sync_for_attendance``, called by the attendance recompute and by overrides) and withdrawn
 if an override turns it into an attendance before it is done. It is completed either by
 watching the recording on the makeup page, with time verified by the same heartbeats and
-crediting rule as lessons (``learning.sessions`` / ``learning.timing``): credited time
+crediting rule as lessons (``participation.crediting`` / ``participation.crediting``): credited time
 >= 80 % of the lecture's length; or by attending a later lecture on the same topic (present
 or late there). Completion writes the missed lecture's participation to the ledger with
 source ``makeup``.
@@ -23,8 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learning.sessions import apply_beat
-from learning.timing import Session, credit_sessions
 from lib import bulk
 from live import ledger
 from live.models import (
@@ -37,6 +35,7 @@ from live.models import (
     MakeupKind,
     MakeupWatchSession,
 )
+from participation.crediting import Session, apply_beat, credit_sessions
 from people.models import Person
 
 MAKEUP_DAYS = 14
@@ -132,7 +131,7 @@ def sync_for_attendance(lecture: Lecture, rows: Iterable[Attendance], now: dt.da
 
 def do_assign_makeup(lecture: Lecture, person_id: int, now: dt.datetime | None = None) -> Makeup:
     """The person's makeup for ``lecture``, given now unless they already have one: an approved
-    absence usually carries a makeup (``learning.absences``). Same kind as the makeups
+    absence usually carries a makeup (``participation.absences``). Same kind as the makeups
     ``sync_for_attendance`` gives, due 14 days after the lecture or after today, whichever is
     later; the person hears of it from ``do_send_makeup_notices``."""
     now = now or timezone.now()

@@ -617,7 +617,7 @@ class Makeup(models.Model):
 
 class MakeupWatchSession(models.Model):
     """A run of one (makeup, tab)'s heartbeats while the recording plays; the same rows as
-    ``learning.StudySession`` keeps for lessons, credited by ``learning.timing``."""
+    ``learning.StudySession`` keeps for lessons, credited by ``participation.crediting``."""
 
     makeup = models.ForeignKey(Makeup, on_delete=models.CASCADE, related_name="watch_sessions")
     tab = models.CharField(max_length=64)

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import record_access
-from learning.models import AbsenceRequest, AbsenceStatus
 from lib import bulk
 from live import jitsi, ledger, makeups
 from live.attendance import (
@@ -48,6 +47,7 @@ from live.models import (
     PresenceEvent,
 )
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
+from participation.models import AbsenceRequest, AbsenceStatus
 from people.models import Person
 from people.roles import Role, roles_of
 
@@ -326,7 +326,7 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
         from live import centre
 
         visits = centre.presence_by_person(lecture)
-        # an absence approved beforehand (learning.absences) excuses whoever did not attend
+        # an absence approved beforehand (participation.absences) excuses whoever did not attend
         excused = set(
             AbsenceRequest.objects.filter(
                 requirement_key=ledger.lecture_key(lecture), status=AbsenceStatus.APPROVED

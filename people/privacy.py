@@ -3,13 +3,14 @@ export.
 
 Naming follows the house contract (``access_*`` / ``check_*`` / ``do_*``, see
 ``people/services.py``). The export is assembled from the collectors listed in
-``PERSON_DATA_COLLECTORS``; each app that stores data about a person adds its own collector
-there, the way ``seed_demo`` gathers ``DEMO_SEEDERS``.
+``PERSON_DATA_COLLECTORS``; each app that stores data about a person registers its own
+(``register_person_data`` in its ``AppConfig.ready()``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from audit.models import AccessEvent
 from audit.services import client_ip
@@ -27,17 +27,14 @@ from people.models import Caseload, Person, PrivacyAcknowledgement, PrivacyNotic
 EXPORT_FORMAT_VERSION = 1
 
 # Each collector takes a Person and returns a dict of top-level sections for the export.
-# Later apps (learning, live, assessments, plans) append theirs; section names must be unique.
-PERSON_DATA_COLLECTORS: list[str] = [
-    "people.privacy.collect_people_data",
-    "people.privacy.collect_privacy_data",
-    "people.privacy.collect_access_events",
-    "assessments.services.collect_assessment_data",
-    "learning.services.collect_learning_data",
-    "live.services.collect_live_data",
-    "learning.certificates.collect_certificate_data",
-    "plans.services.collect_plan_data",
-]
+# Apps above (learning, live, assessments, plans) register theirs; section names must be unique.
+PersonDataCollector = Callable[[Person], dict[str, Any]]
+PERSON_DATA_COLLECTORS: list[PersonDataCollector] = []
+
+
+def register_person_data(collector: PersonDataCollector) -> None:
+    if collector not in PERSON_DATA_COLLECTORS:
+        PERSON_DATA_COLLECTORS.append(collector)
 
 
 # --- Notice and acknowledgement ---------------------------------------------------------------
@@ -233,11 +230,19 @@ def collect_person_data(person: Person) -> dict[str, Any]:
             "sections": [],
         }
     }
-    for dotted in PERSON_DATA_COLLECTORS:
-        sections = import_string(dotted)(person)
+    for collector in PERSON_DATA_COLLECTORS:
+        sections = collector(person)
         for name, value in sections.items():
             if name in data:
-                raise ValueError(f"{dotted} returned section {name!r}, which already exists")
+                raise ValueError(
+                    f"{collector.__module__}.{collector.__qualname__} returned section "
+                    f"{name!r}, which already exists"
+                )
             data[name] = value
             data["export"]["sections"].append(name)
     return data
+
+
+register_person_data(collect_people_data)
+register_person_data(collect_privacy_data)
+register_person_data(collect_access_events)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import pandas as pd
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from audit.services import access_logged
@@ -274,6 +276,17 @@ def check_roster(frame: pd.DataFrame) -> RosterReport:
     return report
 
 
+# What other apps do for persons an import created or moved to another category, inside the
+# import's transaction (``learning`` registers its auto-enrollment rules when it loads).
+AfterImport = Callable[[QuerySet[Person]], None]
+AFTER_IMPORT: list[AfterImport] = []
+
+
+def register_after_import(fn: AfterImport) -> None:
+    if fn not in AFTER_IMPORT:
+        AFTER_IMPORT.append(fn)
+
+
 def do_import_roster(report: RosterReport) -> ImportSummary:
     """Write a validated roster: all rows or none. Refuses a report that has errors."""
     if report.errors:
@@ -347,10 +360,9 @@ def do_import_roster(report: RosterReport) -> ImportSummary:
             for username in row.counselors:
                 Caseload.objects.get_or_create(person=person, counselor=users[username])
         if new_or_recategorised:
-            # Auto-enrollment rules of the persons' (new) category; learning builds on people.
-            from learning.enrollment import do_apply_rules_to_persons
-
-            do_apply_rules_to_persons(Person.objects.filter(pk__in=new_or_recategorised))
+            changed = Person.objects.filter(pk__in=new_or_recategorised)
+            for after_import in AFTER_IMPORT:
+                after_import(changed)
     return summary
 
 

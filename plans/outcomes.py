@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from assessments.models import AssignmentStatus, Result
 from assessments.norms import ReliableChange, reliable_change
-from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from learning.services import course_progress
 from live.models import Attendance as LiveAttendance
 from live.models import AttendanceStatus, Lecture, Makeup
+from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from plans.models import AppointmentStatus, CounselingAppointment, Goal, Intervention, Plan
 from plans.schema import InterventionKind
 

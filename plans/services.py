@@ -27,9 +27,10 @@ from assessments.taking import AssessmentError, do_assign
 from audit.models import Action
 from audit.services import access_logged, record_access
 from courses.models import CoursePage, Topic
-from learning.models import Enrollment, ParticipationRecord, QuizAttempt
+from learning.models import Enrollment, QuizAttempt
 from learning.services import quota_hours_for
 from live.models import Lecture
+from participation.models import ParticipationRecord
 from people.models import Caseload, Person, PersonStatus, User
 from people.roles import Role, has_role
 from plans.models import (

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from learning.models import AbsenceRequest, AbsenceStatus, ParticipationRecord
+from participation.models import AbsenceRequest, AbsenceStatus, ParticipationRecord
 from tests.browser.test_login_journeys import current_code
 from tests.browser.test_plan_journey import sign_in
 from tests.factories import make_totp_device
-from tests.learning.test_absences import (
+from tests.participation.test_absences import (
     evidence_dir,  # noqa: F401 - fixture
     image_bytes,
     stored_files,

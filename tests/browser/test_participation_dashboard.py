@@ -19,7 +19,7 @@ HEADINGS = ("本月还没达到100%的人", "Not yet complete this month")
 @pytest.fixture
 def officer_device(django_db_serialized_rollback):
     # DB work must happen before the browser fixture starts (see tests/browser/conftest.py).
-    from learning.rollups import refresh_month
+    from participation.rollups import refresh_month
 
     call_command("seed_demo")
     refresh_month(timezone.localdate())

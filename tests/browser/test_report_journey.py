@@ -27,8 +27,8 @@ def officer_device(django_db_serialized_rollback, tmp_path, settings):
     # DB work must happen before the browser fixture starts (see tests/browser/conftest.py).
     from django.core.files.storage import FileSystemStorage
 
-    from learning import rollups
-    from learning.models import ReportFile
+    from participation import rollups
+    from participation.models import ReportFile
 
     call_command("seed_demo")
     rollups.refresh_month(last_month())

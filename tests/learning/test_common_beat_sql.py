@@ -13,13 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from learning import services
-from learning.models import (
-    LessonProgress,
-    ParticipationRecord,
-    ParticipationSource,
-    ParticipationStatus,
-    StudySession,
-)
+from learning.models import LessonProgress, StudySession
+from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 
 pytestmark = pytest.mark.django_db
 

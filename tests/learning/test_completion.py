@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from learning import services
-from learning.models import LessonProgress, ParticipationRecord, QuizAttempt
+from learning.models import LessonProgress, QuizAttempt
+from participation.models import ParticipationRecord
 from tests.learning.builders import RIGHT, WRONG, lessons_of, make_course
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from learning.models import (
     EnrollmentRule,
     EnrollmentRuleApplication,
     LessonProgress,
-    StudyQuota,
     StudySession,
 )
+from participation.models import StudyQuota
 from people.models import Category, Person
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from learning import services
-from learning.models import LessonProgress, ParticipationRecord, StudySession
+from learning.models import LessonProgress, StudySession
 from lib.session_store import SessionStore
+from participation.models import ParticipationRecord
 from people.middleware import LAST_ACTIVITY_KEY
 
 pytestmark = pytest.mark.django_db

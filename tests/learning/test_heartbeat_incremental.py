@@ -1,6 +1,6 @@
-"""The per-beat shortcut (``learning.sessions.extended_credit``) credits what ``timing.credit``
-computes: whenever it answers, the whole person's credit after the beat is the credit before
-with only the beat's own lesson moved, by exactly its answer."""
+"""The per-beat shortcut (``participation.crediting.extended_credit``) credits what
+``credit`` computes: whenever it answers, the whole person's credit after the beat is the
+credit before with only the beat's own lesson moved, by exactly its answer."""
 
 from __future__ import annotations
 
@@ -12,16 +12,18 @@ from hypothesis import strategies as st
 
 from learning import services
 from learning.models import LessonProgress, StudySession
-from learning.sessions import (
+from participation.crediting import (
+    Session,
     StudyLog,
     apply_beat,
+    cap_for,
+    credit,
     credited,
     extended_credit,
     may_overlap,
     seconds_added,
     whole_seconds,
 )
-from learning.timing import Session, cap_for, credit
 from tests.learning.strategies import BASE, beat, beat_streams, expectations, in_time_order
 
 PROPERTY = settings(max_examples=400, deadline=None)

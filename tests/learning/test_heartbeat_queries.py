@@ -9,7 +9,8 @@ from unittest import mock
 import pytest
 
 from learning import services
-from learning.models import LessonProgress, ParticipationRecord, StudySession
+from learning.models import LessonProgress, StudySession
+from participation.models import ParticipationRecord
 from tests.learning.builders import lessons_of, make_course
 
 pytestmark = pytest.mark.django_db

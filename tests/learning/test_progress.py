@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learning import progress, services
-from learning.models import Enrollment, LessonProgress, ParticipationRecord, StudyQuota
+from learning.models import Enrollment, LessonProgress
 from learning.progress import CourseFilters, OfficeFilters, Status
+from participation.models import ParticipationRecord, StudyQuota
 from people.models import Category, PersonStatus
 from tests.factories import make_person
 from tests.learning.builders import lessons_of, make_course

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from audit.models import AccessEvent, Action
-from learning.models import Enrollment, LessonProgress, ParticipationRecord
+from learning.models import Enrollment, LessonProgress
+from participation.models import ParticipationRecord
 from tests.factories import login_staff, make_person
 from tests.learning.builders import lessons_of, make_course
 

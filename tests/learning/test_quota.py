@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from learning import services
-from learning.models import Enrollment, ParticipationRecord, StudyQuota
+from learning.models import Enrollment
+from participation.models import ParticipationRecord, StudyQuota
 from people.models import Category
 from tests.learning.builders import make_course
 

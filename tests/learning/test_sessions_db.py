@@ -1,4 +1,4 @@
-"""The database session path credits exactly what ``learning.timing.credit`` computes."""
+"""The database session path credits exactly what ``participation.crediting.credit`` computes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from learning import services
 from learning.models import LessonProgress, StudySession
-from learning.timing import credit
+from participation.crediting import credit
 
 T0 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
 TABS = ["tab-aaaaaaaa", "tab-bbbbbbbb"]

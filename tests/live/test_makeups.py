@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from courses.models import Topic
-from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from live import makeups, services
 from live.models import AttendanceStatus, Makeup, MakeupKind, MakeupWatchSession
 from notifications.models import Notification
+from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from tests.live.helpers import attend, past_lecture, pid, store
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from live import ledger, makeups, services
 from live.models import Attendance, AttendanceStatus, Lecture, LectureAudience, Makeup
+from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from tests.factories import make_person
 from tests.live.helpers import attend, jaas, make_lecture, past_lecture, pid, store
 

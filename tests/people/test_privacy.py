@@ -371,7 +371,7 @@ def test_later_apps_add_sections_through_the_registry(org, monkeypatch):
     monkeypatch.setattr(
         privacy,
         "PERSON_DATA_COLLECTORS",
-        [*privacy.PERSON_DATA_COLLECTORS, "tests.people.test_privacy.collect_extra"],
+        [*privacy.PERSON_DATA_COLLECTORS, collect_extra],
     )
     data = collect_person_data(org.person)
     assert data["learning"] == {"hours": 3}
@@ -382,7 +382,7 @@ def test_a_collector_cannot_overwrite_another_section(org, monkeypatch):
     monkeypatch.setattr(
         privacy,
         "PERSON_DATA_COLLECTORS",
-        [*privacy.PERSON_DATA_COLLECTORS, "tests.people.test_privacy.collect_clashing"],
+        [*privacy.PERSON_DATA_COLLECTORS, collect_clashing],
     )
     with pytest.raises(ValueError, match="profile"):
         collect_person_data(org.person)

@@ -22,19 +22,20 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from wagtail.models import Site
 
 from courses.models import CourseIndexPage, CoursePage
-from learning.models import (
-    Enrollment,
+from learning.models import Enrollment
+from live.jitsi import participant_id
+from live.models import Lecture, LectureAudience
+from participation.models import (
     ParticipationRecord,
     ParticipationSource,
     ParticipationStatus,
     StudyQuota,
 )
-from learning.participation import QUOTA, month_end
-from learning.rollups import last_months, refresh_month
-from live.jitsi import participant_id
-from live.models import Lecture, LectureAudience
+from participation.requirements import QUOTA, month_end
+from participation.rollups import last_months, refresh_month
 from people.models import Category, Office, OfficeKind, Person, User
 from people.roles import Role
 
@@ -219,11 +220,9 @@ class Command(BaseCommand):
     # --- Courses, lectures ----------------------------------------------------------------
 
     def make_courses(self) -> int:
-        from cms.models import HomePage
-
         index = CourseIndexPage.objects.first()
         if index is None:
-            index = HomePage.objects.first().add_child(
+            index = Site.objects.get(is_default_site=True).root_page.add_child(
                 instance=CourseIndexPage(title="课程", slug="courses")
             )
         self.courses = []

@@ -200,8 +200,8 @@ def _absence(org, key: str) -> dict[str, str]:
     from django.utils import timezone
     from PIL import Image
 
-    from learning.models import AbsenceRequest
-    from learning.participation import month_start
+    from participation.models import AbsenceRequest
+    from participation.requirements import month_start
 
     absence = AbsenceRequest.objects.filter(person=org.person, requirement_key=key).first()
     if absence is None:
@@ -293,7 +293,7 @@ def _follow_up(org) -> dict[str, str]:
     """An open follow-up of ``org.person`` (east office) with the case officer (made once)."""
     from django.utils import timezone
 
-    from learning.models import FollowUp, FollowUpStage
+    from participation.models import FollowUp, FollowUpStage
 
     row, _created = FollowUp.objects.get_or_create(
         person=org.person,
@@ -342,7 +342,7 @@ def _report(org) -> dict[str, str]:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from learning.models import ReportFile, ReportStatus
+    from participation.models import ReportFile, ReportStatus
 
     report = ReportFile.objects.filter(requested_by=org.officer).first()
     if report is None:

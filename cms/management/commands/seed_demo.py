@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from assessments.demo import seed_assessments
+from learning.demo import seed_courses
+from live.demo import seed_lectures
+from people.demo import DEMO_PASSWORD, seed_people
+from plans.demo import seed_plans
+
+# Each app that has demo content has a seeder; they run in this order. The command lives in
+# ``cms``, the top layer, because it builds on every app.
+DEMO_SEEDERS = [
+    seed_people,
+    seed_assessments,
+    seed_courses,
+    seed_lectures,
+    seed_plans,  # after the lectures: an approved plan's lecture series books them
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo bureau, staff, persons and content. Idempotent."
+
+    def handle(self, *args, **options):
+        logins: list[tuple[str, str]] = []
+        for seed in DEMO_SEEDERS:
+            result = seed()
+            if result:
+                logins.extend(result)
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")
+        staff = [(u, r) for u, r in logins if r != "learner"]
+        learners = [u for u, r in logins if r == "learner"]
+        for username, role in staff:
+            self.stdout.write(f"  {username:<12} {role}")
+        if learners:
+            self.stdout.write(f"  {learners[0]} … {learners[-1]:<6} learner ({len(learners)})")
+        if staff:
+            self.stdout.write(
+                "Staff accounts use two-step sign-in: on the first visit to /admin/ each one "
+                "sets up an authenticator app (scan the QR code) and receives recovery codes."
+            )

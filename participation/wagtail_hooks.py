@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.sidebar import LinkMenuItem
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permissions import register_permission_policy
+
+from participation.absences import may_handle, pending_count
+from participation.followup import can_follow_up
+from participation.models import FollowUpPolicy, ReminderTemplate, StudyQuota
+from participation.views import absences as absence_views
+from participation.views import dashboards as dashboard_views
+from participation.views import followup as followup_views
+from participation.views import reports as report_views
+from people.policies import AdministratorsOnly
+
+register_permission_policy(StudyQuota, AdministratorsOnly(StudyQuota))
+register_permission_policy(ReminderTemplate, AdministratorsOnly(ReminderTemplate))
+register_permission_policy(FollowUpPolicy, AdministratorsOnly(FollowUpPolicy))
+
+
+class StudyQuotaViewSet(ModelViewSet):
+    model = StudyQuota
+    form_fields = ["category", "hours"]
+    list_display = ["category", "hours"]
+    icon = "time"
+    menu_label = _("Monthly study quotas")
+    add_to_admin_menu = True
+    menu_order = 320
+    name = "study_quotas"
+    url_prefix = "study-quotas"
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+
+@hooks.register("register_admin_viewset")
+def register_study_quota_viewset():
+    return StudyQuotaViewSet()
+
+
+# --- Participation dashboards (views/dashboards.py): officers and administrators -----------
+
+
+class ParticipationMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(dashboard_views.VIEW_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_participation_urls():
+    return dashboard_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_participation_menu_item():
+    return ParticipationMenuItem(
+        _("Participation rate"),
+        reverse("learning_participation"),
+        icon_name="doc-full",
+        order=308,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_participation_home_panel(request, panels):
+    dashboard_views.home_panels(request, panels)
+
+
+# --- Excused absences (views/absences.py): officers and administrators ---------------------
+
+
+class AbsenceMenuItem(MenuItem):
+    """ "Leave requests (3)": the label carries the pending count (one query per page)."""
+
+    def is_shown(self, request):
+        return may_handle(request.user)
+
+    def render_component(self, request):
+        count = pending_count(request.user)
+        label = gettext("Leave requests (%(count)s)") % {"count": count} if count else self.label
+        return LinkMenuItem(
+            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname
+        )
+
+
+@hooks.register("register_admin_urls")
+def register_absence_urls():
+    return absence_views.admin_urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_absence_menu_item():
+    return AbsenceMenuItem(
+        _("Leave requests"), reverse("learning_absence_queue"), icon_name="date", order=306
+    )
+
+
+# --- Follow-up (views/followup.py): officers and administrators; texts and policy are
+# administrators' ----------------------------------------------------------------------------
+
+
+class FollowUpMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_follow_up(request.user)
+
+
+@hooks.register("register_admin_urls")
+def register_followup_urls():
+    return followup_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_followup_menu_item():
+    return FollowUpMenuItem(
+        _("People to follow up"), reverse("learning_followup_list"), icon_name="warning", order=304
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_reminder_text_viewset():
+    return followup_views.ReminderTemplateViewSet()
+
+
+@hooks.register("register_admin_viewset")
+def register_follow_up_policy_viewset():
+    return followup_views.FollowUpPolicyViewSet()
+
+
+# --- Participation reports (views/reports.py): officers and administrators -----------------
+
+
+class ReportsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(report_views.REPORT_PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    return report_views.urlpatterns
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu_item():
+    return ReportsMenuItem(
+        _("Reports"), reverse("learning_reports"), icon_name="doc-full", order=312
+    )

@@ -1,0 +1,212 @@
+"""Participation dashboards (learning/dashboard_views.py) and their SVG charts (charts.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AccessEvent, Action
+from participation import rollups
+from participation.charts import Point, heatmap_svg, trend_svg
+from participation.models import ParticipationRecord, ParticipationSource, StudyQuota
+from people.models import Category, Office
+from tests.factories import login_staff, make_person
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+# --- Charts -------------------------------------------------------------------------------
+
+
+def _texts(svg) -> list[str]:
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    return ["".join(node.itertext()) for node in root.iter(f"{SVG}text")]
+
+
+def test_trend_chart_is_well_formed_titled_and_carries_the_numbers():
+    points = [Point("2026-01", 87.5, 7, 8), Point("2026-02", None), Point("2026-03", 100.0, 3, 3)]
+    svg = trend_svg(points, "Rate <by> month & office", no_data="no data")
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    assert root.get("role") == "img"
+    assert root.find(f"{SVG}title").text == "Rate <by> month & office"
+    assert "87.5%" in root.find(f"{SVG}desc").text
+    texts = _texts(svg)
+    for expected in ("87.5%", "7/8", "100%", "3/3", "2026-02", "no data"):
+        assert expected in texts
+    assert root.find(f"{SVG}polyline") is not None
+
+
+def test_heatmap_is_well_formed_with_a_number_in_every_cell_and_a_legend():
+    rows = [
+        ("东<所>", [Point("2026-01", 50.0, 1, 2), Point("2026-02", 96.0, 24, 25)]),
+        ("西所", [Point("2026-01", None), Point("2026-02", 100.0, 4, 4)]),
+    ]
+    svg = heatmap_svg(rows, ["2026-01", "2026-02"], "By office & month")
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    assert len(root.findall(f"{SVG}rect")) == 4 + 5  # cells + legend
+    texts = _texts(svg)
+    for expected in ("东<所>", "50%", "96%", "–", "100%", "<70%", "2026-02"):
+        assert expected in texts
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+THIS_MONTH = timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def figures(org):
+    """This month: the learner is short of study hours (at risk or missed); a second east
+    person and the west person have done it all."""
+    StudyQuota.objects.update_or_create(category=Category.NORMAL, defaults={"hours": 1})
+    done = make_person(org.east)
+    for person, minutes in ((org.person, 10), (done, 90), (org.other_person, 90)):
+        ParticipationRecord.objects.create(
+            person=person,
+            source=ParticipationSource.LESSON,
+            requirement_key="lesson:1",
+            period=THIS_MONTH,
+            minutes=minutes,
+        )
+    for person in (org.person, done, org.other_person):
+        person.supervision_start = THIS_MONTH - dt.timedelta(days=40)
+        person.supervision_end = THIS_MONTH + dt.timedelta(days=200)
+        person.save(update_fields=["supervision_start", "supervision_end"])
+    rollups.refresh_month(THIS_MONTH)
+    return org
+
+
+def _get(client, user, name, *args, **query):
+    login_staff(client, user)
+    return client.get(reverse(name, args=args), query)
+
+
+def test_officer_sees_own_office_rate_and_charts(client, figures, english):
+    response = _get(client, figures.officer, "learning_participation")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "50.0%" in html  # east: 1 of 2
+    assert figures.east.name in html and figures.west.name not in html
+    assert 'aria-labelledby="trend-title trend-desc"' in html
+    assert 'aria-labelledby="heatmap-title heatmap-desc"' in html
+
+
+def test_administrator_sees_every_office(client, figures, english):
+    html = _get(client, figures.administrator, "learning_participation").content.decode()
+    assert figures.east.name in html and figures.west.name in html
+    assert "66.7%" in html  # bureau with the offices below: 2 of 3
+
+
+@pytest.mark.parametrize("role", ["counselor", "lecturer", "editor"])
+def test_staff_without_office_scope_are_refused(client, figures, role):
+    response = _get(client, getattr(figures, role), "learning_participation")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert AccessEvent.objects.filter(action=Action.DENIED).exists()
+
+
+def test_learner_goes_to_login(client, figures):
+    client.force_login(figures.learner)
+    response = client.get(reverse("learning_participation"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_future_or_malformed_month_gets_a_clear_message_and_nothing_else(
+    client, figures, english
+):
+    future = (THIS_MONTH + dt.timedelta(days=40)).strftime("%Y-%m")
+    response = _get(client, figures.officer, "learning_participation", month=future)
+    assert response.status_code == 400
+    assert b"has not started yet" in response.content and b"trend-title" not in response.content
+    response = client.get(reverse("learning_participation"), {"month": "soon"})
+    assert response.status_code == 400 and b"2026-03" in response.content
+
+
+def test_drill_down_office_lists_persons_with_what_is_missing(client, figures, english):
+    response = _get(
+        client, figures.officer, "learning_participation_office", figures.east.pk, status="at_risk"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert figures.person.full_name in html  # short of hours, the month still open
+    assert "Nobody to show" not in html
+
+
+def test_drill_down_shows_the_missing_quota_of_the_person(client, english, figures):
+    response = _get(client, figures.officer, "learning_participation_office", figures.east.pk)
+    html = response.content.decode()
+    assert figures.person.full_name in html
+    assert "Study for 1.0 hours this month" in html and "0.9 h short" in html
+
+
+def test_an_office_the_user_cannot_see_is_404_with_a_message(client, figures, english):
+    response = _get(client, figures.officer, "learning_participation_office", figures.west.pk)
+    assert response.status_code == 404
+    assert b"not yours to see" in response.content and figures.west.name.encode() not in (
+        response.content
+    )
+    assert _get(client, figures.officer, "learning_participation_office", 99999).status_code == 404
+
+
+def test_person_page_is_logged_and_scoped(client, english, figures):
+    response = _get(client, figures.officer, "learning_participation_person", figures.person.pk)
+    assert response.status_code == 200
+    assert b"Study for 1.0 hours this month" in response.content
+    assert AccessEvent.objects.filter(
+        action=Action.VIEW, person_id=figures.person.pk, detail="participation months"
+    ).exists()
+    other = _get(client, figures.officer, "learning_participation_person", figures.other_person.pk)
+    assert other.status_code == 404
+
+
+def test_office_page_query_count_is_fixed(client, figures, django_assert_max_num_queries):
+    for _ in range(20):
+        make_person(Office.objects.get(pk=figures.east.pk))
+    rollups.refresh_month(THIS_MONTH)
+    login_staff(client, figures.officer)
+    url = reverse("learning_participation_office", args=[figures.east.pk])
+    client.get(url)  # warm the session and permission caches
+    with django_assert_max_num_queries(25):
+        assert client.get(url).status_code == 200
+
+
+def test_overview_query_count_does_not_grow_with_offices(
+    client, figures, django_assert_max_num_queries
+):
+    login_staff(client, figures.administrator)
+    url = reverse("learning_participation")
+    client.get(url)
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+    for n in range(15):
+        make_person(Office.objects.get(pk=figures.bureau.pk).add_child(name=f"所{n}", code=f"x{n}"))
+    rollups.refresh_month(THIS_MONTH)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+# --- The admin home panel -----------------------------------------------------------------
+
+
+def test_officer_home_opens_on_who_is_not_yet_complete_and_why(client, english, figures):
+    login_staff(client, figures.officer)
+    html = client.get("/admin/").content.decode()
+    assert "Not yet complete this month" in html
+    assert figures.person.full_name in html
+    assert "Study for 1.0 hours this month" in html
+    assert reverse("learning_participation_person", args=[figures.person.pk]) in html
+
+
+def test_other_officer_home_does_not_show_east_persons(client, figures, english):
+    login_staff(client, figures.other_officer)
+    html = client.get("/admin/").content.decode()
+    assert "Not yet complete this month" in html
+    assert figures.person.full_name not in html
+
+
+def test_counselor_home_has_no_panel(client, figures, english):
+    login_staff(client, figures.counselor)
+    assert "Not yet complete this month" not in client.get("/admin/").content.decode()
