@@ -127,26 +127,26 @@ def _footer(user):
 
 
 def _office_pdfs(user, offices) -> list[bytes]:
-    from participation import reports
+    from participation import report_pdf, reports
 
     footer = _footer(user)
     return [
-        reports.monthly_pdf(reports.monthly_report(user, office, PERIOD), footer)
+        report_pdf.monthly_pdf(reports.monthly_report(user, office, PERIOD), footer)
         for office in offices
     ]
 
 
 def _batch_pdfs(user, bureau, workers: int) -> list[bytes]:
-    from participation import reports
+    from participation import report_pdf, reports
 
     batch = reports.monthly_reports(user, bureau, PERIOD)
-    return [pdf for _, pdf in reports.monthly_pdfs(batch, _footer(user), workers)]
+    return [pdf for _, pdf in report_pdf.monthly_pdfs(batch, _footer(user), workers)]
 
 
 def _naive_office_pdf(user, office) -> bytes:
     """The same content, the straightforward way: a query per person, paragraphs everywhere."""
     from lib.pdf import bar_chart, line_chart, pdf_document, table
-    from participation import reports
+    from participation import report_pdf, reports
     from participation.models import PersonMonth
     from people.models import Person
 
@@ -166,8 +166,8 @@ def _naive_office_pdf(user, office) -> bytes:
         )
     shown = report.categories[report.categories["persons"] > 0]
     blocks = [
-        ("text", reports._summary(report)),
-        ("table", reports._figures_rows(report.categories, "label", "类别")),
+        ("text", report_pdf._summary(report)),
+        ("table", report_pdf._figures_rows(report.categories, "label", "类别")),
         ("flowable", bar_chart(list(shown["label"]), list(shown["rate"]))),
         ("flowable", line_chart([f"{m:%m}" for m in report.trend["month"]], {"": [50] * 6})),
         ("flowable", table(rows, wrap=True)),
@@ -176,9 +176,9 @@ def _naive_office_pdf(user, office) -> bytes:
 
 
 def _xlsx(user, bureau) -> bytes:
-    from participation import reports
+    from participation import report_xlsx, reports
 
-    return reports.monthly_xlsx(reports.monthly_report(user, bureau, PERIOD), _footer(user))
+    return report_xlsx.monthly_xlsx(reports.monthly_report(user, bureau, PERIOD), _footer(user))
 
 
 def _naive_xlsx_normal_mode(user, bureau) -> bytes:
@@ -187,7 +187,7 @@ def _naive_xlsx_normal_mode(user, bureau) -> bytes:
 
     from openpyxl import Workbook
 
-    from participation import reports
+    from participation import report_xlsx, reports
 
     report = reports.monthly_report(user, bureau, PERIOD)
     frame = reports.person_frame(report)
@@ -197,9 +197,9 @@ def _naive_xlsx_normal_mode(user, bureau) -> bytes:
     columns = ["case_number", "name", "category", "status_label", "required", "met", "excused",
                "study_hours", "quota_hours", "missing_text"]  # fmt: skip
     for name, rows in frame.groupby("office", sort=False):
-        sheet = book.create_sheet(reports.sheet_titles([name])[0])
+        sheet = book.create_sheet(report_xlsx.sheet_titles([name])[0])
         sheet.append(columns)
-        for row in reports.safe_frame(rows[columns]).itertuples(index=False, name=None):
+        for row in report_xlsx.safe_frame(rows[columns]).itertuples(index=False, name=None):
             sheet.append(list(row))
     buffer = io.BytesIO()
     book.save(buffer)

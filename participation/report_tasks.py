@@ -20,7 +20,7 @@ from django.utils.translation import override
 from django_tasks import task
 
 from lib.pdf import Footer
-from participation import reports
+from participation import report_pdf, report_xlsx, reports
 from participation.models import ReportFile, ReportStatus
 from people.models import Office, Person
 
@@ -31,7 +31,7 @@ CONTENT_TYPES = {
     reports.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     reports.ZIP: "application/zip",
 }
-# Processes that lay out the PDFs of a bureau's "every office" file (``reports.monthly_pdfs``):
+# Processes that lay out the PDFs of a bureau's "every office" file (``report_pdf.monthly_pdfs``):
 # one per core, the task being the only heavy work of its worker while it runs.
 PDF_WORKERS = min(2, os.cpu_count() or 1)
 # Progress is written at most this often (one UPDATE each).
@@ -114,16 +114,16 @@ def build(report: ReportFile) -> None:
             data = reports.monthly_report(user, office, period)
             footer = Footer(footer.generated_by, footer.generated_at, reports.report_title(data))
         if fmt == reports.XLSX:
-            content = reports.monthly_xlsx(data, footer, progress)
+            content = report_xlsx.monthly_xlsx(data, footer, progress)
         elif fmt == reports.PDF:
             progress(0, 1, force=True)
-            content = reports.monthly_pdf(data, footer)
+            content = report_pdf.monthly_pdf(data, footer)
         elif fmt == reports.ZIP:
             batch = reports.monthly_reports(user, office, period)
             if not batch:
                 raise reports.ReportError(_("No office has figures for this month."))
             progress(0, len(batch), force=True)
-            content = reports.monthly_pdf_zip(batch, footer, PDF_WORKERS, progress)
+            content = report_pdf.monthly_pdf_zip(batch, footer, PDF_WORKERS, progress)
         else:
             raise reports.ReportError(_("Choose PDF or Excel."))
         filename = f"participation-{office.code}-{period:%Y-%m}.{fmt}"
@@ -137,7 +137,7 @@ def build(report: ReportFile) -> None:
         if person is None:
             raise reports.ReportError(_("This person is not among the persons you look after."))
         fmt = reports.PDF
-        content = reports.person_history_pdf(person, footer, progress=progress)
+        content = report_pdf.person_history_pdf(person, footer, progress=progress)
         filename = f"participation-history-{person.pk}-{timezone.localdate():%Y%m%d}.pdf"
     else:
         raise reports.ReportError(_("This kind of report does not exist."))

@@ -17,53 +17,30 @@ Who: officers (own office subtree) and administrators (the bureau), i.e. the use
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import multiprocessing
-import zipfile
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from itertools import repeat
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
-from django.conf import settings
 from django.db.models import Sum, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
-from reportlab.lib.units import mm
-from reportlab.platypus import Table
 
-from lib.downloads import FORMULA_START, spreadsheet_safe
-from lib.pdf import Footer, bar_chart, grid, line_chart, pdf_document, table
-from lib.xlsx import fast_rows
 from participation import rollups
 from participation.models import (
     MonthStatus,
     OfficeMonth,
-    ParticipationRecord,
-    ParticipationSource,
-    ParticipationStatus,
     PersonMonth,
 )
 from participation.requirements import (
-    QUOTA,
-    STUDY_SOURCES,
-    Entry,
     hours,
     month_start,
-    month_status,
-    requirements_for,
-    supervised_days,
 )
-from people.models import Category, Office, Person
+from people.models import Category, Office
 
 PDF, XLSX, ZIP = "pdf", "xlsx", "zip"  # zip: a PDF per office
 MONTHLY, HISTORY = "monthly", "history"
@@ -81,7 +58,7 @@ INCOMPLETE = (MonthStatus.MISSED, MonthStatus.AT_RISK)
 Progress = Callable[[int, int], None]
 
 
-def _no_progress(done: int, total: int) -> None:
+def no_progress(done: int, total: int) -> None:
     return None
 
 
@@ -404,11 +381,11 @@ def monthly_reports(user, root: Office, period: dt.date) -> list[MonthlyReport]:
     return out
 
 
-def _status_labels() -> dict[str, str]:
+def status_labels() -> dict[str, str]:
     return {value: str(label) for value, label in MonthStatus.choices}
 
 
-def _category_labels() -> dict[str, str]:
+def category_labels() -> dict[str, str]:
     return {value: str(label) for value, label in Category.choices}
 
 
@@ -433,15 +410,12 @@ def person_frame(report: MonthlyReport) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(study_hours=[], quota_hours=[], missing_text=[])
     return frame.assign(
-        category=frame["category"].map(_category_labels()).fillna(frame["category"]),
-        status_label=frame["status"].map(_status_labels()).fillna(frame["status"]),
+        category=frame["category"].map(category_labels()).fillna(frame["category"]),
+        status_label=frame["status"].map(status_labels()).fillna(frame["status"]),
         study_hours=(frame["study_minutes"] / 60).round(1),
         quota_hours=(frame["quota_minutes"] / 60).round(1),
         missing_text=frame["missing"].map(_missing_texts()),
     )
-
-
-# --- PDF --------------------------------------------------------------------------------------
 
 
 def report_title(report: MonthlyReport) -> str:
@@ -449,445 +423,3 @@ def report_title(report: MonthlyReport) -> str:
         "office": report.office.name,
         "month": month_label(report.period),
     }
-
-
-def _summary(report: MonthlyReport) -> str:
-    total = report.total
-    return _(
-        "%(persons)s persons under supervision; %(complete)s complete (%(rate)s): %(met)s met, "
-        "%(excused)s excused; %(at_risk)s at risk; %(missed)s missed."
-    ) % {
-        **total,
-        "complete": total["met"] + total["excused"],
-        "rate": rate_text(rate(total["met"] + total["excused"], total["persons"])),
-    }
-
-
-def _figures_rows(frame: pd.DataFrame, label: str, heading: str) -> list[list[object]]:
-    rows: list[list[object]] = [
-        [heading, _("Persons"), _("Met"), _("Excused"), _("At risk"), _("Missed"), _("Rate")]
-    ]
-    columns = [frame[name].tolist() for name in (label, *FIGURES, "rate")]
-    for *values, value in zip(*columns, strict=True):
-        rows.append([*values, rate_text(value)])
-    return rows
-
-
-FIGURE_WIDTHS = [58 * mm, 18 * mm, 18 * mm, 18 * mm, 18 * mm, 18 * mm, 26 * mm]
-
-
-def _charts(report: MonthlyReport) -> list[tuple[str, object]]:
-    months = [f"{m:%m}" for m in report.trend["month"]] if not report.trend.empty else []
-    rates = report.trend["rate"].tolist() if not report.trend.empty else []
-    trend = line_chart(
-        months,
-        {report.office.name: [None if pd.isna(v) else v for v in rates]},
-        title=_("Rate over the last %(count)s months (%%)") % {"count": len(months)},
-        width=84 * mm if not report.is_bureau else 170 * mm,
-        height=46 * mm,
-    )
-    if report.is_bureau:
-        shown = report.offices.dropna(subset=["rate"])
-        # xgettext:no-python-format
-        title = _("Participation rate by office (%)")
-        if len(shown) > CHART_OFFICES:
-            shown = shown.nsmallest(CHART_OFFICES, "rate")
-            title = _("The %(count)s offices with the lowest participation rate (%%)") % {
-                "count": CHART_OFFICES
-            }
-        bars = bar_chart(list(shown["office"]), list(shown["rate"]), title=title, height=60 * mm)
-        return [("flowable", bars), ("flowable", trend)]
-    shown = [
-        (label, value)
-        for label, persons, value in zip(
-            report.categories["label"].tolist(),
-            report.categories["persons"].tolist(),
-            report.categories["rate"].tolist(),
-            strict=True,
-        )
-        if persons > 0
-    ]
-    bars = bar_chart(
-        [label for label, _value in shown],
-        [value for _label, value in shown],
-        # xgettext:no-python-format
-        title=_("Participation rate by category (%)"),
-        width=84 * mm,
-        height=46 * mm,
-    )
-    pair = Table([[bars, trend]], colWidths=[87 * mm, 87 * mm], hAlign="LEFT")
-    return [("flowable", pair)]
-
-
-def _person_table_rows(report: MonthlyReport, with_office: bool) -> list[list[object]]:
-    """The persons as the PDF lists them (with the office: only those not complete), from the
-    columns as lists: ``person_frame``'s texts without building a frame for a dozen rows."""
-    header = [
-        _("Case number"),
-        _("Name"),
-        _("Category"),
-        _("Status"),
-        _("Study / quota (h)"),
-        _("What is missing"),
-    ]
-    if with_office:
-        header.insert(0, _("Office"))
-    rows: list[list[object]] = [header]
-    frame = report.persons
-    if frame.empty:
-        return rows
-    statuses, categories, texts = _status_labels(), _category_labels(), missing_templates()
-    columns = [
-        frame[name].tolist()
-        for name in ("office", "case_number", "name", "category", "status", "missing")
-    ]
-    # pandas' rounding, as in ``person_frame`` (it differs from round() on some halves).
-    study = (frame["study_minutes"] / 60).round(1).tolist()
-    quota = (frame["quota_minutes"] / 60).round(1).tolist()
-    for office, case, name, category, status, missing, done, due in zip(
-        *columns, study, quota, strict=True
-    ):
-        if with_office and status not in INCOMPLETE:
-            continue
-        row = [
-            case,
-            name,
-            categories.get(category, category),
-            statuses.get(status, status),
-            f"{done:.1f} / {due:.1f}",
-            missing_text(missing, texts),
-        ]
-        if with_office:
-            row.insert(0, office)
-        rows.append(row)
-    return rows
-
-
-def monthly_pdf(report: MonthlyReport, footer: Footer) -> bytes:
-    """The report as PDF: summary, figures by office and category, charts, and the persons
-    (an office: everyone; several offices: those not complete, the Excel file has everyone).
-    Tables are ``lib.pdf.grid``s: drawn on the canvas, the page lays out several times faster
-    than with platypus tables of paragraphs (a bureau prints a thousand of these at once)."""
-    blocks: list[tuple[str, object]] = [("text", _summary(report))]
-    if report.computed_at:
-        blocks.append(
-            (
-                "small",
-                _("Figures as computed at %(when)s.")
-                % {"when": timezone.localtime(report.computed_at).strftime("%Y-%m-%d %H:%M")},
-            )
-        )
-    if report.is_bureau:
-        blocks += [
-            ("heading", _("By office")),
-            (
-                "flowable",
-                grid(_figures_rows(report.offices, "office", _("Office")), widths=FIGURE_WIDTHS),
-            ),
-        ]
-    blocks += [
-        ("heading", _("By supervision category")),
-        (
-            "flowable",
-            grid(_figures_rows(report.categories, "label", _("Category")), widths=FIGURE_WIDTHS),
-        ),
-        *_charts(report),
-    ]
-    rows = _person_table_rows(report, report.is_bureau)
-    if report.is_bureau:
-        blocks.append(("heading", _("Persons not yet complete")))
-        widths = [22 * mm, 24 * mm, 16 * mm, 14 * mm, 14 * mm, 24 * mm, 60 * mm]
-    else:
-        blocks.append(("heading", _("Persons")))
-        widths = [26 * mm, 20 * mm, 18 * mm, 14 * mm, 26 * mm, 70 * mm]
-    if len(rows) == 1:
-        blocks.append(("text", _("Nobody to list.")))
-    else:
-        wrap = {0, len(rows[0]) - 1} if report.is_bureau else {len(rows[0]) - 1}
-        blocks.append(("flowable", grid(rows, widths=widths, wrap=wrap)))
-    return pdf_document(report_title(report), blocks, footer=footer)
-
-
-def _office_pdf(report: MonthlyReport, footer: Footer, language: str) -> bytes:
-    with override(language):
-        return monthly_pdf(report, replace(footer, label=report_title(report)))
-
-
-def monthly_pdfs(
-    batch: list[MonthlyReport],
-    footer: Footer,
-    workers: int = 1,
-    progress: Progress = _no_progress,
-) -> Iterator[tuple[MonthlyReport, bytes]]:
-    """Each report of ``batch`` (``monthly_reports``) as PDF, in order, its title as the
-    footer's label. With ``workers`` > 1 the pages are laid out in that many forked processes
-    (layout is pure CPU work on data already read; the workers touch no database)."""
-    total = len(batch)
-    language = get_language() or settings.LANGUAGE_CODE
-    if workers <= 1 or total < 2 * workers:
-        for done, report in enumerate(batch, start=1):
-            yield report, _office_pdf(report, footer, language)
-            progress(done, total)
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        chunk = max(1, min(50, total // (workers * 4)))
-        results = pool.map(_office_pdf, batch, repeat(footer), repeat(language), chunksize=chunk)
-        for done, (report, content) in enumerate(zip(batch, results, strict=True), start=1):
-            yield report, content
-            progress(done, total)
-
-
-def monthly_pdf_zip(
-    batch: list[MonthlyReport],
-    footer: Footer,
-    workers: int = 1,
-    progress: Progress = _no_progress,
-) -> bytes:
-    """The PDF of every office of ``batch`` in one zip file, a file per office named by its
-    code (PDFs are compressed already: stored as they are)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for report, content in monthly_pdfs(batch, footer, workers, progress):
-            archive.writestr(f"{report.office.code}-{report.period:%Y-%m}.pdf", content)
-    return buffer.getvalue()
-
-
-# --- Excel ------------------------------------------------------------------------------------
-
-_FORBIDDEN_IN_TITLE = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-
-
-def sheet_titles(names: list[str]) -> list[str]:
-    """Excel sheet names: at most 31 characters, none of ``[]:*?/\\``, unique."""
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        base = str(name).translate(_FORBIDDEN_IN_TITLE)[:31] or "-"
-        title, number = base, 2
-        while title.lower() in seen:
-            suffix = f" ({number})"
-            title, number = base[: 31 - len(suffix)] + suffix, number + 1
-        seen.add(title.lower())
-        out.append(title)
-    return out
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell through ``spreadsheet_safe`` (only the cells that need it are
-    replaced)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            values = frame[column]
-            risky = pd.Series(
-                [isinstance(v, str) and v.startswith(FORMULA_START) for v in values],
-                index=values.index,
-                dtype=bool,
-            )
-            if risky.any():
-                frame[column] = values.where(~risky, values[risky].map(spreadsheet_safe))
-    return frame
-
-
-def write_rows(sheet, frame: pd.DataFrame, tick: Callable[[int], None] | None = None) -> None:
-    """Append ``frame``'s header and rows (plain tuples; NaN as an empty cell) to a write-only
-    sheet; ``tick(n)`` every 2,000."""
-    sheet.append([str(column) for column in frame.columns])
-    rows = frame.itertuples(index=False, name=None)
-    if frame.isna().to_numpy().any():
-        rows = ([None if v is None or v != v else v for v in row] for row in rows)
-    count = 0
-    for count, row in enumerate(rows, start=1):
-        sheet.append(row)
-        if tick is not None and count % 2000 == 0:
-            tick(2000)
-    if tick is not None:
-        tick(count % 2000)
-
-
-def monthly_xlsx(report: MonthlyReport, footer: Footer, progress: Progress = _no_progress) -> bytes:
-    """A summary sheet (by office, by category, who and when), then one sheet per office with
-    its persons. Openpyxl's write-only mode: rows stream out, memory stays flat."""
-    book = Workbook(write_only=True)
-    frame = person_frame(report)
-    total = len(frame) + 1
-    done = 0
-
-    def tick(count: int) -> None:
-        nonlocal done
-        done += count
-        progress(done, total)
-
-    summary = book.create_sheet(title=sheet_titles([_("Summary")])[0])
-    summary.append([spreadsheet_safe(report_title(report))])
-    summary.append([footer.left()])
-    summary.append([])
-    # xgettext:no-python-format
-    rate_header = _("Rate (%)")
-    figure_header = [_("Persons"), _("Met"), _("Excused"), _("At risk"), _("Missed"), rate_header]
-    offices = report.offices[["office", *FIGURES, "rate"]].set_axis(
-        [_("Office"), *figure_header], axis=1
-    )
-    write_rows(summary, safe_frame(offices))
-    summary.append([])
-    categories = report.categories[["label", *FIGURES, "rate"]].set_axis(
-        [_("Category"), *figure_header], axis=1
-    )
-    write_rows(summary, safe_frame(categories))
-    tick(1)
-    columns = {
-        "case_number": _("Case number"),
-        "name": _("Name"),
-        "category": _("Category"),
-        "status_label": _("Status"),
-        "required": _("Requirements"),
-        "met": _("Met"),
-        "excused": _("Excused"),
-        "study_hours": _("Study hours"),
-        "quota_hours": _("Quota hours"),
-        "missing_text": _("What is missing"),
-    }
-    if frame.empty:
-        return _save(book)
-    names = list(dict.fromkeys(frame["office"]))
-    titles = dict(zip(names, sheet_titles([_("Summary"), *names])[1:], strict=True))
-    # Made safe once for all offices (not per office: pandas costs per call too).
-    shown = safe_frame(frame[list(columns)].rename(columns=columns))
-    for name, rows in shown.groupby(frame["office"].to_numpy(), sort=False):
-        # A person sheet holds only text and numbers: openpyxl's per-cell writer is skipped.
-        write_rows(fast_rows(book.create_sheet(title=titles[name])), rows, tick)
-    return _save(book)
-
-
-def _save(book: Workbook) -> bytes:
-    """``book.save`` at the fastest deflate level: a file about a fifth larger, deflated in
-    a quarter of the time (0.5 → 0.13 s for 100,000 rows)."""
-    buffer = io.BytesIO()
-    if book.write_only and not book.worksheets:
-        book.create_sheet()
-    book.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
-    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1)
-    ExcelWriter(book, archive).save()
-    return buffer.getvalue()
-
-
-# --- A person's participation history -------------------------------------------------------
-
-
-def history_months(person: Person, today: dt.date) -> list[dt.date]:
-    """Every month of the supervision up to this one, oldest first."""
-    first = month_start(person.supervision_start)
-    last = min(month_start(today), month_start(person.supervision_end))
-    months = []
-    while first <= last:
-        months.append(first)
-        first = rollups.next_month(first)
-    return months
-
-
-def _requirement_state(req, entries: list[Entry], missing: dict[str, object]) -> str:
-    if req.key in missing:
-        short = missing[req.key].minutes_short
-        if short:
-            return _("Missing (%(hours)s h short)") % {"hours": hours(short)}
-        return _("Missing")
-    if req.kind == QUOTA:
-        study = sum(e.minutes for e in entries if e.source in STUDY_SOURCES)
-        return _("Met") if study >= req.minutes else _("Excused")
-    done = any(e.key == req.key and e.status == ParticipationStatus.COMPLETED for e in entries)
-    return _("Met") if done else _("Excused")
-
-
-def person_history_pdf(
-    person: Person, footer: Footer, today: dt.date | None = None, progress=_no_progress
-) -> bytes:
-    """Every month of ``person``'s supervision: status, each requirement and how it stands,
-    study minutes against the quota, and the ledger rows by source (lessons, lectures,
-    makeups, excused absences, courses). One ledger query; the requirements month by month."""
-    today = today or timezone.localdate()
-    months = history_months(person, today)
-    ledger: dict[dt.date, list] = defaultdict(list)
-    courses: list[Entry] = []
-    for row in ParticipationRecord.objects.filter(person=person).order_by(
-        "period", "source", "requirement_key"
-    ):
-        ledger[row.period].append(row)
-        if row.source == ParticipationSource.COURSE:
-            courses.append(Entry(row.requirement_key, row.source, row.status, 0, row.period))
-    sources = dict(ParticipationSource.choices)
-    statuses = _status_labels()
-    summary = [[_("Month"), _("Status"), _("Met"), _("Excused"), _("Study / quota (h)")]]
-    sections: list[tuple[str, object]] = []
-    for number, period in enumerate(months, start=1):
-        requirements = (
-            requirements_for([person], period)[person.pk] if supervised_days(person, period) else []
-        )
-        entries = [
-            Entry(r.requirement_key, r.source, r.status, r.minutes, r.period)
-            for r in ledger.get(period, ())
-        ] + [e for e in courses if e.period < period]
-        result = month_status(requirements, entries, period=period, today=today)
-        summary.append(
-            [
-                month_label(period),
-                statuses[result.status],
-                f"{result.met} / {result.required}",
-                result.excused,
-                f"{hours(result.study_minutes)} / {hours(result.quota_minutes)}",
-            ]
-        )
-        missing = {m.key: m for m in result.missing}
-        month_entries = [e for e in entries if e.period == period]
-        sections.append(
-            ("heading", f"{month_label(period)} · {statuses[result.status]}"),
-        )
-        if requirements:
-            rows = [[_("Requirement"), _("Due"), _("How it stands")]]
-            for req in sorted(requirements, key=lambda r: (r.due, r.key)):
-                state = _requirement_state(req, month_entries, missing)
-                rows.append([req.title, req.due.isoformat(), state])
-            sections.append(
-                ("flowable", table(rows, widths=[96 * mm, 24 * mm, 54 * mm], style="cell"))
-            )
-        else:
-            sections.append(("small", _("No requirements this month.")))
-        if ledger.get(period):
-            rows = [[_("Source"), _("What"), _("Minutes"), _("Status")]]
-            for row in ledger[period]:
-                rows.append(
-                    [
-                        sources.get(row.source, row.source),
-                        row.requirement or row.requirement_key,
-                        row.minutes,
-                        row.get_status_display(),
-                    ]
-                )
-            sections.append(
-                (
-                    "flowable",
-                    table(rows, widths=[28 * mm, 102 * mm, 18 * mm, 26 * mm], style="cell"),
-                )
-            )
-        else:
-            sections.append(("small", _("Nothing recorded this month.")))
-        progress(number, len(months) + 1)
-    blocks: list[tuple[str, object]] = [
-        (
-            "text",
-            _("%(name)s (%(case)s) · %(office)s · supervision %(start)s – %(end)s")
-            % {
-                "name": person.full_name,
-                "case": person.case_number,
-                "office": person.office.name,
-                "start": person.supervision_start.isoformat(),
-                "end": person.supervision_end.isoformat(),
-            },
-        ),
-        ("heading", _("Month by month")),
-        ("flowable", table(summary, wrap=False, style="cell")),
-        *sections,
-    ]
-    if not months:
-        blocks.append(("text", _("No month of supervision has begun yet.")))
-    return pdf_document(_("Participation history"), blocks, footer=footer)

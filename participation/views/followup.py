@@ -39,12 +39,11 @@ from participation.followup import (
     OfficerAction,
     Resolution,
     can_follow_up,
-    check_template,
     do_record_action,
     follow_ups_visible_to,
-    reminder_templates,
 )
 from participation.models import FollowUpPolicy, FollowUpStage, FollowUpStep, ReminderTemplate
+from participation.reminders import check_template, reminder_templates
 
 PAGE_SIZE = 50
 

@@ -13,17 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from notifications.models import Channel, Delivery, DeliveryStatus, Notification
-from participation.followup import (
-    DEFAULT_TEXTS,
-    Resolution,
-    Step,
-    check_template,
-    do_record_action,
-    reminder_templates,
-    render,
-    run_follow_up,
-    template_errors,
-)
+from participation.followup import Resolution, Step, do_record_action, run_follow_up
 from participation.models import (
     FollowUp,
     FollowUpPolicy,
@@ -34,6 +24,13 @@ from participation.models import (
     ParticipationStatus,
     ReminderKind,
     ReminderTemplate,
+)
+from participation.reminders import (
+    DEFAULT_TEXTS,
+    check_template,
+    reminder_templates,
+    render,
+    template_errors,
 )
 from tests.factories import make_person, make_user
 

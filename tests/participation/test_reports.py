@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from lib.pdf import Footer
-from participation import reports, rollups
+from participation import report_pdf, report_xlsx, reports, rollups
 from participation.models import MonthStatus, ParticipationRecord, ParticipationSource
 from participation.requirements import month_start
 from tests.factories import make_person
@@ -94,7 +94,7 @@ def test_the_report_reads_a_fixed_number_of_queries(org, period, django_assert_m
 
 def test_the_office_pdf_lists_persons_with_status_and_what_is_missing(org, period, english):
     report = reports.monthly_report(org.officer, org.east, period)
-    text = pdf_text(reports.monthly_pdf(report, FOOTER))
+    text = pdf_text(report_pdf.monthly_pdf(report, FOOTER))
     assert "东司法所" in text
     assert org.person.case_number in text and org.person.full_name in text
     assert org.other_person.case_number not in text
@@ -104,7 +104,7 @@ def test_the_office_pdf_lists_persons_with_status_and_what_is_missing(org, perio
 
 def test_the_bureau_pdf_compares_offices_and_lists_who_is_not_complete(org, period, english):
     report = reports.monthly_report(org.administrator, org.bureau, period)
-    text = pdf_text(reports.monthly_pdf(report, FOOTER))
+    text = pdf_text(report_pdf.monthly_pdf(report, FOOTER))
     assert "西司法所" in text and "东司法所" in text
     assert org.other_person.case_number in text  # missed: listed, with what is missing
     assert "0.0 / 8.0" in text and "(8.0 h" in text
@@ -116,7 +116,7 @@ def test_the_excel_file_has_a_summary_and_one_sheet_per_office(org, period, engl
     report = reports.monthly_report(org.administrator, org.bureau, period)
     seen = []
     book = load_workbook(
-        io.BytesIO(reports.monthly_xlsx(report, FOOTER, lambda d, t: seen.append((d, t))))
+        io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER, lambda d, t: seen.append((d, t))))
     )
     assert book.sheetnames == ["Summary", "东司法所", "西司法所"]
     east = list(book["东司法所"].values)
@@ -134,7 +134,7 @@ def test_the_excel_file_neutralises_formulas(org, period, english):
     org.person.case_number = "+1-2"
     org.person.save(update_fields=["full_name", "case_number"])
     report = reports.monthly_report(org.officer, org.east, period)
-    book = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    book = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
     row = list(book["东司法所"].values)[1]
     assert row[0] == "'+1-2"
     assert row[1] == '\'=HYPERLINK("http://evil","x")'
@@ -142,7 +142,7 @@ def test_the_excel_file_neutralises_formulas(org, period, english):
 
 
 def test_sheet_titles_are_valid_and_unique():
-    titles = reports.sheet_titles(["a/b", "东司法所" * 10, "东司法所" * 10, ""])
+    titles = report_xlsx.sheet_titles(["a/b", "东司法所" * 10, "东司法所" * 10, ""])
     assert titles[0] == "a_b"
     assert all(len(t) <= 31 for t in titles)
     assert len(set(titles)) == 4
@@ -158,9 +158,9 @@ def test_a_person_history_shows_every_month_and_every_source(org, period, englis
         requirement="法治讲座",
         status="excused",
     )
-    text = pdf_text(reports.person_history_pdf(org.person, FOOTER))
+    text = pdf_text(report_pdf.person_history_pdf(org.person, FOOTER))
     assert org.person.full_name in text and org.person.case_number in text
-    for month in reports.history_months(org.person, timezone.localdate()):
+    for month in report_pdf.history_months(org.person, timezone.localdate()):
         assert reports.month_label(month) in text
     for word in ("Lesson", "Lecture", "Excused", "第一课", "法治讲座", "Study for"):
         assert word in text
@@ -229,8 +229,8 @@ def test_the_office_pdfs_of_a_batch_read_the_same_in_one_process_or_two(org, per
     _many_offices(org, period)
     batch = reports.monthly_reports(org.administrator, org.bureau, period)
     seen = []
-    one = list(reports.monthly_pdfs(batch, FOOTER, progress=lambda d, t: seen.append((d, t))))
-    two = list(reports.monthly_pdfs(batch, FOOTER, workers=2))
+    one = list(report_pdf.monthly_pdfs(batch, FOOTER, progress=lambda d, t: seen.append((d, t))))
+    two = list(report_pdf.monthly_pdfs(batch, FOOTER, workers=2))
     assert seen[-1] == (len(batch), len(batch))
     assert [r.office for r, _ in one] == [r.office for r, _ in two] == [r.office for r in batch]
     for (report, first), (_, second) in zip(one, two, strict=True):
@@ -239,7 +239,7 @@ def test_the_office_pdfs_of_a_batch_read_the_same_in_one_process_or_two(org, per
         assert reports.report_title(report) in text and "page 1 / " in text
         for case_number in report.persons["case_number"]:
             assert case_number in text
-    archive = zipfile.ZipFile(io.BytesIO(reports.monthly_pdf_zip(batch, FOOTER)))
+    archive = zipfile.ZipFile(io.BytesIO(report_pdf.monthly_pdf_zip(batch, FOOTER)))
     assert len(archive.namelist()) == len(batch)
 
 
@@ -247,7 +247,7 @@ def test_a_long_bureau_pdf_lists_everyone_not_complete_over_several_pages(org, p
     for office in _many_offices(org, period, count=3, persons=40):
         office.refresh_from_db()
     report = reports.monthly_report(org.administrator, org.bureau, period)
-    content = reports.monthly_pdf(report, FOOTER)
+    content = report_pdf.monthly_pdf(report, FOOTER)
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
     assert len(pages) > 1
     incomplete = report.persons[report.persons["status"].isin(reports.INCOMPLETE)]
@@ -269,9 +269,9 @@ def test_the_excel_file_reads_the_same_as_with_openpyxls_own_writer(
     org.person.save(update_fields=["full_name"])
     rollups.refresh_month(period)
     report = reports.monthly_report(org.administrator, org.bureau, period)
-    fast = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
-    monkeypatch.setattr(reports, "fast_rows", lambda sheet: sheet)
-    plain = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    fast = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
+    monkeypatch.setattr(report_xlsx, "fast_rows", lambda sheet: sheet)
+    plain = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
     assert fast.sheetnames == plain.sheetnames and len(fast.sheetnames) == 9
     for name in fast.sheetnames:
         assert list(fast[name].values) == list(plain[name].values)
@@ -283,7 +283,7 @@ def test_an_office_without_persons_still_gets_its_files(org, period, english):
     empty = org.bureau.add_child(name="空司法所", code="office-empty")
     report = reports.monthly_report(org.administrator, empty, period)
     assert report.persons.empty and report.categories["rate"].isna().all()
-    book = load_workbook(io.BytesIO(reports.monthly_xlsx(report, FOOTER)))
+    book = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
     assert book.sheetnames == ["Summary"]
     assert ("空司法所", 0, 0, 0, 0, 0, None) in list(book["Summary"].values)
-    assert "Nobody to list." in pdf_text(reports.monthly_pdf(report, FOOTER))
+    assert "Nobody to list." in pdf_text(report_pdf.monthly_pdf(report, FOOTER))

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from audit.models import AccessEvent, Action
-from participation import report_tasks, reports
+from participation import report_pdf, report_tasks, reports
 from participation.models import ReportFile, ReportStatus
 from tests.factories import login_staff
 from tests.participation.test_reports import period  # noqa: F401 - a fixture
@@ -188,7 +188,7 @@ def test_a_failing_report_ends_as_failed_with_a_readable_error(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(reports, "monthly_pdf", broken)
+    monkeypatch.setattr(report_pdf, "monthly_pdf", broken)
     login_staff(client, org.officer)
     response = request_monthly(client, org.east, period)
     assert response.status_code == 302
