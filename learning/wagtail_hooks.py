@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from learning import admin_views, dashboard_views, enrollment_views
 from learning.models import EnrollmentRule, FollowUpPolicy, ReminderTemplate, StudyQuota
+from lib.admin_menu import AdminMenuItem
 from people.roles import Role, roles_of
 
 
@@ -71,27 +71,18 @@ def register_certificate_urls():
     return certificate_views.urlpatterns
 
 
-class EnrollmentMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(enrollment_views.ADD_ENROLLMENT)
-
-
 @hooks.register("register_admin_menu_item")
 def register_enrollment_menu_item():
-    return EnrollmentMenuItem(
+    return AdminMenuItem(
         _("Course enrollments"),
         reverse("learning_enrollment_list"),
         icon_name="folder-open-inverse",
         order=305,
+        permission=enrollment_views.ADD_ENROLLMENT,
     )
 
 
 # --- Study progress (learning/admin_views.py): officers, counselors, administrators ---------
-
-
-class ProgressMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(admin_views.VIEW_PERMISSION)
 
 
 @hooks.register("register_admin_urls")
@@ -101,17 +92,16 @@ def register_progress_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_progress_menu_item():
-    return ProgressMenuItem(
-        _("Study progress"), reverse("learning_progress"), icon_name="clipboard-list", order=310
+    return AdminMenuItem(
+        _("Study progress"),
+        reverse("learning_progress"),
+        icon_name="clipboard-list",
+        order=310,
+        permission=admin_views.VIEW_PERMISSION,
     )
 
 
 # --- Participation dashboards (learning/dashboard_views.py): officers and administrators ----
-
-
-class ParticipationMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(dashboard_views.VIEW_PERMISSION)
 
 
 @hooks.register("register_admin_urls")
@@ -121,11 +111,12 @@ def register_participation_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_participation_menu_item():
-    return ParticipationMenuItem(
+    return AdminMenuItem(
         _("Participation rate"),
         reverse("learning_participation"),
         icon_name="doc-full",
         order=308,
+        permission=dashboard_views.VIEW_PERMISSION,
     )
 
 
@@ -137,27 +128,6 @@ def add_participation_home_panel(request, panels):
 # --- Excused absences (learning/absence_views.py): officers and administrators -------------
 
 
-class AbsenceMenuItem(MenuItem):
-    """ "Leave requests (3)": the label carries the pending count (one query per page)."""
-
-    def is_shown(self, request):
-        from learning.absences import may_handle
-
-        return may_handle(request.user)
-
-    def render_component(self, request):
-        from django.utils.translation import gettext
-        from wagtail.admin.ui.sidebar import LinkMenuItem
-
-        from learning.absences import pending_count
-
-        count = pending_count(request.user)
-        label = gettext("Leave requests (%(count)s)") % {"count": count} if count else self.label
-        return LinkMenuItem(
-            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname
-        )
-
-
 @hooks.register("register_admin_urls")
 def register_absence_urls():
     from learning import absence_views
@@ -167,20 +137,21 @@ def register_absence_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_absence_menu_item():
-    return AbsenceMenuItem(
-        _("Leave requests"), reverse("learning_absence_queue"), icon_name="date", order=306
+    from learning.absences import may_handle, pending_count
+
+    return AdminMenuItem(
+        _("Leave requests"),
+        reverse("learning_absence_queue"),
+        icon_name="date",
+        order=306,
+        shown_to=may_handle,
+        count=pending_count,
+        label_with_count=_("Leave requests (%(count)s)"),
     )
 
 
 # --- Follow-up (learning/followup_views.py): officers and administrators; texts and policy
 # are administrators' -----------------------------------------------------------------------
-
-
-class FollowUpMenuItem(MenuItem):
-    def is_shown(self, request):
-        from learning.followup import can_follow_up
-
-        return can_follow_up(request.user)
 
 
 @hooks.register("register_admin_urls")
@@ -192,8 +163,14 @@ def register_followup_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_followup_menu_item():
-    return FollowUpMenuItem(
-        _("People to follow up"), reverse("learning_followup_list"), icon_name="warning", order=304
+    from learning.followup import can_follow_up
+
+    return AdminMenuItem(
+        _("People to follow up"),
+        reverse("learning_followup_list"),
+        icon_name="warning",
+        order=304,
+        shown_to=can_follow_up,
     )
 
 
@@ -218,13 +195,6 @@ def register_follow_up_policy_viewset():
 # --- Participation reports (learning/report_views.py): officers and administrators ----------
 
 
-class ReportsMenuItem(MenuItem):
-    def is_shown(self, request):
-        from learning.report_views import REPORT_PERMISSION
-
-        return request.user.has_perm(REPORT_PERMISSION)
-
-
 @hooks.register("register_admin_urls")
 def register_report_urls():
     from learning import report_views
@@ -234,6 +204,12 @@ def register_report_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_reports_menu_item():
-    return ReportsMenuItem(
-        _("Reports"), reverse("learning_reports"), icon_name="doc-full", order=312
+    from learning.report_views import REPORT_PERMISSION
+
+    return AdminMenuItem(
+        _("Reports"),
+        reverse("learning_reports"),
+        icon_name="doc-full",
+        order=312,
+        permission=REPORT_PERMISSION,
     )
