@@ -38,6 +38,7 @@ from learning.models import (
     ParticipationStatus,
     StudyQuota,
 )
+from lib.months import month_start
 from people.models import Person
 
 DEFAULT_QUOTA_HOURS = Decimal("8")
@@ -118,10 +119,6 @@ class MonthResult:
 def hours(minutes: int) -> Decimal:
     """Minutes as hours with one decimal, rounded up (15 minutes short is 0.3 h, never 0.2)."""
     return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_UP)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def month_end(period: dt.date) -> dt.date:

@@ -37,6 +37,7 @@ from learning.models import (
 from learning.participation import DEFAULT_QUOTA_HOURS
 from learning.sessions import apply_beat, extended_credit, whole_seconds
 from learning.timing import MAX_GAP_DELTA, Session, cap_for, credit_sessions
+from lib.months import month_start
 from people.models import Person, User
 
 MIN_BEAT_INTERVAL = dt.timedelta(seconds=5)
@@ -820,10 +821,6 @@ def _complete_if_due(progress: LessonProgress, expected_seconds: int, now: dt.da
     progress.completed_at = now
     progress.save(update_fields=["completed_at", "updated_at"])
     issue_if_course_complete(progress.person_id, progress.lesson_id, now)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:
