@@ -23,7 +23,6 @@ from assessments.exports import (
 from assessments.models import (
     VIEW_RESULT,
     VIEW_STATISTICS,
-    Alert,
     AssignmentReason,
     Instrument,
     Result,
@@ -203,10 +202,6 @@ def assign(request):
             messages.success(request, _("Questionnaire assigned."))
             return redirect("assessments_review_queue")
     return render(request, "assessments/admin/assign.html", {"form": form})
-
-
-def unacknowledged_alert_count(user) -> int:
-    return Alert.objects.visible_to(user).unacknowledged().count()
 
 
 # --- Population statistics (administrators: assessments.view_statistics) ---------------------

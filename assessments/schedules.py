@@ -1,6 +1,6 @@
 """Automatic questionnaire schedules: rules → dates → assignments.
 
-Dates (pure, no database): ``add_months``, ``occurrences`` and ``due_occurrences``.
+Dates (pure, no database): ``occurrences`` and ``due_occurrences``.
 Writing: ``do_apply_schedules(today)``, run daily by ``apply_assessment_schedules``.
 
 An *occurrence* is one window in which a person should answer: it opens on ``opens`` and is
@@ -13,7 +13,6 @@ comes on time.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 from collections.abc import Iterable
@@ -31,6 +30,7 @@ from assessments.models import (
     ScheduleRule,
     ScheduleTrigger,
 )
+from lib.months import add_months
 from notifications.models import NotificationKind
 from notifications.services import notify
 from people.models import Person
@@ -52,14 +52,6 @@ class RuleSpec:
     trigger: str
     window_days: int
     interval_months: int | None = None
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by whole months, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def occurrences(rules: Iterable[RuleSpec], start: dt.date, end: dt.date) -> list[Occurrence]:

@@ -54,9 +54,6 @@ class ScaleMethod(models.TextChoices):
     DERIVED = "derived", _("Derived from other scales")
 
 
-ITEM_METHODS = frozenset(
-    {ScaleMethod.SUM, ScaleMethod.MEAN, ScaleMethod.COUNT_GTE, ScaleMethod.SUM_GTE}
-)
 THRESHOLD_METHODS = frozenset({ScaleMethod.COUNT_GTE, ScaleMethod.SUM_GTE})
 
 

@@ -5,11 +5,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
 from assessments.models import VIEW_STATISTICS, ScheduleRule
+from lib.admin_menu import AdminMenuItem
 
 
 @hooks.register("register_admin_urls")
@@ -36,18 +36,14 @@ def register_assessment_urls():
     ]
 
 
-class ResultsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return admin_views.may_see_results(request.user)
-
-
 @hooks.register("register_admin_menu_item")
 def register_review_menu_item():
-    return ResultsMenuItem(
+    return AdminMenuItem(
         _("Questionnaire reviews"),
         reverse("assessments_review_queue"),
         icon_name="clipboard-list",
         order=220,
+        shown_to=admin_views.may_see_results,
     )
 
 
@@ -57,18 +53,14 @@ def alert_socket_js():
     return format_html('<script src="{}" defer></script>', static("assessments/admin_alerts.js"))
 
 
-class StatisticsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(VIEW_STATISTICS)
-
-
 @hooks.register("register_admin_menu_item")
 def register_statistics_menu_item():
-    return StatisticsMenuItem(
+    return AdminMenuItem(
         _("Questionnaire statistics"),
         reverse("assessments_statistics"),
         icon_name="table",
         order=230,
+        permission=VIEW_STATISTICS,
     )
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
 from audit import views
+from lib.admin_menu import AdminMenuItem
 
 
 @hooks.register("register_admin_urls")
@@ -16,13 +16,12 @@ def register_audit_urls():
     ]
 
 
-class AccessLogMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("audit.view_accessevent")
-
-
 @hooks.register("register_admin_menu_item")
 def register_access_log_menu_item():
-    return AccessLogMenuItem(
-        _("Access log"), reverse("audit_access_log"), icon_name="history", order=900
+    return AdminMenuItem(
+        _("Access log"),
+        reverse("audit_access_log"),
+        icon_name="history",
+        order=900,
+        permission="audit.view_accessevent",
     )

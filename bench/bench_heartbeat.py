@@ -229,7 +229,7 @@ def _seed_sessions(persons: list[tuple[int, int]], lesson, t0: int, tag: str) ->
     from django.utils import timezone
 
     from learning.models import LessonProgress, StudySession
-    from learning.services import month_start
+    from lib.months import month_start
     from participation.models import ParticipationRecord, ParticipationSource
 
     at = dt.datetime.fromtimestamp(t0, dt.UTC)

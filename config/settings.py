@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from lib.env import (
     env_bool,
@@ -394,5 +393,3 @@ elif TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 else:
     raise ImproperlyConfigured("TASKS_BACKEND must be 'immediate' or 'database'")
-
-PLATFORM_NAME = _("Community corrections learning and support platform")

@@ -41,8 +41,8 @@ from learning.progress import (
     QuotaStatus,
     Status,
 )
-from learning.services import month_start
 from lib.downloads import attachment, csv_text
+from lib.months import month_start
 from lib.parse import parse_id
 from people.models import Category, Office
 

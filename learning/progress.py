@@ -43,7 +43,8 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage, LessonPage
 from learning.models import Enrollment, LessonProgress
-from learning.services import DEFAULT_QUOTA_HOURS, CourseProgress, MonthSummary, month_start
+from learning.services import DEFAULT_QUOTA_HOURS, CourseProgress, MonthSummary
+from lib.months import month_start
 from participation.models import ParticipationRecord, StudyQuota
 from people.models import Office, Person
 

@@ -25,6 +25,7 @@ from courses.models import CoursePage, LessonPage
 from courses.quiz import InvalidAnswers, Marked, check_answers
 from learning.certificates import issue_if_course_complete
 from learning.models import Enrollment, LessonProgress, QuizAttempt, StudySession
+from lib.months import month_start
 from participation.crediting import (
     MAX_GAP_DELTA,
     Session,
@@ -824,10 +825,6 @@ def _complete_if_due(progress: LessonProgress, expected_seconds: int, now: dt.da
     progress.completed_at = now
     progress.save(update_fields=["completed_at", "updated_at"])
     issue_if_course_complete(progress.person_id, progress.lesson_id, now)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def _record_participation(progress: LessonProgress, now: dt.datetime) -> None:

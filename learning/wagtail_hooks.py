@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 
 from courses.models import CoursePage, LessonPage
 from learning import admin_views, certificate_views, enrollment_views, views
 from learning.models import EnrollmentRule
+from lib.admin_menu import AdminMenuItem
 from people.policies import AdministratorsOnly
 
 register_permission_policy(EnrollmentRule, AdministratorsOnly(EnrollmentRule))
@@ -48,27 +48,18 @@ def register_certificate_urls():
     return certificate_views.urlpatterns
 
 
-class EnrollmentMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(enrollment_views.ADD_ENROLLMENT)
-
-
 @hooks.register("register_admin_menu_item")
 def register_enrollment_menu_item():
-    return EnrollmentMenuItem(
+    return AdminMenuItem(
         _("Course enrollments"),
         reverse("learning_enrollment_list"),
         icon_name="folder-open-inverse",
         order=305,
+        permission=enrollment_views.ADD_ENROLLMENT,
     )
 
 
 # --- Study progress (learning/admin_views.py): officers, counselors, administrators ---------
-
-
-class ProgressMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(admin_views.VIEW_PERMISSION)
 
 
 @hooks.register("register_admin_urls")
@@ -78,6 +69,10 @@ def register_progress_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_progress_menu_item():
-    return ProgressMenuItem(
-        _("Study progress"), reverse("learning_progress"), icon_name="clipboard-list", order=310
+    return AdminMenuItem(
+        _("Study progress"),
+        reverse("learning_progress"),
+        icon_name="clipboard-list",
+        order=310,
+        permission=admin_views.VIEW_PERMISSION,
     )

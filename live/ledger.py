@@ -15,8 +15,8 @@ from django.db.models import Case, CharField, DateField, F, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from learning.services import month_start
 from lib import bulk
+from lib.months import month_start
 from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture, LectureAudience
 from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from participation.requirements import LECTURE, Requirement, RequirementRows, month_end

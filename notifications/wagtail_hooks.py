@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from django.urls import path, reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
-from wagtail.admin.ui.sidebar import LinkMenuItem
 
+from lib.admin_menu import AdminMenuItem
 from notifications import admin_views
 from notifications.services import unread_count
 
@@ -23,46 +21,26 @@ def register_notification_urls():
     ]
 
 
-class NotificationsMenuItem(MenuItem):
-    """ "Notifications (3)": the label carries the user's unread count (one query per page)."""
-
-    def render_component(self, request):
-        count = unread_count(request.user)
-        label = (
-            _("Notifications (%(count)s unread)") % {"count": count} if count else str(self.label)
-        )
-        return LinkMenuItem(
-            self.name,
-            label,
-            self.url,
-            icon_name=self.icon_name,
-            classname=self.classname,
-            attrs=self.attrs,
-        )
-
-
 @hooks.register("register_admin_menu_item")
 def register_notifications_menu_item():
-    return NotificationsMenuItem(
-        gettext_lazy("Notifications"),
+    return AdminMenuItem(
+        _("Notifications"),
         reverse("notifications_admin_inbox"),
         name="notifications",
         icon_name="mail",
         order=150,
+        count=unread_count,
+        label_with_count=_("Notifications (%(count)s unread)"),
     )
-
-
-class DeliveryLogMenuItem(MenuItem):
-    def is_shown(self, request):
-        return admin_views.can_read_delivery_log(request.user)
 
 
 @hooks.register("register_admin_menu_item")
 def register_delivery_log_menu_item():
-    return DeliveryLogMenuItem(
-        gettext_lazy("Text messages and emails"),
+    return AdminMenuItem(
+        _("Text messages and emails"),
         reverse("notifications_delivery_log"),
         name="delivery-log",
         icon_name="mail",
         order=900,
+        shown_to=admin_views.can_read_delivery_log,
     )

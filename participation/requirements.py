@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lib.months import month_start
 from participation.models import (
     MonthStatus,
     ParticipationRecord,
@@ -116,10 +117,6 @@ class MonthResult:
 def hours(minutes: int) -> Decimal:
     """Minutes as hours with one decimal, rounded up (15 minutes short is 0.3 h, never 0.2)."""
     return (Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_UP)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def month_end(period: dt.date) -> dt.date:

@@ -33,9 +33,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from lib.months import month_start
 from participation import month_sql
 from participation.models import MonthStatus, OfficeMonth, ParticipationRecord, PersonMonth
-from participation.requirements import MonthResult, in_supervision, month_results, month_start
+from participation.requirements import MonthResult, in_supervision, month_results
 from people.models import Office, Person
 from people.roles import Role, roles_of
 

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
-from wagtail.admin.ui.sidebar import LinkMenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
 
+from lib.admin_menu import AdminMenuItem
 from participation.absences import may_handle, pending_count
 from participation.followup import can_follow_up
 from participation.models import FollowUpPolicy, ReminderTemplate, StudyQuota
@@ -45,11 +43,6 @@ def register_study_quota_viewset():
 # --- Participation dashboards (views/dashboards.py): officers and administrators -----------
 
 
-class ParticipationMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(dashboard_views.VIEW_PERMISSION)
-
-
 @hooks.register("register_admin_urls")
 def register_participation_urls():
     return dashboard_views.urlpatterns
@@ -57,11 +50,12 @@ def register_participation_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_participation_menu_item():
-    return ParticipationMenuItem(
+    return AdminMenuItem(
         _("Participation rate"),
         reverse("learning_participation"),
         icon_name="doc-full",
         order=308,
+        permission=dashboard_views.VIEW_PERMISSION,
     )
 
 
@@ -73,20 +67,6 @@ def add_participation_home_panel(request, panels):
 # --- Excused absences (views/absences.py): officers and administrators ---------------------
 
 
-class AbsenceMenuItem(MenuItem):
-    """ "Leave requests (3)": the label carries the pending count (one query per page)."""
-
-    def is_shown(self, request):
-        return may_handle(request.user)
-
-    def render_component(self, request):
-        count = pending_count(request.user)
-        label = gettext("Leave requests (%(count)s)") % {"count": count} if count else self.label
-        return LinkMenuItem(
-            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname
-        )
-
-
 @hooks.register("register_admin_urls")
 def register_absence_urls():
     return absence_views.admin_urlpatterns
@@ -94,18 +74,19 @@ def register_absence_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_absence_menu_item():
-    return AbsenceMenuItem(
-        _("Leave requests"), reverse("learning_absence_queue"), icon_name="date", order=306
+    return AdminMenuItem(
+        _("Leave requests"),
+        reverse("learning_absence_queue"),
+        icon_name="date",
+        order=306,
+        shown_to=may_handle,
+        count=pending_count,
+        label_with_count=_("Leave requests (%(count)s)"),
     )
 
 
 # --- Follow-up (views/followup.py): officers and administrators; texts and policy are
 # administrators' ----------------------------------------------------------------------------
-
-
-class FollowUpMenuItem(MenuItem):
-    def is_shown(self, request):
-        return can_follow_up(request.user)
 
 
 @hooks.register("register_admin_urls")
@@ -115,8 +96,12 @@ def register_followup_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_followup_menu_item():
-    return FollowUpMenuItem(
-        _("People to follow up"), reverse("learning_followup_list"), icon_name="warning", order=304
+    return AdminMenuItem(
+        _("People to follow up"),
+        reverse("learning_followup_list"),
+        icon_name="warning",
+        order=304,
+        shown_to=can_follow_up,
     )
 
 
@@ -133,11 +118,6 @@ def register_follow_up_policy_viewset():
 # --- Participation reports (views/reports.py): officers and administrators -----------------
 
 
-class ReportsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(report_views.REPORT_PERMISSION)
-
-
 @hooks.register("register_admin_urls")
 def register_report_urls():
     return report_views.urlpatterns
@@ -145,6 +125,10 @@ def register_report_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_reports_menu_item():
-    return ReportsMenuItem(
-        _("Reports"), reverse("learning_reports"), icon_name="doc-full", order=312
+    return AdminMenuItem(
+        _("Reports"),
+        reverse("learning_reports"),
+        icon_name="doc-full",
+        order=312,
+        permission=report_views.REPORT_PERMISSION,
     )

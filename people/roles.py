@@ -1,13 +1,22 @@
 """Roles are Django groups; this module names them and says what each may do.
 
-``ROLE_PERMISSIONS`` is the declared table that the data migrations apply and a test checks
-against the database, so the two cannot drift apart silently.
+``ROLE_PERMISSIONS`` is the declared table. After every ``migrate`` the role groups are made to
+hold exactly it (``sync_role_groups``, connected in ``PeopleConfig.ready``), and a test checks
+the database against it. To change what a role may do, edit the table and run ``migrate``; no
+data migration. The groups belong to this table: a permission added to a role group by hand
+is removed at the next ``migrate``, so grant one person's extra rights to the user or to a
+group of its own (as ``assessments.view_result`` is).
 """
 
 from __future__ import annotations
 
-from django.db import models
+import logging
+
+from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class Role(models.TextChoices):
@@ -92,6 +101,39 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # tree (``courses.services.ensure_course_permissions``), not as model permissions.
     Role.EDITOR: frozenset({ADMIN_ACCESS}) | CHOOSE_MEDIA,
 }
+
+
+def sync_role_groups(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Give each role's group exactly the permissions ``ROLE_PERMISSIONS`` declares.
+
+    Creates missing groups, adds missing permissions and removes those a role no longer
+    declares; a second run writes nothing. ``apps`` may be a migration state's registry (the
+    ``post_migrate`` signal passes one). A declared permission that does not exist in the
+    database (a partial ``migrate``) is skipped with a warning; the next full ``migrate``
+    grants it. Permissions granted to single users and other groups are left alone.
+    """
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:  # migrated to a state without django.contrib.auth
+        return
+    declared = frozenset().union(*ROLE_PERMISSIONS.values())
+    rows = Permission.objects.using(using).filter(
+        codename__in={dotted.split(".", 1)[1] for dotted in declared}
+    )
+    pks = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in rows.values_list("pk", "content_type__app_label", "codename")
+    }
+    if missing := sorted(declared - pks.keys()):
+        logger.warning("Role permissions not in the database, not granted: %s", missing)
+    with transaction.atomic(using=using):
+        for role, dotted_names in ROLE_PERMISSIONS.items():
+            group, _created = Group.objects.using(using).get_or_create(name=role)
+            wanted = {pks[dotted] for dotted in dotted_names if dotted in pks}
+            held = set(group.permissions.values_list("pk", flat=True))
+            group.permissions.add(*(wanted - held))
+            group.permissions.remove(*(held - wanted))
 
 
 def roles_of(user) -> frozenset[str]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
+from lib.admin_menu import AdminMenuItem
 from people import views
 from people.roles import is_staff_member
 
@@ -19,30 +19,20 @@ def register_people_urls():
     ]
 
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return is_staff_member(request.user)
-
-
-class PermissionMenuItem(MenuItem):
-    def __init__(self, *args, permission: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permission = permission
-
-    def is_shown(self, request):
-        return request.user.has_perm(self.permission)
-
-
 @hooks.register("register_admin_menu_item")
 def register_person_menu_item():
-    return StaffMenuItem(
-        _("Supervised persons"), reverse("people_person_list"), icon_name="group", order=200
+    return AdminMenuItem(
+        _("Supervised persons"),
+        reverse("people_person_list"),
+        icon_name="group",
+        order=200,
+        shown_to=is_staff_member,
     )
 
 
 @hooks.register("register_admin_menu_item")
 def register_roster_menu_item():
-    return PermissionMenuItem(
+    return AdminMenuItem(
         _("Import roster"),
         reverse("people_roster_import"),
         icon_name="upload",

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
+from lib.admin_menu import AdminMenuItem
 from plans import admin_views
 
 
@@ -32,23 +32,23 @@ def register_plan_urls():
     ]
 
 
-class PlansMenuItem(MenuItem):
-    def is_shown(self, request):
-        return admin_views.may_view_plans(request.user)
-
-
-class RulesMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("plans.change_planruleset")
-
-
 @hooks.register("register_admin_menu_item")
 def register_plans_menu_item():
-    return PlansMenuItem(
-        _("Assistance plans"), reverse("plans_plan_list"), icon_name="tasks", order=230
+    return AdminMenuItem(
+        _("Assistance plans"),
+        reverse("plans_plan_list"),
+        icon_name="tasks",
+        order=230,
+        shown_to=admin_views.may_view_plans,
     )
 
 
 @hooks.register("register_admin_menu_item")
 def register_rules_menu_item():
-    return RulesMenuItem(_("Plan rules"), reverse("plans_rules"), icon_name="cogs", order=240)
+    return AdminMenuItem(
+        _("Plan rules"),
+        reverse("plans_rules"),
+        icon_name="cogs",
+        order=240,
+        permission="plans.change_planruleset",
+    )

@@ -24,11 +24,12 @@ from wagtail.admin.ui.components import Component
 from audit.decorators import permission_required
 from audit.models import Action
 from audit.services import record_access, record_denial
+from lib.months import month_start
 from lib.parse import parse_id
 from participation import rollups
 from participation.charts import Point, heatmap_svg, trend_svg
 from participation.models import MonthStatus, PersonMonth
-from participation.requirements import hours, month_start
+from participation.requirements import hours
 from people.models import Category, Office, Person
 
 VIEW_PERMISSION = "people.view_office"

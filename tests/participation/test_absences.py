@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from audit.models import AccessEvent, Action
+from lib.months import month_start
 from live import services as live_services
 from live.ledger import ledger_period
 from live.models import Attendance, AttendanceStatus, Lecture, Makeup
@@ -29,7 +30,7 @@ from participation.models import (
     ParticipationSource,
     ParticipationStatus,
 )
-from participation.requirements import month_start, person_month
+from participation.requirements import person_month
 from tests.live.helpers import make_lecture, past_lecture
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
+from lib.months import month_start
 from participation import absences
 from participation.models import AbsenceRequest, AbsenceStatus, ParticipationRecord
-from participation.requirements import month_start
 from tests.factories import login_staff
 from tests.participation.test_absences import (
     PDF_BYTES,

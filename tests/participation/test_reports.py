@@ -13,10 +13,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from lib.months import month_start
 from lib.pdf import Footer
 from participation import report_pdf, report_xlsx, reports, rollups
 from participation.models import MonthStatus, ParticipationRecord, ParticipationSource
-from participation.requirements import month_start
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from lib.months import month_start
 from participation.models import PersonMonth
-from participation.requirements import month_start
 from participation.rollups import previous_month, refresh_dirty, refresh_month
 
 

@@ -200,8 +200,8 @@ def _absence(org, key: str) -> dict[str, str]:
     from django.utils import timezone
     from PIL import Image
 
+    from lib.months import month_start
     from participation.models import AbsenceRequest
-    from participation.requirements import month_start
 
     absence = AbsenceRequest.objects.filter(person=org.person, requirement_key=key).first()
     if absence is None:
