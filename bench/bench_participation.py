@@ -36,7 +36,7 @@ def _setup():
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from learning.management.commands.generate_load_data import MARKER
+    from cms.management.commands.generate_load_data import MARKER
     from people.models import Office, User
     from people.roles import Role
 

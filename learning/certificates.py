@@ -30,6 +30,7 @@ from learning.models import Certificate, Enrollment, LessonProgress
 from lib.pdf import pdf_document
 from participation.requirements import record_course_completion
 from people.models import Person
+from people.roles import Role, has_role
 
 # Crockford's base32: no I, L, O or U, so nothing is mistaken for 1, 0 or V when typed.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -196,8 +197,6 @@ def is_revoked(certificate: Certificate) -> bool:
 def may_revoke(user) -> bool:
     """Only administrators (and superusers) revoke certificates, within their scope
     (``Certificate.objects.visible_to``)."""
-    from people.roles import Role, has_role
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_superuser or has_role(user, Role.ADMINISTRATOR))
