@@ -1,4 +1,4 @@
-"""Lectures in the participation ledger (``learning.ParticipationRecord``).
+"""Lectures in the participation ledger (``participation.ParticipationRecord``).
 
 A lecture's entry (source ``lecture``, requirement ``lecture:<pk>``, in the month of the
 lecture) follows the effective attendance status; a completed makeup adds an entry with

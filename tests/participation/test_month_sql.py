@@ -1,4 +1,4 @@
-"""The month rule in SQL (learning/month_sql.py) gives exactly what the Python path
+"""The month rule in SQL (participation/month_sql.py) gives exactly what the Python path
 (``month_results`` → ``month_status``) gives, on generated data; so do the rollups filled
 either way; and office-months survive more than 1,000 rows on SQLite."""
 

@@ -1,4 +1,4 @@
-"""Official participation reports (learning/reports.py): the monthly report of an office or
+"""Official participation reports (participation/reports.py): the monthly report of an office or
 of the bureau as PDF and Excel, and a person's history as PDF, from the rollups."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Participation rollups (learning/rollups.py): equal to month_results, idempotent, kept current
-from the ledger, scoped per role, read in a fixed number of queries; the two commands."""
+"""Participation rollups (participation/rollups.py): equal to month_results, idempotent, kept
+current from the ledger, scoped per role, read in a fixed number of queries; the two commands."""
 
 from __future__ import annotations
 
