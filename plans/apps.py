@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = _("Individual assistance plans")
+
+    def ready(self) -> None:
+        from assessments.taking import register_review_signed
+        from plans.services import on_review_signed
+
+        register_review_signed(on_review_signed)
