@@ -36,7 +36,7 @@ PERSON_DATA_COLLECTORS: list[str] = [
     "learning.services.collect_learning_data",
     "live.services.collect_live_data",
     "learning.certificates.collect_certificate_data",
-    "plans.services.collect_plan_data",
+    "plans.export.collect_plan_data",
 ]
 
 

@@ -10,6 +10,6 @@ class PlansConfig(AppConfig):
 
     def ready(self) -> None:
         from assessments.taking import register_review_signed
-        from plans.services import on_review_signed
+        from plans.drafting import on_review_signed
 
         register_review_signed(on_review_signed)

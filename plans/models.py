@@ -4,7 +4,8 @@ goals and interventions, counseling appointments, progress notes, reviews and th
 A plan is versioned by rows: each ``Plan`` is one version for one person. At most one draft
 and one approved version exist per person at a time; approving a draft closes the version it
 replaces. Every change is appended to ``PlanChange`` (who, when, why, what) and logged through
-``audit.record_access``. See ``plans/services.py`` for the lifecycle.
+``audit.record_access``. The lifecycle is in ``plans/drafting.py``, ``editing.py``,
+``approval.py`` and ``followup.py``.
 
 Who sees what (docs/security.md, "Roles matrix"): counselors see and edit the plans of their
 own caseload; officers see the plans of their office subtree and own cases (levels and goals,
