@@ -1,9 +1,11 @@
 """Putting an approved plan's interventions in place, and taking them back.
 
-``_activate`` puts one intervention in place: enrol the person in the matching courses, book
-the upcoming lectures of a series, assign the retest, make the counseling appointments. When
-nothing could be put in place yet it adds a warning for the counselor, and the intervention
-stays not activated, so the next approved version tries again.
+``ACTIVATORS`` maps each intervention kind to the function that puts one intervention in
+place: enrol the person in the matching courses, book the upcoming lectures of a series,
+assign the retest, make the counseling appointments. A referral is made
+outside the platform, so there is nothing to do. Each returns an ``Outcome``: a line for the
+history, or a warning for the counselor when nothing could be put in place yet; such an
+intervention stays not activated, and the next approved version tries again.
 
 ``cancel_retests`` and ``carry_appointments`` undo or carry over what activation did when a
 version is replaced, a goal is closed at a review or the plan is closed.
@@ -12,6 +14,9 @@ version is replaced, a goal is closed at a review or the plan is closed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -37,7 +42,9 @@ from plans.models import (
 from plans.schema import (
     CounselingDef,
     CourseDef,
+    InterventionKind,
     LectureSeriesDef,
+    ReferralDef,
     RetestDef,
     intervention_def,
 )
@@ -45,109 +52,156 @@ from plans.schema import (
 APPOINTMENT_HOUR = 10
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What activating one intervention did: ``done`` says what was put in place (empty when
+    there is nothing to say), ``warning`` why nothing could be, and the counselor's next step."""
+
+    done: str = ""
+    warning: str = ""
+
+
 def appointment_time(day: dt.date) -> dt.datetime:
     naive = dt.datetime.combine(day, dt.time(APPOINTMENT_HOUR, 0))
     return timezone.make_aware(naive, timezone.get_default_timezone())
 
 
-def _activate(intervention: Intervention, person: Person, by: User, today: dt.date, report) -> None:
+def _enroll_in_courses(
+    intervention: Intervention, details: CourseDef, person: Person, by: User, today: dt.date
+) -> Outcome:
+    courses = CoursePage.objects.live().filter(
+        **({"slug": details.slug} if details.slug else {"topic": details.topic})
+    )
+    courses = list(courses.order_by("path"))
+    if not courses:
+        what = details.slug or str(details.topic)
+        return Outcome(
+            warning=_("No published course matches “%(what)s”: enroll the person by hand later.")
+            % {"what": what}
+        )
+    for course in courses:
+        if not Enrollment.objects.filter(person=person, course=course).exists():
+            do_enroll(by, course, Person.objects.filter(pk=person.pk), intervention.goal.due)
+    enrollments = list(Enrollment.objects.filter(person=person, course__in=courses))
+    if not enrollments:
+        return Outcome(
+            warning=_("%(name)s could not be enrolled (supervision has ended?).")
+            % {"name": person.full_name}
+        )
+    intervention.enrollments.set(enrollments)
+    return Outcome(
+        done=_("Enrolled in: %(courses)s") % {"courses": "、".join(c.title for c in courses)}
+    )
+
+
+def _book_lectures(
+    intervention: Intervention,
+    details: LectureSeriesDef,
+    person: Person,
+    by: User,
+    today: dt.date,
+) -> Outcome:
+    due = intervention.goal.due
+    lectures = do_book_lecture_series(person, details.topic, due)
+    if not lectures:
+        return Outcome(
+            warning=_(
+                "No upcoming lecture on “%(topic)s” before %(due)s: add the person to a "
+                "lecture by hand, or revise the plan once one is scheduled."
+            )
+            % {"topic": Topic(details.topic).label, "due": due.isoformat()}
+        )
+    intervention.lectures.set(lectures)
+    return Outcome(
+        done=_("Lectures on %(topic)s: %(lectures)s")
+        % {
+            "topic": Topic(details.topic).label,
+            "lectures": "、".join(
+                f"{timezone.localtime(lecture.start):%Y-%m-%d} {lecture.title}"
+                for lecture in lectures
+            ),
+        }
+    )
+
+
+def _assign_retest(
+    intervention: Intervention, details: RetestDef, person: Person, by: User, today: dt.date
+) -> Outcome:
+    due = today + dt.timedelta(days=details.interval_days)
+    created = True
+    try:
+        assignment = do_assign(details.instrument, person, by, AssignmentReason.PERIODIC, due)
+    except AssessmentError:
+        created = False
+        assignment = (
+            Assignment.objects.filter(
+                person=person, instrument_version__instrument__slug=details.instrument
+            )
+            .open()
+            .order_by("-assigned_at")
+            .first()
+        )
+        if assignment is None:
+            return Outcome(
+                warning=_(
+                    "The questionnaire “%(slug)s” is not in the library: assign the retest by hand."
+                )
+                % {"slug": details.instrument}
+            )
+    intervention.assignment = assignment
+    intervention.assignment_created = created
+    intervention.save(update_fields=["assignment", "assignment_created"])
+    return Outcome(
+        done=_("Retest of %(slug)s due %(due)s")
+        % {"slug": details.instrument, "due": (assignment.due or due).isoformat()}
+    )
+
+
+def _make_appointments(
+    intervention: Intervention, details: CounselingDef, person: Person, by: User, today: dt.date
+) -> Outcome:
+    for number in range(1, details.sessions + 1):
+        CounselingAppointment.objects.create(
+            person=person,
+            counselor=by,
+            intervention=intervention,
+            scheduled_at=appointment_time(
+                today + dt.timedelta(days=details.interval_days * number)
+            ),
+        )
+    return Outcome(
+        done=_("%(count)s counseling appointments, every %(days)s days")
+        % {"count": details.sessions, "days": details.interval_days}
+    )
+
+
+def _refer(
+    intervention: Intervention, details: ReferralDef, person: Person, by: User, today: dt.date
+) -> Outcome:
+    return Outcome()
+
+
+# (intervention, its parsed details, person, by, today) → what was done
+Activator = Callable[[Intervention, Any, Person, User, dt.date], Outcome]
+
+ACTIVATORS: dict[str, Activator] = {
+    InterventionKind.COURSE: _enroll_in_courses,
+    InterventionKind.LECTURE_SERIES: _book_lectures,
+    InterventionKind.RETEST: _assign_retest,
+    InterventionKind.COUNSELING: _make_appointments,
+    InterventionKind.REFERRAL: _refer,
+}
+
+
+def activate(intervention: Intervention, person: Person, by: User, today: dt.date) -> Outcome:
+    """Put ``intervention`` in place for ``person`` as ``by``; it is marked activated unless
+    the outcome is a warning."""
     details = intervention_def(intervention.details)
-    goal = intervention.goal
-    if isinstance(details, CourseDef):
-        courses = CoursePage.objects.live().filter(
-            **({"slug": details.slug} if details.slug else {"topic": details.topic})
-        )
-        courses = list(courses.order_by("path"))
-        if not courses:
-            what = details.slug or str(details.topic)
-            report.warnings.append(
-                _("No published course matches “%(what)s”: enroll the person by hand later.")
-                % {"what": what}
-            )
-            return
-        for course in courses:
-            if not Enrollment.objects.filter(person=person, course=course).exists():
-                do_enroll(by, course, Person.objects.filter(pk=person.pk), goal.due)
-        enrollments = list(Enrollment.objects.filter(person=person, course__in=courses))
-        if not enrollments:
-            report.warnings.append(
-                _("%(name)s could not be enrolled (supervision has ended?).")
-                % {"name": person.full_name}
-            )
-            return
-        intervention.enrollments.set(enrollments)
-        report.put_in_place.append(
-            _("Enrolled in: %(courses)s") % {"courses": "、".join(c.title for c in courses)}
-        )
-    elif isinstance(details, LectureSeriesDef):
-        lectures = do_book_lecture_series(person, details.topic, goal.due)
-        if not lectures:
-            report.warnings.append(
-                _(
-                    "No upcoming lecture on “%(topic)s” before %(due)s: add the person to a "
-                    "lecture by hand, or revise the plan once one is scheduled."
-                )
-                % {"topic": Topic(details.topic).label, "due": goal.due.isoformat()}
-            )
-            return
-        intervention.lectures.set(lectures)
-        report.put_in_place.append(
-            _("Lectures on %(topic)s: %(lectures)s")
-            % {
-                "topic": Topic(details.topic).label,
-                "lectures": "、".join(
-                    f"{timezone.localtime(lecture.start):%Y-%m-%d} {lecture.title}"
-                    for lecture in lectures
-                ),
-            }
-        )
-    elif isinstance(details, RetestDef):
-        due = today + dt.timedelta(days=details.interval_days)
-        created = True
-        try:
-            assignment = do_assign(details.instrument, person, by, AssignmentReason.PERIODIC, due)
-        except AssessmentError:
-            created = False
-            assignment = (
-                Assignment.objects.filter(
-                    person=person, instrument_version__instrument__slug=details.instrument
-                )
-                .open()
-                .order_by("-assigned_at")
-                .first()
-            )
-            if assignment is None:
-                report.warnings.append(
-                    _(
-                        "The questionnaire “%(slug)s” is not in the library: "
-                        "assign the retest by hand."
-                    )
-                    % {"slug": details.instrument}
-                )
-                return
-        intervention.assignment = assignment
-        intervention.assignment_created = created
-        intervention.save(update_fields=["assignment", "assignment_created"])
-        report.put_in_place.append(
-            _("Retest of %(slug)s due %(due)s")
-            % {"slug": details.instrument, "due": (assignment.due or due).isoformat()}
-        )
-    elif isinstance(details, CounselingDef):
-        for number in range(1, details.sessions + 1):
-            CounselingAppointment.objects.create(
-                person=person,
-                counselor=by,
-                intervention=intervention,
-                scheduled_at=appointment_time(
-                    today + dt.timedelta(days=details.interval_days * number)
-                ),
-            )
-        report.put_in_place.append(
-            _("%(count)s counseling appointments, every %(days)s days")
-            % {"count": details.sessions, "days": details.interval_days}
-        )
-    intervention.activated_at = timezone.now()
-    intervention.save(update_fields=["activated_at"])
+    outcome = ACTIVATORS[details.kind](intervention, details, person, by, today)
+    if not outcome.warning:
+        intervention.activated_at = timezone.now()
+        intervention.save(update_fields=["activated_at"])
+    return outcome
 
 
 # --- Lecture series ---------------------------------------------------------------------------
