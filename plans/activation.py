@@ -1,8 +1,8 @@
 """Putting an approved plan's interventions in place, and taking them back.
 
 ``ACTIVATORS`` maps each intervention kind to the function that puts one intervention in
-place: enrol the person in the matching courses, book the upcoming lectures of a series,
-assign the retest, make the counseling appointments. A referral is made
+place: enrol the person in the matching courses, book the upcoming lectures of a series
+(through ``live``), assign the retest, make the counseling appointments. A referral is made
 outside the platform, so there is nothing to do. Each returns an ``Outcome``: a line for the
 history, or a warning for the counselor when nothing could be put in place yet; such an
 intervention stays not activated, and the next approved version tries again.
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -218,19 +217,6 @@ def series_lectures(person: Person, topic: str, until: dt.date, now: dt.datetime
     return Lecture.objects.filter(topic=topic, start__lt=end).upcoming(now)
 
 
-def _joinable(person: Person):
-    """Lectures held for the person's area although the person is not in their audience (for
-    instance the lecture is for another supervision category): their audience rule names
-    the person's office or an office above it, or names no office but some category."""
-    path, step = person.office.path, person.office.steplen
-    lineage = [path[:end] for end in range(step, len(path) + 1, step)]
-    offices = Lecture.audience_offices.through.objects.filter(lecture=OuterRef("pk"))
-    categories = Lecture.audience_categories.through.objects.filter(lecture=OuterRef("pk"))
-    return Q(Exists(offices.filter(office__path__in=lineage))) | (
-        ~Q(Exists(offices)) & Q(Exists(categories))
-    )
-
-
 def do_book_lecture_series(
     person: Person, topic: str, until: dt.date, now: dt.datetime | None = None
 ) -> list[Lecture]:
@@ -239,7 +225,7 @@ def do_book_lecture_series(
 
     Lectures whose audience already holds the person are kept as they are. Lectures held for
     the person's area that have not started and whose audience is not fixed yet
-    (``audience_resolved_at`` empty) get the person as a named member (locked, so the
+    (``Lecture.objects.joinable_by``) get the person as a named member (locked, so the
     audience cannot be fixed meanwhile). A person no longer under supervision is booked
     nowhere."""
     now = now or timezone.now()
@@ -247,22 +233,8 @@ def do_book_lecture_series(
         return []
     lectures = series_lectures(person, topic, until, now)
     with transaction.atomic():
-        joinable = list(
-            lectures.unresolved()
-            .filter(start__gt=now)
-            .exclude(pk__in=lectures.for_person(person).values("pk"))
-            .filter(_joinable(person))
-            .values_list("pk", flat=True)
-        )
-        locked = list(
-            Lecture.objects.select_for_update()
-            .filter(pk__in=joinable, audience_resolved_at__isnull=True)
-            .values_list("pk", flat=True)
-        )
-        Lecture.audience_persons.through.objects.bulk_create(
-            [Lecture.audience_persons.through(lecture_id=pk, person_id=person.pk) for pk in locked],
-            ignore_conflicts=True,
-        )
+        joinable = list(lectures.joinable_by(person, now).values_list("pk", flat=True))
+        Lecture.objects.filter(pk__in=joinable).add_named_person(person)
         return list(lectures.for_person(person).select_related("lecturer"))
 
 
