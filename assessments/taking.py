@@ -7,6 +7,7 @@ sends its messages after commit (``lib.broadcast``). Views and commands are thin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -342,10 +343,23 @@ def access_result_for_user(user, pk, request=None, action: str = Action.VIEW) ->
     return access_logged(request, user, scoped, pk, person_field="person_id", action=action)
 
 
+# Called with each review once it is signed. A higher layer registers its handler in its
+# ``AppConfig.ready()`` (plans drafts or updates the person's plan: only reviewed results feed
+# it), so assessments never imports it.
+ReviewSignedHandler = Callable[[Review], object]
+REVIEW_SIGNED_HANDLERS: list[ReviewSignedHandler] = []
+
+
+def register_review_signed(handler: ReviewSignedHandler) -> None:
+    if handler not in REVIEW_SIGNED_HANDLERS:
+        REVIEW_SIGNED_HANDLERS.append(handler)
+
+
 def do_review(
     result: Result, counselor: User, interpretation: str, released_summary: str = ""
 ) -> Review:
-    """The counselor's signed interpretation; a signed review is final."""
+    """The counselor's signed interpretation; a signed review is final. The registered
+    review-signed handlers run after it is saved (``register_review_signed``)."""
     interpretation = (interpretation or "").strip()
     if not interpretation:
         raise AssessmentError("the interpretation must not be empty")
@@ -365,9 +379,6 @@ def do_review(
         review.released_summary = (released_summary or "").strip()
         review.signed_at = timezone.now()
         review.save()
-    # Only reviewed results feed the assistance plan: draft or update it now (plans builds on
-    # assessments, hence the import here).
-    from plans.services import on_review_signed
-
-    on_review_signed(review)
+    for handler in REVIEW_SIGNED_HANDLERS:
+        handler(review)
     return review

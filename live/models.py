@@ -210,6 +210,34 @@ class LectureQuerySet(models.QuerySet):
         lecture's audience rule (offices and categories, or named persons)."""
         return self.filter(_audience_condition(person))
 
+    def joinable_by(self, person: Person, now: dt.datetime | None = None) -> LectureQuerySet:
+        """Lectures ``person`` may still be named in although their audience does not hold
+        the person (for instance a lecture for another supervision category): not started by
+        ``now``, audience not fixed yet, and held for the person's area, i.e. the audience
+        rule names the person's office or an office above it, or names no office but some
+        category."""
+        offices = _through("audience_offices")
+        held_for_area = Exists(
+            offices.filter(office__path__in=_office_prefixes(person.office.path))
+        ) | (~Exists(offices) & Exists(_through("audience_categories")))
+        return (
+            self.unresolved()
+            .filter(start__gt=now or timezone.now())
+            .exclude(pk__in=self.for_person(person).values("pk"))
+            .filter(held_for_area)
+        )
+
+    def add_named_person(self, person: Person) -> list[int]:
+        """Name ``person`` in the audience of those of these lectures whose audience is not
+        fixed yet, and return their pks. They are row-locked first, so ``do_resolve_audience``
+        cannot fix an audience meanwhile: call inside ``transaction.atomic``."""
+        locked = list(self.select_for_update().unresolved().values_list("pk", flat=True))
+        named = Lecture.audience_persons.through
+        named.objects.bulk_create(
+            [named(lecture_id=pk, person_id=person.pk) for pk in locked], ignore_conflicts=True
+        )
+        return locked
+
     def visible_to(self, user) -> LectureQuerySet:
         """Lectures ``user`` may see.
 

@@ -1,5 +1,6 @@
 """Staff views of assistance plans inside the Wagtail admin (registered in
-``wagtail_hooks.py``). Thin callers of ``plans.services``.
+``wagtail_hooks.py``). Thin callers of the lifecycle modules
+(``plans.access``, ``drafting``, ``editing``, ``approval``, ``followup``).
 
 Counselors see and edit the plans of their own caseload; officers see the plans of their
 office's persons (levels, goals and progress, never questionnaire scores); administrators see
@@ -23,7 +24,18 @@ from audit.models import Action
 from audit.services import access_logged
 from lib.downloads import attachment
 from lib.parse import parse_id
-from plans import services
+from plans.access import (
+    access_person_for_plans,
+    access_plan_for_user,
+    is_own_counselor,
+    may_edit_plan,
+    may_see_results,
+)
+from plans.approval import do_approve_plan
+from plans.drafting import do_draft_plan, do_record_intake, do_revise_plan
+from plans.editing import do_update_plan
+from plans.errors import PlanError, StaleRevision
+from plans.followup import do_add_note, do_close_plan, do_record_appointment, do_record_review
 from plans.forms import (
     AppointmentForm,
     CloseForm,
@@ -68,8 +80,8 @@ def _require_editor(request) -> None:
 def _plan_for_editor(request, pk: int) -> Plan:
     """The plan, for one of the person's own counselors (403 for anyone else who sees it)."""
     _require_editor(request)
-    plan = services.access_plan_for_user(request.user, pk, request=request)
-    if not services.may_edit_plan(request.user, plan):
+    plan = access_plan_for_user(request.user, pk, request=request)
+    if not may_edit_plan(request.user, plan):
         raise deny(request, "only the person's own counselors change a plan")
     return plan
 
@@ -99,7 +111,7 @@ def plan_list(request):
 
 def person_plans(request, pk: int):
     _require_viewer(request)
-    person = services.access_person_for_plans(request.user, pk, request=request)
+    person = access_person_for_plans(request.user, pk, request=request)
     plans = list(person.plans.select_related("approved_by").order_by("-version"))
     intake = IntakeFacts.objects.latest_for(person)
     return render(
@@ -112,18 +124,16 @@ def person_plans(request, pk: int):
             "intake_count": person.intake_facts.count(),
             "can_record_intake": request.user.has_perm("plans.add_intakefacts"),
             "can_draft": request.user.has_perm("plans.change_plan")
-            and services.is_own_counselor(request.user, person),
+            and is_own_counselor(request.user, person),
         },
     )
 
 
 def plan_detail(request, pk: int):
     _require_viewer(request)
-    plan = services.access_plan_for_user(request.user, pk, request=request)
-    show_scores = services.may_see_results(request.user, plan.person)
-    can_edit = request.user.has_perm("plans.change_plan") and services.may_edit_plan(
-        request.user, plan
-    )
+    plan = access_plan_for_user(request.user, pk, request=request)
+    show_scores = may_see_results(request.user, plan.person)
+    can_edit = request.user.has_perm("plans.change_plan") and may_edit_plan(request.user, plan)
     titles = instrument_titles()
     outcomes = plan_outcomes(plan, show_scores)
     goals = [
@@ -187,17 +197,17 @@ def plan_edit(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.do_update_plan(
+                do_update_plan(
                     plan,
                     form.changes(),
                     request.user,
                     form.cleaned_data["reason"],
                     form.cleaned_data["revision"],
                 )
-            except services.StaleRevision as exc:
+            except StaleRevision as exc:
                 form.add_error(None, str(exc))
                 status = 409
-            except services.PlanError as exc:
+            except PlanError as exc:
                 form.add_error(None, str(exc))
                 status = 400
             else:
@@ -236,8 +246,8 @@ def plan_approve(request, pk: int):
         messages.error(request, _("Open the plan again, check it, then approve."))
         return redirect("plans_plan_detail", pk=plan.pk)
     try:
-        report = services.do_approve_plan(plan, request.user, expected_revision=revision)
-    except services.PlanError as exc:
+        report = do_approve_plan(plan, request.user, expected_revision=revision)
+    except PlanError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The plan was approved and put in place."))
@@ -252,10 +262,10 @@ def plan_approve(request, pk: int):
 def plan_revise(request, pk: int):
     plan = _plan_for_editor(request, pk)
     try:
-        draft = services.do_revise_plan(
+        draft = do_revise_plan(
             plan, request.user, request.POST.get("reason") or _("Revision started")
         )
-    except services.PlanError as exc:
+    except PlanError as exc:
         messages.error(request, str(exc))
         return redirect("plans_plan_detail", pk=plan.pk)
     messages.success(request, _("A new draft version was started."))
@@ -275,7 +285,7 @@ def plan_review(request, pk: int):
         if form.is_valid():
             decisions, met = form.decisions()
             try:
-                _review, draft = services.do_record_review(
+                _review, draft = do_record_review(
                     plan,
                     request.user,
                     decisions,
@@ -283,9 +293,9 @@ def plan_review(request, pk: int):
                     met,
                     expected_revision=form.cleaned_data["revision"],
                 )
-            except services.PlanError as exc:
+            except PlanError as exc:
                 form.add_error(None, str(exc))
-                status = 409 if isinstance(exc, services.StaleRevision) else 400
+                status = 409 if isinstance(exc, StaleRevision) else 400
             else:
                 messages.success(request, _("The review was recorded."))
                 if draft is not None:
@@ -308,10 +318,8 @@ def plan_note(request, pk: int):
     form = NoteForm(request.POST, plan=plan)
     if form.is_valid():
         try:
-            services.do_add_note(
-                plan, request.user, form.cleaned_data["text"], form.cleaned_data["goal"]
-            )
-        except services.PlanError as exc:
+            do_add_note(plan, request.user, form.cleaned_data["text"], form.cleaned_data["goal"])
+        except PlanError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The note was added."))
@@ -328,8 +336,8 @@ def plan_close(request, pk: int):
         messages.error(request, _("Say why the plan is closed."))
         return redirect("plans_plan_detail", pk=plan.pk)
     try:
-        services.do_close_plan(plan, request.user, form.cleaned_data["reason"])
-    except services.PlanError as exc:
+        do_close_plan(plan, request.user, form.cleaned_data["reason"])
+    except PlanError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The plan was closed."))
@@ -348,10 +356,10 @@ def appointment_record(request, pk: int):
     form = AppointmentForm(request.POST)
     if form.is_valid():
         try:
-            services.do_record_appointment(
+            do_record_appointment(
                 appointment, request.user, form.cleaned_data["status"], form.cleaned_data["note"]
             )
-        except services.PlanError as exc:
+        except PlanError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The appointment was recorded."))
@@ -366,7 +374,7 @@ def appointment_record(request, pk: int):
 def plan_pdf_view(request, pk: int):
     """The plan as PDF, logged as an export (POST: never triggered by a link or prefetch)."""
     _require_viewer(request)
-    plan = services.access_plan_for_user(request.user, pk, request=request, action=Action.EXPORT)
+    plan = access_plan_for_user(request.user, pk, request=request, action=Action.EXPORT)
     filename = f"plan-{plan.person.case_number}-v{plan.version}-{timezone.localdate():%Y%m%d}.pdf"
     return attachment(plan_pdf(plan), "application/pdf", filename)
 
@@ -377,14 +385,14 @@ def plan_pdf_view(request, pk: int):
 @permission_required("plans.add_intakefacts")
 @require_http_methods(["GET", "POST"])
 def intake(request, pk: int):
-    person = services.access_person_for_plans(request.user, pk, request=request)
+    person = access_person_for_plans(request.user, pk, request=request)
     latest = IntakeFacts.objects.latest_for(person)
     form = IntakeForm(request.POST or None, initial=latest.as_dict() if latest else None)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "note"}
         try:
-            services.do_record_intake(person, request.user, values, form.cleaned_data["note"])
-        except services.PlanError as exc:
+            do_record_intake(person, request.user, values, form.cleaned_data["note"])
+        except PlanError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -397,11 +405,11 @@ def intake(request, pk: int):
 @require_POST
 def draft_now(request, pk: int):
     _require_editor(request)
-    person = services.access_person_for_plans(request.user, pk, request=request)
-    if not services.is_own_counselor(request.user, person):
+    person = access_person_for_plans(request.user, pk, request=request)
+    if not is_own_counselor(request.user, person):
         raise deny(request, "only the person's own counselors draft a plan")
     try:
-        plan = services.do_draft_plan(person, request.user, _("Drafted by the counselor"))
+        plan = do_draft_plan(person, request.user, _("Drafted by the counselor"))
     except RuleSetMissing:
         messages.error(request, _("No plan rules are loaded yet. Ask an administrator."))
         return redirect("plans_person", pk=person.pk)

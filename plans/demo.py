@@ -7,8 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from people.models import Person, User
+from plans.approval import do_approve_plan
+from plans.drafting import do_draft_plan, do_record_intake
 from plans.models import Plan
-from plans.services import do_approve_plan, do_draft_plan, do_record_intake
 
 FACTS = {
     "learner1": {

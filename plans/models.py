@@ -4,7 +4,8 @@ goals and interventions, counseling appointments, progress notes, reviews and th
 A plan is versioned by rows: each ``Plan`` is one version for one person. At most one draft
 and one approved version exist per person at a time; approving a draft closes the version it
 replaces. Every change is appended to ``PlanChange`` (who, when, why, what) and logged through
-``audit.record_access``. See ``plans/services.py`` for the lifecycle.
+``audit.record_access``. The lifecycle is in ``plans/drafting.py``, ``editing.py``,
+``approval.py`` and ``followup.py``.
 
 Who sees what (docs/security.md, "Roles matrix"): counselors see and edit the plans of their
 own caseload; officers see the plans of their office subtree and own cases (levels and goals,
@@ -21,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
+from people.models import Caseload, Person
+from people.roles import Role, roles_of
 from plans.schema import (
     Attitude,
     Domain,
@@ -157,9 +160,6 @@ class Intensity(models.TextChoices):
 
 def _persons_scope(user) -> Q | None:
     """Q over Person for the persons whose plans ``user`` may see; ``None`` = nobody."""
-    from people.models import Caseload
-    from people.roles import Role, roles_of
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if user.is_superuser:
@@ -186,8 +186,6 @@ def plan_persons(user):
     """The persons whose plans ``user`` may see in the admin: own caseload (counselor), office
     subtree and own cases (officer), own bureau with ``plans.view_bureau_plans``
     (administrator)."""
-    from people.models import Person
-
     scope = _persons_scope(user)
     return Person.objects.none() if scope is None else Person.objects.filter(scope)
 

@@ -1,5 +1,5 @@
 """The needs profile: per need domain a level (low / moderate / high) with its evidence, and an
-overall support intensity. Pure functions over plain data; ``plans.services`` gathers the
+overall support intensity. Pure functions over plain data; ``plans.drafting`` gathers the
 inputs (reviewed results only, the participation ledger, the latest intake facts).
 
 Rules:
@@ -25,8 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from plans.schema import Domain, Level, PlanRulesDef, level_rank
-
-INTENSITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,13 @@ lies between. Reviews fall every three months after approval, and earlier at a p
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
+from lib.months import add_months
 from plans.models import Phase
 
 PHASE_DAYS = 90
 REVIEW_MONTHS = 3
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months (clipped to the month's last day)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def phase_boundaries(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:

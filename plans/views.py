@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from people.privacy import person_of
+from plans.access import learner_plan
+from plans.approval import do_acknowledge
+from plans.errors import PlanError
 from plans.models import GoalStatus
 from plans.presentation import describe_intervention, instrument_titles
-from plans.services import PlanError, do_acknowledge, learner_plan
 
 
 @login_required

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from assessments.taking import do_review
+from plans.drafting import do_draft_plan, do_record_intake
 from plans.models import IntakeFacts, Plan
-from plans.services import do_draft_plan, do_record_intake
 from tests.assessments.helpers import submitted
 
 PHQ9_MODERATE = [2, 1, 1, 1, 1, 1, 1, 2, 0]  # total 10, no critical item

@@ -17,7 +17,11 @@ from courses.models import Topic
 from live.models import Attendance, Lecture, LectureAudience
 from live.services import current_policy, do_resolve_audience
 from people.models import PersonStatus
-from plans import services
+from plans.activation import do_book_lecture_series
+from plans.approval import do_approve_plan
+from plans.drafting import do_revise_plan
+from plans.editing import do_update_plan
+from plans.followup import do_close_plan, do_record_review
 from plans.models import ChangeAction, Goal, GoalStatus, Intervention, Plan, PlanStatus
 from plans.outcomes import plan_outcomes
 from plans.schema import Domain
@@ -39,7 +43,7 @@ def draft_with_series(org, due_in_days: int = 60) -> Plan:
     """A draft of the learner with one extra goal served by a legal lecture series."""
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = Plan.objects.get(person=org.person, status=PlanStatus.DRAFT)
-    services.do_update_plan(
+    do_update_plan(
         plan,
         {
             "goals_add": [
@@ -97,7 +101,7 @@ def test_approval_books_the_upcoming_lectures_of_the_topic(org, lectures):
         org, start=in_days(8), topic=Topic.LEGAL, offices=(org.bureau,), categories=("strict",)
     )
     do_resolve_audience(fixed)
-    report = services.do_approve_plan(plan, org.counselor)
+    report = do_approve_plan(plan, org.counselor)
     series = series_of(plan)
     linked = set(series.lectures.all())
     assert linked == {lectures["east"], lectures["strict"], lectures["lenient"]}
@@ -122,7 +126,7 @@ def test_approval_books_the_upcoming_lectures_of_the_topic(org, lectures):
 def test_no_upcoming_lecture_is_reported_and_the_series_is_not_in_place(org):
     make_lecture(org, start=in_days(3), topic=Topic.MORAL)
     plan = draft_with_series(org)
-    report = services.do_approve_plan(plan, org.counselor)
+    report = do_approve_plan(plan, org.counselor)
     series = series_of(plan)
     assert series.activated_at is None and not series.lectures.exists()
     assert any("No upcoming lecture" in w for w in report.warnings)
@@ -131,7 +135,7 @@ def test_no_upcoming_lecture_is_reported_and_the_series_is_not_in_place(org):
 def test_a_person_no_longer_supervised_is_booked_nowhere(org, lectures):
     org.person.status = PersonStatus.ENDED
     org.person.save(update_fields=["status"])
-    booked = services.do_book_lecture_series(
+    booked = do_book_lecture_series(
         org.person, Topic.LEGAL, timezone.localdate() + dt.timedelta(days=60)
     )
     assert booked == []
@@ -140,18 +144,18 @@ def test_a_person_no_longer_supervised_is_booked_nowhere(org, lectures):
 
 def test_booking_twice_changes_nothing(org, lectures):
     until = timezone.localdate() + dt.timedelta(days=60)
-    first = services.do_book_lecture_series(org.person, Topic.LEGAL, until)
+    first = do_book_lecture_series(org.person, Topic.LEGAL, until)
     rows = Lecture.audience_persons.through.objects.filter(person=org.person).count()
-    second = services.do_book_lecture_series(org.person, Topic.LEGAL, until)
+    second = do_book_lecture_series(org.person, Topic.LEGAL, until)
     assert first == second
     assert Lecture.audience_persons.through.objects.filter(person=org.person).count() == rows
 
 
 def test_a_revision_carries_the_lectures(org, lectures):
     plan = draft_with_series(org)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     plan.refresh_from_db()
-    draft = services.do_revise_plan(plan, org.counselor, "new circumstances")
+    draft = do_revise_plan(plan, org.counselor, "new circumstances")
     carried = Intervention.objects.get(goal__plan=draft, carried_from=series_of(plan))
     assert set(carried.lectures.all()) == set(series_of(plan).lectures.all())
 
@@ -160,7 +164,7 @@ def test_outcomes_and_the_plan_page_show_each_lecture_with_the_attendance(
     client, org, lectures, django_assert_max_num_queries
 ):
     plan = draft_with_series(org)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     plan.refresh_from_db()
     # the east lecture took place: computed absent, corrected by staff to present
     east = lectures["east"]
@@ -207,7 +211,7 @@ def test_outcomes_and_the_plan_page_show_each_lecture_with_the_attendance(
 
 def test_the_person_sees_the_upcoming_lectures_of_the_plan(client, org, lectures):
     plan = draft_with_series(org)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     client.force_login(org.learner)
     body = client.get(reverse("plans_mine")).content.decode()
     assert 'data-testid="plan-lectures"' in body
@@ -224,7 +228,7 @@ def approved(org) -> Plan:
     intake(org.person, org.officer, employment="unemployed")
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = Plan.objects.get(person=org.person, status=PlanStatus.DRAFT)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     plan.refresh_from_db()
     return plan
 
@@ -236,8 +240,8 @@ def retest_of(plan: Plan) -> Intervention:
 
 
 def revise_without_retest(plan: Plan, org) -> Plan:
-    draft = services.do_revise_plan(plan, org.counselor, "doing better")
-    services.do_update_plan(
+    draft = do_revise_plan(plan, org.counselor, "doing better")
+    do_update_plan(
         draft,
         {"interventions_remove": [retest_of(draft).pk]},
         org.counselor,
@@ -252,7 +256,7 @@ def test_a_retest_dropped_from_a_revision_is_cancelled_on_approval(approved, org
     assert old.assignment_created and old.assignment.status == AssignmentStatus.OPEN
     draft = revise_without_retest(approved, org)
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.OPEN
-    report = services.do_approve_plan(draft, org.counselor)
+    report = do_approve_plan(draft, org.counselor)
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.CANCELLED
     assert report.cancelled == [{"assignment": old.assignment_id, "instrument": "phq9"}]
     change = draft.changes.get(action=ChangeAction.APPROVED)
@@ -265,8 +269,8 @@ def test_a_retest_dropped_from_a_revision_is_cancelled_on_approval(approved, org
 
 def test_a_carried_retest_keeps_its_assignment(approved, org):
     old = retest_of(approved)
-    draft = services.do_revise_plan(approved, org.counselor, "just checking")
-    services.do_approve_plan(draft, org.counselor)
+    draft = do_revise_plan(approved, org.counselor, "just checking")
+    do_approve_plan(draft, org.counselor)
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.OPEN
     assert retest_of(draft).assignment_id == old.assignment_id
 
@@ -276,7 +280,7 @@ def test_a_retest_already_answered_is_left_alone(approved, org):
     answer_all(old.assignment, PHQ9_MODERATE)
     do_submit(old.assignment)
     draft = revise_without_retest(approved, org)
-    report = services.do_approve_plan(draft, org.counselor)
+    report = do_approve_plan(draft, org.counselor)
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.SUBMITTED
     assert report.cancelled == []
 
@@ -285,11 +289,11 @@ def test_an_assignment_the_plan_only_linked_is_not_cancelled(org):
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     scheduled = assign(org.person, None, "phq9")  # e.g. from the questionnaire schedule
     plan = Plan.objects.get(person=org.person, status=PlanStatus.DRAFT)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     plan.refresh_from_db()
     assert retest_of(plan).assignment == scheduled and not retest_of(plan).assignment_created
     draft = revise_without_retest(plan, org)
-    services.do_approve_plan(draft, org.counselor)
+    do_approve_plan(draft, org.counselor)
     assert Assignment.objects.get(pk=scheduled.pk).status == AssignmentStatus.OPEN
 
 
@@ -297,7 +301,7 @@ def test_closing_the_goal_at_a_review_cancels_its_retest(approved, org):
     old = retest_of(approved)
     decisions = {g.pk: "continue" for g in approved.goals.all()}
     decisions[old.goal_id] = "close"
-    services.do_record_review(approved, org.counselor, decisions)
+    do_record_review(approved, org.counselor, decisions)
     assert Goal.objects.get(pk=old.goal_id).status == GoalStatus.CLOSED
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.CANCELLED
     change = approved.changes.get(action=ChangeAction.REVIEWED)
@@ -306,7 +310,7 @@ def test_closing_the_goal_at_a_review_cancels_its_retest(approved, org):
 
 def test_closing_the_plan_cancels_its_pending_retests(approved, org):
     old = retest_of(approved)
-    services.do_close_plan(approved, org.counselor, "supervision ended early")
+    do_close_plan(approved, org.counselor, "supervision ended early")
     assert Assignment.objects.get(pk=old.assignment_id).status == AssignmentStatus.CANCELLED
     change = approved.changes.get(action=ChangeAction.CLOSED)
     assert change.diff["retests_cancelled"][0]["instrument"] == "phq9"

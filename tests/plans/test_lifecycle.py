@@ -18,7 +18,11 @@ from learning.models import Enrollment
 from lib.appendonly import AppendOnlyError
 from notifications.models import Notification
 from people.models import Caseload
-from plans import services
+from plans.approval import do_acknowledge, do_approve_plan
+from plans.editing import do_update_plan
+from plans.errors import PlanError, StaleRevision
+from plans.export import collect_plan_data
+from plans.followup import do_add_note, do_close_plan, do_record_appointment, do_record_review
 from plans.models import (
     AppointmentStatus,
     ChangeAction,
@@ -119,7 +123,7 @@ def test_a_level_change_replaces_untouched_suggestions_and_keeps_edited_ones(org
     goals = plan.goals.filter(domain=Domain.FAMILY)
     assert [g.suggestion for g in goals] == ["family:high:0"]
     edited = goals.get()
-    services.do_update_plan(
+    do_update_plan(
         plan,
         {"goals_update": [{"id": edited.pk, "title": "和家人一起吃晚饭"}]},
         org.counselor,
@@ -141,15 +145,15 @@ def test_a_second_save_with_a_stale_revision_is_refused_and_nothing_is_lost(org)
     plan = draft_of(org.person)
     opened = plan.revision  # both counselors opened the same revision
     goal = plan.goals.first()
-    services.do_update_plan(
+    do_update_plan(
         plan,
         {"goals_update": [{"id": goal.pk, "target": "三个月内参加 2 次招聘会"}]},
         org.counselor,
         "agreed with the person",
         opened,
     )
-    with pytest.raises(services.StaleRevision) as refused:
-        services.do_update_plan(
+    with pytest.raises(StaleRevision) as refused:
+        do_update_plan(
             plan,
             {"goals_update": [{"id": goal.pk, "target": "随便"}]},
             org.other_counselor,
@@ -169,8 +173,8 @@ def test_a_goal_without_a_target_is_refused_and_nothing_changes(org):
     plan = draft_of(org.person)
     goal = plan.goals.first()
     before = (plan.revision, plan.goals.count(), plan.phase)
-    with pytest.raises(services.PlanError, match="找工作.*measurable target is required"):
-        services.do_update_plan(
+    with pytest.raises(PlanError, match="找工作.*measurable target is required"):
+        do_update_plan(
             plan,
             {
                 "phase": Phase.MIDDLE,
@@ -182,8 +186,8 @@ def test_a_goal_without_a_target_is_refused_and_nothing_changes(org):
             "adding a goal",
             plan.revision,
         )
-    with pytest.raises(services.PlanError, match="measurable target is required"):
-        services.do_update_plan(
+    with pytest.raises(PlanError, match="measurable target is required"):
+        do_update_plan(
             plan,
             {"goals_update": [{"id": goal.pk, "target": ""}]},
             org.counselor,
@@ -224,10 +228,10 @@ def test_bad_interventions_and_foreign_ids_are_refused(org):
         ({}, "Nothing was changed"),
     ]
     for changes, message in cases:
-        with pytest.raises(services.PlanError, match=message):
-            services.do_update_plan(plan, changes, org.counselor, "trying", plan.revision)
-    with pytest.raises(services.PlanError, match="Say why"):
-        services.do_update_plan(plan, {"phase": "middle"}, org.counselor, "  ", plan.revision)
+        with pytest.raises(PlanError, match=message):
+            do_update_plan(plan, changes, org.counselor, "trying", plan.revision)
+    with pytest.raises(PlanError, match="Say why"):
+        do_update_plan(plan, {"phase": "middle"}, org.counselor, "  ", plan.revision)
     plan.refresh_from_db()
     assert plan.revision == 1 and not plan.changes.filter(action=ChangeAction.UPDATED).exists()
 
@@ -236,8 +240,8 @@ def test_a_draft_is_edited_only_by_its_own_counselors(org):
     intake(org.person, org.officer, employment="unemployed")
     plan = draft_of(org.person)
     for outsider in (org.other_counselor, org.officer, org.administrator):
-        with pytest.raises(services.PlanError, match="own counselors"):
-            services.do_update_plan(plan, {"phase": "middle"}, outsider, "x", plan.revision)
+        with pytest.raises(PlanError, match="own counselors"):
+            do_update_plan(plan, {"phase": "middle"}, outsider, "x", plan.revision)
 
 
 # --- Approval -------------------------------------------------------------------------------------
@@ -252,8 +256,8 @@ def test_approval_by_someone_outside_the_caseload_is_refused(org, courses):
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = draft_of(org.person)
     for user in (org.other_counselor, org.officer, org.administrator, org.learner):
-        with pytest.raises(services.PlanError, match="own counselors"):
-            services.do_approve_plan(plan, user)
+        with pytest.raises(PlanError, match="own counselors"):
+            do_approve_plan(plan, user)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.DRAFT and plan.approved_at is None
     assert not Enrollment.objects.exists()
@@ -264,7 +268,7 @@ def test_approval_by_someone_outside_the_caseload_is_refused(org, courses):
 def test_approval_puts_the_interventions_in_place(org, courses):
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = draft_of(org.person)
-    report = services.do_approve_plan(plan, org.counselor, expected_revision=plan.revision)
+    report = do_approve_plan(plan, org.counselor, expected_revision=plan.revision)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.APPROVED
     assert (plan.approved_by, plan.acknowledged_at) == (org.counselor, None)
@@ -301,8 +305,8 @@ def test_approval_puts_the_interventions_in_place(org, courses):
     note = Notification.objects.get(recipient=org.learner)
     assert note.url == "/plans/mine/"
     # not twice
-    with pytest.raises(services.PlanError, match="Only a draft"):
-        services.do_approve_plan(plan, org.counselor)
+    with pytest.raises(PlanError, match="Only a draft"):
+        do_approve_plan(plan, org.counselor)
 
 
 def test_approval_with_a_stale_revision_approves_nothing(org, courses):
@@ -310,8 +314,8 @@ def test_approval_with_a_stale_revision_approves_nothing(org, courses):
     plan = draft_of(org.person)
     seen = plan.revision
     intake(org.person, org.officer, employment="unemployed")  # the draft moves on
-    with pytest.raises(services.StaleRevision):
-        services.do_approve_plan(plan, org.counselor, expected_revision=seen)
+    with pytest.raises(StaleRevision):
+        do_approve_plan(plan, org.counselor, expected_revision=seen)
     assert draft_of(org.person).status == PlanStatus.DRAFT
 
 
@@ -319,7 +323,7 @@ def test_a_retest_links_the_open_assignment_and_missing_courses_are_reported(org
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     already = assign(org.person, org.counselor, "phq9")
     plan = draft_of(org.person)
-    report = services.do_approve_plan(plan, org.counselor)
+    report = do_approve_plan(plan, org.counselor)
     retest = Goal.objects.get(plan=plan, domain=Domain.MENTAL_HEALTH).interventions.get(
         kind="retest"
     )
@@ -337,17 +341,17 @@ def test_a_retest_links_the_open_assignment_and_missing_courses_are_reported(org
 def test_the_person_acknowledges_their_plan_once(org, courses):
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = draft_of(org.person)
-    with pytest.raises(services.PlanError, match="no longer in force"):
-        services.do_acknowledge(plan, org.learner)
-    services.do_approve_plan(plan, org.counselor)
-    services.do_acknowledge(plan, org.learner)
+    with pytest.raises(PlanError, match="no longer in force"):
+        do_acknowledge(plan, org.learner)
+    do_approve_plan(plan, org.counselor)
+    do_acknowledge(plan, org.learner)
     first = Plan.objects.get(pk=plan.pk).acknowledged_at
     assert first is not None
-    services.do_acknowledge(plan, org.learner)
+    do_acknowledge(plan, org.learner)
     assert Plan.objects.get(pk=plan.pk).acknowledged_at == first
     assert plan.changes.filter(action=ChangeAction.ACKNOWLEDGED, by=org.learner).count() == 1
     with pytest.raises(Http404):
-        services.do_acknowledge(plan, org.other_learner)
+        do_acknowledge(plan, org.other_learner)
 
 
 # --- Reviews, revisions, appointments, closing --------------------------------------------------
@@ -359,19 +363,19 @@ def approved(org, courses) -> Plan:
     intake(org.person, org.officer, employment="unemployed")
     reviewed(org.person, org.counselor, PHQ9_MODERATE)
     plan = draft_of(org.person)
-    services.do_approve_plan(plan, org.counselor)
+    do_approve_plan(plan, org.counselor)
     plan.refresh_from_db()
     return plan
 
 
 def test_a_review_needs_a_decision_for_every_open_goal(approved, org):
     goals = list(approved.goals.all())
-    with pytest.raises(services.PlanError, match="Decide on every open goal"):
-        services.do_record_review(approved, org.counselor, {goals[0].pk: "continue"})
-    with pytest.raises(services.PlanError, match="Unknown decision"):
-        services.do_record_review(approved, org.counselor, {g.pk: "shrug" for g in goals})
-    with pytest.raises(services.PlanError, match="own counselors"):
-        services.do_record_review(approved, org.other_counselor, {g.pk: "continue" for g in goals})
+    with pytest.raises(PlanError, match="Decide on every open goal"):
+        do_record_review(approved, org.counselor, {goals[0].pk: "continue"})
+    with pytest.raises(PlanError, match="Unknown decision"):
+        do_record_review(approved, org.counselor, {g.pk: "shrug" for g in goals})
+    with pytest.raises(PlanError, match="own counselors"):
+        do_record_review(approved, org.other_counselor, {g.pk: "continue" for g in goals})
     assert not approved.reviews.filter(held_at__isnull=False).exists()
 
 
@@ -380,7 +384,7 @@ def test_review_decisions_close_adjust_and_continue_goals(approved, org):
     work = approved.goals.get(domain=Domain.EMPLOYMENT)
     legal = approved.goals.get(domain=Domain.LEGAL)
     decisions = {mental.pk: "adjust", work.pk: "close", legal.pk: "continue"}
-    review, draft = services.do_record_review(
+    review, draft = do_record_review(
         approved, org.counselor, decisions, "going well", met={work.pk}
     )
     assert review.held_by == org.counselor and review.notes == "going well"
@@ -402,14 +406,14 @@ def test_review_decisions_close_adjust_and_continue_goals(approved, org):
     assert carried.interventions.get(kind="retest").assignment == old_retest.assignment
     # approving the revision closes v1 and moves the appointments with their intervention
     counseling = carried.interventions.get(kind="counseling")
-    services.do_update_plan(
+    do_update_plan(
         draft,
         {"interventions_remove": [counseling.pk]},
         org.counselor,
         "weekly talks no longer needed",
         draft.revision,
     )
-    services.do_approve_plan(draft, org.counselor)
+    do_approve_plan(draft, org.counselor)
     approved.refresh_from_db()
     assert approved.status == PlanStatus.CLOSED and "2" in approved.closed_reason
     dropped = CounselingAppointment.objects.filter(
@@ -434,7 +438,7 @@ def test_a_review_follows_the_phase_of_supervision(approved, org):
     Plan.objects.filter(pk=approved.pk).update(phase=Phase.INITIAL)
     approved.refresh_from_db()
     decisions = {g.pk: "continue" for g in approved.goals.all()}
-    services.do_record_review(approved, org.counselor, decisions)
+    do_record_review(approved, org.counselor, decisions)
     approved.refresh_from_db()
     assert approved.phase == Phase.MIDDLE
     change = approved.changes.filter(action=ChangeAction.REVIEWED).get()
@@ -458,31 +462,31 @@ def test_new_needs_after_approval_start_a_new_version_only_when_a_level_changes(
 
 def test_appointments_are_recorded_by_the_persons_counselor(approved, org):
     appointment = CounselingAppointment.objects.filter(person=org.person).first()
-    with pytest.raises(services.PlanError, match="own counselors"):
-        services.do_record_appointment(appointment, org.other_counselor, "attended")
-    with pytest.raises(services.PlanError, match="attended, missed or cancelled"):
-        services.do_record_appointment(appointment, org.counselor, "scheduled")
-    services.do_record_appointment(appointment, org.counselor, "attended", "talked about work")
+    with pytest.raises(PlanError, match="own counselors"):
+        do_record_appointment(appointment, org.other_counselor, "attended")
+    with pytest.raises(PlanError, match="attended, missed or cancelled"):
+        do_record_appointment(appointment, org.counselor, "scheduled")
+    do_record_appointment(appointment, org.counselor, "attended", "talked about work")
     appointment.refresh_from_db()
     assert (appointment.status, appointment.recorded_by) == ("attended", org.counselor)
     assert approved.changes.filter(action=ChangeAction.APPOINTMENT).exists()
 
 
 def test_notes_and_closing(approved, org):
-    with pytest.raises(services.PlanError, match="empty"):
-        services.do_add_note(approved, org.counselor, "   ")
-    note = services.do_add_note(approved, org.counselor, "找到了一份临时工作")
+    with pytest.raises(PlanError, match="empty"):
+        do_add_note(approved, org.counselor, "   ")
+    note = do_add_note(approved, org.counselor, "找到了一份临时工作")
     assert note.author == org.counselor
-    with pytest.raises(services.PlanError, match="Say why"):
-        services.do_close_plan(approved, org.counselor, "")
-    services.do_close_plan(approved, org.counselor, "supervision ended")
+    with pytest.raises(PlanError, match="Say why"):
+        do_close_plan(approved, org.counselor, "")
+    do_close_plan(approved, org.counselor, "supervision ended")
     approved.refresh_from_db()
     assert approved.status == PlanStatus.CLOSED
     assert not CounselingAppointment.objects.filter(
         person=org.person, status=AppointmentStatus.SCHEDULED
     ).exists()
-    with pytest.raises(services.PlanError, match="already closed"):
-        services.do_close_plan(approved, org.counselor, "again")
+    with pytest.raises(PlanError, match="already closed"):
+        do_close_plan(approved, org.counselor, "again")
 
 
 def test_history_and_notes_are_append_only(approved, org):
@@ -493,13 +497,13 @@ def test_history_and_notes_are_append_only(approved, org):
         PlanChange.objects.filter(plan=approved).update(reason="rewritten")
     with pytest.raises(AppendOnlyError):
         PlanChange.objects.filter(plan=approved).delete()
-    note = services.do_add_note(approved, org.counselor, "kept")
+    note = do_add_note(approved, org.counselor, "kept")
     with pytest.raises(AppendOnlyError):
         note.delete()
 
 
 def test_the_subject_access_export_holds_the_plans(approved, org):
-    data = services.collect_plan_data(org.person)["plans"]
+    data = collect_plan_data(org.person)["plans"]
     (plan,) = data["plans"]
     assert plan["status"] == "approved" and plan["goals"]
     assert data["appointments"]
@@ -511,12 +515,12 @@ def test_a_malformed_field_is_named_with_its_goal(org):
     intake(org.person, org.officer, employment="unemployed")
     plan = draft_of(org.person)
     goal = plan.goals.first()
-    with pytest.raises(services.PlanError, match=f"Goal “{goal.title}”: due"):
-        services.do_update_plan(
+    with pytest.raises(PlanError, match=f"Goal “{goal.title}”: due"):
+        do_update_plan(
             plan, {"goals_update": [{"id": goal.pk, "due": ""}]}, org.counselor, "x", plan.revision
         )
-    with pytest.raises(services.PlanError, match="Goal “新目标”: domain"):
-        services.do_update_plan(
+    with pytest.raises(PlanError, match="Goal “新目标”: domain"):
+        do_update_plan(
             plan,
             {
                 "goals_add": [

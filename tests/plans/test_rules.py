@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from plans.drafting import do_draft_plan
 from plans.models import PlanRuleSet
 from plans.rules import (
     DEFAULT_RULES,
@@ -20,7 +21,6 @@ from plans.rules import (
     parse_rules_text,
 )
 from plans.schema import Domain, InterventionKind, Level
-from plans.services import do_draft_plan
 
 pytestmark = pytest.mark.django_db
 

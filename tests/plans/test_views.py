@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from audit.models import AccessEvent, Action
 from courses.models import Topic
+from plans.approval import do_approve_plan
+from plans.drafting import do_draft_plan
 from plans.models import (
     AppointmentStatus,
     CounselingAppointment,
@@ -23,7 +25,6 @@ from plans.models import (
 )
 from plans.pdf import footer, page_label, plan_blocks, sign_off_labels
 from plans.rules import DEFAULT_RULES
-from plans.services import do_approve_plan, do_draft_plan
 from tests.factories import login_staff, make_person
 from tests.learning.builders import make_course
 from tests.plans.helpers import CALM_FACTS, PHQ9_MODERATE, intake, reviewed
