@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.schema import InstrumentDef
 from lib.appendonly import AppendOnlyError, AppendOnlyModelMixin, AppendOnlyQuerySetMixin
+from people.models import Caseload
+from people.roles import Role, roles_of
 
 
 class Instrument(models.Model):
@@ -113,9 +115,6 @@ ImmutableRecordError = AppendOnlyError
 
 def _results_scope(user, person_field: str) -> models.Q | None:
     """Q over ``person_field`` for the persons whose results ``user`` may see; ``None`` = none."""
-    from people.models import Caseload
-    from people.roles import Role, roles_of
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if user.is_superuser:

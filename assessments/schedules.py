@@ -30,6 +30,7 @@ from assessments.models import (
     ScheduleRule,
     ScheduleTrigger,
 )
+from assessments.taking import AssessmentError, do_assign
 from lib.months import add_months
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -154,8 +155,6 @@ def do_apply_schedules(today: dt.date) -> ScheduleReport:
     An occurrence is assigned once per (person, questionnaire, reason, due date) whatever
     became of that assignment (answered, cancelled), and not while the same questionnaire is
     still open for the person. Each new assignment notifies the person."""
-    from assessments.taking import AssessmentError, do_assign
-
     report = ScheduleReport()
     rules = _rules_by_instrument()
     if not rules:

@@ -19,10 +19,14 @@ from pydantic import ValidationError
 
 from assessments.models import (
     OPEN_STATUSES,
+    Alert,
     Assignment,
     AssignmentStatus,
     Instrument,
     InstrumentVersion,
+    Response,
+    Result,
+    Review,
 )
 from assessments.schema import InstrumentDef
 from assessments.scoring import score_frame
@@ -184,8 +188,6 @@ def stored_answers_frame(version: InstrumentVersion, responses=None) -> pd.DataF
     """The submitted answers to ``version`` as a frame: index = response id, one column per
     item (option indexes, NaN = unanswered). One query; the JSON is parsed in one call rather
     than once per row. ``responses`` narrows the set (a ``Response`` queryset)."""
-    from assessments.models import Response
-
     if responses is None:
         responses = Response.objects.all()
     rows = list(
@@ -265,8 +267,6 @@ def do_cancel_assignment(assignment, *, by, reason: str):
 
 def learner_questionnaires(user) -> list:
     """The signed-in person's open assignments, oldest first (one query)."""
-    from assessments.models import Assignment
-
     return list(
         Assignment.objects.for_learner(user)
         .open()
@@ -277,7 +277,6 @@ def learner_questionnaires(user) -> list:
 
 def collect_assessment_data(person) -> dict[str, Any]:
     """``PERSON_DATA_COLLECTORS`` entry: everything the assessments app holds about a person."""
-    from assessments.models import Alert, Assignment, Result, Review
 
     def when(value):
         return None if value is None else timezone.localtime(value).isoformat()
