@@ -1,4 +1,4 @@
-"""Lectures: event intake, the fixed audience, attendance, overrides, reminders.
+"""Lectures: event intake, attendance, overrides, the lecture page, reminders.
 
 Naming follows the house contract: ``access_*`` fetches and checks permission, ``check_*``
 validates, ``do_*`` writes. ``do_store_presence_event`` is the one way a webhook event enters
@@ -37,6 +37,7 @@ from live.attendance import (
     read_stored,
     shorten_by_checks,
 )
+from live.audience import audience_participant_ids, audience_persons, do_resolve_audience
 from live.models import (
     ATTENDED,
     Attendance,
@@ -76,76 +77,6 @@ class LectureNotOver(Exception):
 
 class NoAttendancePolicy(Exception):
     """No attendance policy version exists (the first one comes with a migration)."""
-
-
-# --- The audience -------------------------------------------------------------------------
-
-
-def candidate_audience(lecture: Lecture):
-    """The active persons the lecture's audience rule names today: persons of the chosen
-    offices and the offices below them, narrowed to the chosen categories (if any), plus the
-    named persons. No offices and no categories: only the named persons."""
-    offices = list(lecture.audience_offices.values_list("path", flat=True))
-    categories = list(lecture.audience_categories.values_list("code", flat=True))
-    named = Q(pk__in=lecture.audience_persons.values("pk"))
-    if not offices and not categories:
-        return Person.objects.active().filter(named)
-    group = Q()
-    if offices:
-        in_offices = Q()
-        for path in offices:
-            in_offices |= Q(office__path__startswith=path)
-        group &= in_offices
-    if categories:
-        group &= Q(category__in=categories)
-    return Person.objects.active().filter(group | named)
-
-
-def do_resolve_audience(lecture: Lecture, now: dt.datetime | None = None) -> int:
-    """Fix the lecture's audience as ``LectureAudience`` rows (once: later calls change
-    nothing) and return its size. Locks the lecture row."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = Lecture.objects.select_for_update().get(pk=lecture.pk)
-        if locked.audience_resolved_at is None:
-            users = candidate_audience(locked).values_list("pk", "user_id")
-            LectureAudience.objects.bulk_create(
-                [
-                    LectureAudience(
-                        lecture=locked, person_id=pk, participant_id=jitsi.participant_id(user_pk)
-                    )
-                    for pk, user_pk in users
-                ],
-                ignore_conflicts=True,
-            )
-            locked.audience_resolved_at = now
-            locked.save(update_fields=["audience_resolved_at", "updated_at"])
-        lecture.audience_resolved_at = locked.audience_resolved_at
-        return LectureAudience.objects.filter(lecture=locked).count()
-
-
-def do_resolve_started_audiences(now: dt.datetime | None = None) -> int:
-    """Resolve the audience of every lecture that has started; return how many."""
-    now = now or timezone.now()
-    lectures = list(Lecture.objects.unresolved().filter(start__lte=now))
-    for lecture in lectures:
-        do_resolve_audience(lecture, now)
-    return len(lectures)
-
-
-def audience_participant_ids(lecture: Lecture) -> dict[str, int]:
-    """``{participant id: person id}`` of the audience: the fixed list, or the rule's
-    candidates before the lecture starts."""
-    if lecture.audience_resolved_at is not None:
-        return dict(
-            LectureAudience.objects.filter(lecture=lecture).values_list(
-                "participant_id", "person_id"
-            )
-        )
-    return {
-        jitsi.participant_id(user_pk): pk
-        for pk, user_pk in candidate_audience(lecture).values_list("pk", "user_id")
-    }
 
 
 # --- Event intake -------------------------------------------------------------------------
@@ -594,10 +525,7 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
         "lecturer"
     )
     for lecture in lectures:
-        if lecture.audience_resolved_at is not None:
-            persons = Person.objects.filter(lecture_audiences__lecture=lecture)
-        else:
-            persons = candidate_audience(lecture)
+        persons = audience_persons(lecture)
         when = timezone.localtime(lecture.start)
         url = reverse("live_lecture", args=[lecture.pk])
         for person in persons.select_related("user"):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AccessEvent, Action
 from learning.models import ParticipationRecord, ParticipationSource, ParticipationStatus
-from live import ledger, makeups, services
+from live import audience, ledger, makeups, services
 from live.models import Attendance, AttendanceStatus, Lecture, LectureAudience, Makeup
 from tests.factories import make_person
 from tests.live.helpers import attend, jaas, make_lecture, past_lecture, pid, store
@@ -152,7 +152,7 @@ def test_only_this_rooms_events_count(org):
 
 def test_a_recompute_killed_midway_leaves_nothing_and_a_rerun_is_right(org, crowd, monkeypatch):
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(hours=3), minutes=120)
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     _events_for_every_status(lecture, org, crowd)
     LectureAudience.objects.all().delete()  # so the recompute fixes the audience itself
     Lecture.objects.filter(pk=lecture.pk).update(audience_resolved_at=None)
