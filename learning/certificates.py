@@ -30,6 +30,7 @@ from learning.models import Certificate, Enrollment, LessonProgress
 from learning.participation import record_course_completion
 from lib.pdf import pdf_document
 from people.models import Person
+from people.names import mask_name as mask_name  # learning.views calls certificates.mask_name
 
 # Crockford's base32: no I, L, O or U, so nothing is mistaken for 1, 0 or V when typed.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -61,18 +62,6 @@ def normalize_code(text: str) -> str | None:
         return None
     compact = re.sub(r"[\s-]", "", text).upper().translate(_LOOK_ALIKES)
     return compact if _CODE.fullmatch(compact) else None
-
-
-def mask_name(name: str) -> str:
-    """Hide a name but its first and last character: 张三明 → 张*明, 张三 → 张*, 欧阳小明 → 欧**明.
-
-    Spaces are dropped so that the length of a given name does not show."""
-    chars = [c for c in name if not c.isspace()]
-    if len(chars) <= 1:
-        return "*"
-    if len(chars) == 2:
-        return chars[0] + "*"
-    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
 
 
 # --- Completion and issue -------------------------------------------------------------------

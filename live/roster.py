@@ -39,8 +39,9 @@ from live.models import (
     PresenceCheckResponse,
     PresenceEvent,
 )
-from live.services import JOIN_OPENS_BEFORE, masked_name
+from live.services import JOIN_OPENS_BEFORE
 from people.models import Person
+from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
 
 log = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ def roster_snapshot(
         rows.append(
             {
                 "person": person.pk,
-                "name": masked_name(person.full_name),
+                "name": mask_name_for_peers(person.full_name),
                 "office": person.office.name,
                 "state": state,
                 "check": answers.get(person.pk, ""),

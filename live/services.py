@@ -50,6 +50,7 @@ from live.models import (
 )
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
 from people.models import Person
+from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
 
 log = logging.getLogger(__name__)
@@ -456,19 +457,14 @@ def access_lecture_page(user, pk: int) -> LectureAccess:
     return LectureAccess(lecture=lecture, person=person, moderator=False)
 
 
-def masked_name(name: str) -> str:
-    """What other participants see of an attendee: the first character, the rest masked
-    (张三 → 张*), so supervised persons do not learn each other's full names."""
-    name = (name or "").strip()
-    return name[:1] + "*" * min(len(name) - 1, 3) if name else "*"
-
-
 def lecture_embed(access: LectureAccess, user, now: dt.datetime | None = None) -> dict:
     """What the page's IFrame API call needs (``live.jitsi.embed_settings``): a moderator
     token for the lecturer, an attendee token otherwise, valid until shortly after the end.
     Raises ``JitsiNotConfigured`` when the video server is not set up."""
     lecture = access.lecture
-    display_name = lecture.speaker if access.moderator else masked_name(user.get_full_name())
+    display_name = (
+        lecture.speaker if access.moderator else mask_name_for_peers(user.get_full_name())
+    )
     return jitsi.embed_settings(
         room=lecture.room_name,
         user_pk=user.pk,
