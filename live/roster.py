@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 from live.attendance import merge_presence
 from live.audience import audience_participant_ids, do_resolve_audience, in_audience
 from live.models import (
+    JOIN_OPENS_BEFORE,
     CheckResponseStatus,
     Lecture,
     LectureAudience,
@@ -39,7 +40,6 @@ from live.models import (
     PresenceCheckResponse,
     PresenceEvent,
 )
-from live.services import JOIN_OPENS_BEFORE
 from people.models import Person
 from people.names import mask_name_for_peers
 from people.roles import Role, roles_of

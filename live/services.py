@@ -28,7 +28,7 @@ from audit.models import Action
 from audit.services import record_access
 from learning.models import AbsenceRequest, AbsenceStatus
 from lib import bulk
-from live import jitsi, ledger, makeups
+from live import centre, jitsi, ledger, makeups, roster
 from live.attendance import (
     STORED_VERSION,
     PolicyRules,
@@ -40,15 +40,19 @@ from live.attendance import (
 from live.audience import audience_participant_ids, audience_persons, do_resolve_audience
 from live.models import (
     ATTENDED,
+    JOIN_OPENS_BEFORE,
     Attendance,
     AttendancePolicy,
     AttendanceStatus,
     EventType,
     Lecture,
     LectureAudience,
+    Makeup,
     PresenceEvent,
 )
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
+from notifications.models import NotificationKind
+from notifications.services import notify
 from people.models import Person
 from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
@@ -64,8 +68,6 @@ PARTICIPANT_EVENTS = frozenset(
     }
 )
 ROOM_CLOSED_EVENTS = frozenset({EventType.ROOM_DESTROYED, EventType.MUC_ROOM_DESTROYED})
-# The lecture page offers the video room from this long before the start.
-JOIN_OPENS_BEFORE = dt.timedelta(minutes=15)
 # Reminders go out this long before the start (``send_lecture_reminders``).
 REMIND_BEFORE = dt.timedelta(hours=1)
 # Join tokens stay valid this long after the end, for a lecture that runs over.
@@ -153,9 +155,7 @@ def on_presence_event(event: PresenceEvent) -> None:
     lectures = Lecture.objects.filter(room_name=event.room_name)
     lectures.filter(attendance_stale=False).update(attendance_stale=True)
     if event.event_type in PARTICIPANT_EVENTS:
-        from live.roster import notify_roster_changed
-
-        notify_roster_changed(event.room_name)
+        roster.notify_roster_changed(event.room_name)
     if event.event_type in ROOM_CLOSED_EVENTS:
         lecture = lectures.first()
         if lecture is not None and lecture.has_ended():
@@ -250,13 +250,9 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
         rules = PolicyRules.from_dict(policy.rules)
         summaries = merge_read(read_room_events(lecture.room_name), lecture.start, lecture.end)
         # presence checks: late answers are closed as missed first (live.roster)
-        from live import roster
-
         roster.do_close_expired_checks(lecture, now)
         checks = roster.checks_by_person(lecture)
         # check-ins at the centre count as presence too, united with the online intervals
-        from live import centre
-
         visits = centre.presence_by_person(lecture)
         # an absence approved beforehand (learning.absences) excuses whoever did not attend
         excused = set(
@@ -512,9 +508,6 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
     """Notify every audience member of each lecture starting within ``before``; each person
     hears once per lecture (``notify``'s dedupe key), so running it again sends nothing new.
     Returns how many reminders were sent."""
-    from notifications.models import NotificationKind
-    from notifications.services import notify
-
     now = now or timezone.now()
     sent = 0
     lectures = Lecture.objects.filter(start__gt=now, start__lte=now + before).select_related(
@@ -547,7 +540,6 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
 
 def collect_live_data(person: Person) -> dict:
     """Lectures attended, attendance decisions and makeups (people.privacy)."""
-    from live.models import Makeup
 
     def when(value):
         return None if value is None else timezone.localtime(value).isoformat()

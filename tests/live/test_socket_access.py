@@ -11,8 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from live import audience, roster
-from live.models import LectureMode, PresenceCheck, PresenceCheckResponse
-from live.services import JOIN_OPENS_BEFORE
+from live.models import JOIN_OPENS_BEFORE, LectureMode, PresenceCheck, PresenceCheckResponse
 from tests.factories import make_person, make_user
 from tests.live.helpers import make_lecture
 
