@@ -97,7 +97,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -380,6 +380,18 @@ def _connection_intervals(
     return raw, users
 
 
+def _whole_seconds(intervals: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
+    """Rule 6's narrowing: each [since, until] (µs) to the whole seconds inside it, start
+    rounded up and end down; intervals left empty are dropped."""
+    out: list[tuple[int, int]] = []
+    for since, until in intervals:
+        since = -(-since // _US) * _US
+        until = until // _US * _US
+        if until > since:
+            out.append((since, until))
+    return out
+
+
 def _merge(pieces: list[tuple[int, int]], start_us: int, end_us: int) -> list[tuple[int, int]]:
     """Rule 6: unite, bridge gaps < 90 s, clip, narrow to whole seconds."""
     merged: list[list[int]] = []
@@ -388,14 +400,7 @@ def _merge(pieces: list[tuple[int, int]], start_us: int, end_us: int) -> list[tu
             merged[-1][1] = max(merged[-1][1], until)
         else:
             merged.append([since, until])
-    out: list[tuple[int, int]] = []
-    for since, until in merged:
-        since, until = max(since, start_us), min(until, end_us)
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            out.append((since, until))
-    return out
+    return _whole_seconds((max(since, start_us), min(until, end_us)) for since, until in merged)
 
 
 def merge_presence(
@@ -634,13 +639,7 @@ def shorten_by_checks(
             if until > gap_until:
                 kept.append((gap_until, until))
         intervals = kept
-    # whole seconds, as merge_presence gives them
-    narrowed = []
-    for since, until in intervals:
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            narrowed.append((since, until))
+    narrowed = _whole_seconds(intervals)  # as merge_presence gives them
     return {
         "seconds": sum(until - since for since, until in narrowed) // _US,
         "intervals": [(_at(since), _at(until)) for since, until in narrowed],
@@ -675,13 +674,7 @@ def union_intervals(
             merged[-1][1] = max(merged[-1][1], until)
         else:
             merged.append([since, until])
-    out = []
-    for since, until in merged:
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            out.append((_at(since), _at(until)))
-    return out
+    return [(_at(since), _at(until)) for since, until in _whole_seconds(merged)]
 
 
 def summary_of(intervals: list[tuple[datetime, datetime]]) -> Summary:
