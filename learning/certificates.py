@@ -64,18 +64,6 @@ def normalize_code(text: str) -> str | None:
     return compact if _CODE.fullmatch(compact) else None
 
 
-def mask_name(name: str) -> str:
-    """Hide a name but its first and last character: 张三明 → 张*明, 张三 → 张*, 欧阳小明 → 欧**明.
-
-    Spaces are dropped so that the length of a given name does not show."""
-    chars = [c for c in name if not c.isspace()]
-    if len(chars) <= 1:
-        return "*"
-    if len(chars) == 2:
-        return chars[0] + "*"
-    return chars[0] + "*" * (len(chars) - 2) + chars[-1]
-
-
 # --- Completion and issue -------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from learning import certificates, services
 from learning.models import LessonProgress, QuizAttempt
 from lib.downloads import attachment
 from lib.parse import parse_id
+from people.names import mask_name
 
 TAB_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -190,7 +191,7 @@ def verify_certificate(request, code: str):
     else:
         context.update(
             certificate=certificate,
-            masked_name=certificates.mask_name(certificate.person_name),
+            masked_name=mask_name(certificate.person_name),
             formatted_code=certificates.format_code(certificate.code),
         )
         response = TemplateResponse(request, "learning/verify.html", context)

@@ -72,21 +72,23 @@ Policy
 ``PolicyRules`` is one version of the administrator-editable policy; ``decide`` applies it in
 this order (first match wins):
 
-1. ``excused`` if the person is excused (a recorded excuse outranks the figures);
-2. ``absent`` if no second was credited;
-3. if the credited time is at least ``min_presence_ratio`` of the scheduled time and at least
+1. ``absent`` if no second was credited;
+2. if the credited time is at least ``min_presence_ratio`` of the scheduled time and at least
    ``min_checks_ratio`` of the presence checks asked were answered (no checks asked: met):
    ``late`` if the first credited instant is more than ``late_after_minutes`` after the start,
    else ``present``;
-4. below the time ratio: ``left_early`` if the last credited instant is more than
+3. below the time ratio: ``left_early`` if the last credited instant is more than
    ``left_early_before_minutes`` before the end, else ``absent``;
-5. time met but checks missed: ``absent`` (not verifiably at the screen).
+4. time met but checks missed: ``absent`` (not verifiably at the screen).
+
+Excuses are not ``decide``'s: ``live.services`` records ``excused`` for a person it did not
+find attending (neither present nor late) whose absence was approved beforehand.
 
 Comparisons are exact (ratios as fractions of their decimal form), boundaries inclusive for
 the person: exactly 90 % is enough, joining exactly 10 minutes late is not late.
 
 Presence checks (``live.roster``) enter in two ways: ``decide`` counts the checks asked and
-answered (step 3), and, when the policy counts checks at all (``min_checks_ratio`` > 0),
+answered (step 2), and, when the policy counts checks at all (``min_checks_ratio`` > 0),
 ``shorten_by_checks`` first removes the credit from each missed check until the person's
 next answered one (or the end). Both only ever take credit away.
 """
@@ -95,7 +97,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -104,8 +106,6 @@ from typing import Any, NamedTuple, TypedDict
 
 from django.utils.translation import gettext as _
 
-BRIDGE = timedelta(seconds=90)
-HEARTBEAT_GRACE = timedelta(seconds=90)
 SWITCH_ROOM = "switch_room"
 
 _US = 1_000_000
@@ -380,6 +380,18 @@ def _connection_intervals(
     return raw, users
 
 
+def _whole_seconds(intervals: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
+    """Rule 6's narrowing: each [since, until] (µs) to the whole seconds inside it, start
+    rounded up and end down; intervals left empty are dropped."""
+    out: list[tuple[int, int]] = []
+    for since, until in intervals:
+        since = -(-since // _US) * _US
+        until = until // _US * _US
+        if until > since:
+            out.append((since, until))
+    return out
+
+
 def _merge(pieces: list[tuple[int, int]], start_us: int, end_us: int) -> list[tuple[int, int]]:
     """Rule 6: unite, bridge gaps < 90 s, clip, narrow to whole seconds."""
     merged: list[list[int]] = []
@@ -388,14 +400,7 @@ def _merge(pieces: list[tuple[int, int]], start_us: int, end_us: int) -> list[tu
             merged[-1][1] = max(merged[-1][1], until)
         else:
             merged.append([since, until])
-    out: list[tuple[int, int]] = []
-    for since, until in merged:
-        since, until = max(since, start_us), min(until, end_us)
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            out.append((since, until))
-    return out
+    return _whole_seconds((max(since, start_us), min(until, end_us)) for since, until in merged)
 
 
 def merge_presence(
@@ -508,9 +513,6 @@ class PolicyRules:
         return asdict(self)
 
 
-STATUSES = ("present", "late", "left_early", "absent", "excused")
-
-
 @dataclass(frozen=True)
 class Decision:
     """A status and the figures that decided it (JSON-ready: numbers, strings, None).
@@ -518,7 +520,7 @@ class Decision:
     ``figures``: ``seconds`` credited, ``scheduled_seconds``, ``ratio`` (rounded to 4
     places, for display; the decision used the exact value), ``first_join`` and
     ``last_leave`` (ISO 8601, or None), ``checks`` ``{"asked", "answered"}`` and ``rule``:
-    which step of the order decided (``excused``, ``no_presence``, ``met``, ``joined_late``,
+    which step of the order decided (``no_presence``, ``met``, ``joined_late``,
     ``left_early``, ``too_little_time``, ``checks_missed``)."""
 
     status: str
@@ -538,7 +540,6 @@ def decide(
     rules: PolicyRules,
     checks_asked: int = 0,
     checks_answered: int = 0,
-    excused: bool = False,
 ) -> Decision:
     """Apply ``rules`` to one person's ``merge_presence`` summary (None: never seen) for a
     lecture scheduled from ``start`` to ``end``, in the order the module docstring gives."""
@@ -569,8 +570,6 @@ def decide(
     def decision(status: str, rule: str) -> Decision:
         return Decision(status=status, figures={**figures, "rule": rule})
 
-    if excused:
-        return decision("excused", "excused")
     if seconds <= 0 or first_join is None or last_leave is None:
         return decision("absent", "no_presence")
     presence = _exact(rules.min_presence_ratio)
@@ -640,13 +639,7 @@ def shorten_by_checks(
             if until > gap_until:
                 kept.append((gap_until, until))
         intervals = kept
-    # whole seconds, as merge_presence gives them
-    narrowed = []
-    for since, until in intervals:
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            narrowed.append((since, until))
+    narrowed = _whole_seconds(intervals)  # as merge_presence gives them
     return {
         "seconds": sum(until - since for since, until in narrowed) // _US,
         "intervals": [(_at(since), _at(until)) for since, until in narrowed],
@@ -681,13 +674,7 @@ def union_intervals(
             merged[-1][1] = max(merged[-1][1], until)
         else:
             merged.append([since, until])
-    out = []
-    for since, until in merged:
-        since = -(-since // _US) * _US
-        until = until // _US * _US
-        if until > since:
-            out.append((_at(since), _at(until)))
-    return out
+    return [(_at(since), _at(until)) for since, until in _whole_seconds(merged)]
 
 
 def summary_of(intervals: list[tuple[datetime, datetime]]) -> Summary:

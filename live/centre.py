@@ -39,7 +39,8 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import record_access
 from live.attendance import Summary, summary_of, union_intervals
-from live.models import CentreCheckIn, CheckInMethod, Lecture, LectureAudience, LectureMode
+from live.audience import audience_persons, do_resolve_audience, in_audience
+from live.models import CentreCheckIn, CheckInMethod, Lecture, LectureMode
 from people.models import Person
 from people.roles import Role, roles_of
 
@@ -160,13 +161,9 @@ class ScanResult:
 
 
 def _in_audience(lecture: Lecture, person: Person, now: dt.datetime) -> bool:
-    from live.services import do_resolve_audience
-
     if lecture.audience_resolved_at is None and lecture.has_started(now):
         do_resolve_audience(lecture, now)
-    if lecture.audience_resolved_at is not None:
-        return LectureAudience.objects.filter(lecture=lecture, person=person).exists()
-    return Lecture.objects.for_person(person).filter(pk=lecture.pk).exists()
+    return in_audience(lecture, person)
 
 
 def check_scan(user, pk: int, token: str, now: dt.datetime) -> tuple[Lecture, Person]:
@@ -255,12 +252,7 @@ def roster_persons(user, lecture: Lecture):
     """The audience persons ``user`` may mark or see: the lecturer (and a superuser) the
     whole audience, officers and administrators the persons they see. The fixed list once
     the lecture has started, before that the audience rule's persons."""
-    if lecture.audience_resolved_at is not None:
-        persons = Person.objects.filter(lecture_audiences__lecture=lecture)
-    else:
-        from live.services import candidate_audience
-
-        persons = candidate_audience(lecture)
+    persons = audience_persons(lecture)
     if user.is_superuser or lecture.lecturer_id == user.pk:
         return persons
     if roles_of(user) & MARKING_ROLES:

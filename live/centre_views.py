@@ -30,6 +30,7 @@ from audit.services import record_access
 from lib.parse import parse_id
 from live import centre
 from live.models import CentreCheckIn, Lecture
+from live.reports import shows_case_numbers
 
 VIEW_PERMISSION = "live.view_attendance"
 SESSION_KEY = "live_centre_scan"
@@ -158,16 +159,10 @@ def centre_roster(request, pk: int):
             "lecture": lecture,
             "rows": rows,
             "checked_in": checked_in,
-            "show_case_numbers": _shows_case_numbers(request.user, lecture),
+            "show_case_numbers": shows_case_numbers(request.user, lecture),
             "window": centre.check_in_window(lecture),
         },
     )
-
-
-def _shows_case_numbers(user, lecture: Lecture) -> bool:
-    from live.reports import shows_case_numbers
-
-    return shows_case_numbers(user, lecture)
 
 
 @require_POST

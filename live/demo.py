@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from courses.models import Topic
 from live import jitsi
+from live.audience import do_resolve_audience
 from live.models import Attendance, Lecture, LectureAudience, LectureMode
-from live.services import do_recompute_attendance, do_resolve_audience
+from live.services import do_recompute_attendance
 from people.models import Office, User
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "demo_lecture.jsonl"

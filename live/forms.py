@@ -12,6 +12,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from live.attendance import MAX_MINUTES, PolicyRules
 from live.models import AttendancePolicy, AttendanceStatus, AudienceCategory, Lecture
+from live.services import current_policy
 from people.models import Office, Person
 from people.roles import Role, roles_of
 
@@ -151,8 +152,6 @@ class AttendancePolicyForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         rules = self.instance.rules if self.instance.pk else None
         if not rules:
-            from live.services import current_policy
-
             rules = current_policy().rules
         try:
             current = PolicyRules.from_dict(rules)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from lib import bulk
 from lib.months import month_start
+from live.audience import candidate_audience
 from live.models import ATTENDED, Attendance, AttendanceStatus, Lecture, LectureAudience
 from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from participation.requirements import LECTURE, Requirement, RequirementRows, month_end
@@ -118,8 +119,6 @@ def lecture_requirements(persons: list, period: dt.date) -> dict[int, list[Requi
     """Each required lecture starting in ``period``'s month whose audience holds the person:
     the fixed list once resolved, else today's audience rule. One query for the lectures, one
     for the fixed lists, three per lecture whose audience is not fixed yet."""
-    from live.services import candidate_audience  # services imports this module
-
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(period, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(month_end(period) + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -161,8 +160,6 @@ def lecture_requirement_rows(period: dt.date) -> RequirementRows:
     """``lecture_requirements`` as SQL rows for everyone at once (``participation.month_sql``): the
     fixed audiences of the month's required lectures, and today's audience rule of those not
     fixed yet. One query for the lectures, two per lecture whose audience is not fixed."""
-    from live.services import candidate_audience  # services imports this module
-
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(period, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(month_end(period) + dt.timedelta(days=1), dt.time.min, tzinfo=tz)

@@ -35,6 +35,8 @@ from live.models import (
     MakeupKind,
     MakeupWatchSession,
 )
+from notifications.models import NotificationKind
+from notifications.services import notify
 from participation.crediting import Session, apply_beat, credit_sessions
 from people.models import Person
 
@@ -65,9 +67,6 @@ def completion_seconds(lecture: Lecture) -> int:
 def do_send_makeup_notices(now: dt.datetime | None = None) -> int:
     """Tell each person of every makeup assigned since the last run (once: ``notified_at``).
     Kept out of the attendance recompute so that it stays a fixed number of queries."""
-    from notifications.models import NotificationKind
-    from notifications.services import notify
-
     now = now or timezone.now()
     sent = 0
     pending = Makeup.objects.open().filter(notified_at__isnull=True)

@@ -148,6 +148,11 @@ class LectureMode(models.TextChoices):
     BOTH = "both", _("Online and at the centre")
 
 
+# The lecture page offers the video room, and the roster socket admits attendees, from this
+# long before the start.
+JOIN_OPENS_BEFORE = dt.timedelta(minutes=15)
+
+
 class AudienceCategory(models.Model):
     """One supervision category a lecture can be addressed to (three rows, from a migration).
 
@@ -312,7 +317,7 @@ class Lecture(models.Model):
 
     The audience is a rule (offices and their sub-offices, narrowed to supervision categories
     if any are chosen, plus named persons) until the lecture starts; then
-    ``live.services.do_resolve_audience`` fixes it as ``LectureAudience`` rows, which decide
+    ``live.audience.do_resolve_audience`` fixes it as ``LectureAudience`` rows, which decide
     attendance from then on."""
 
     title = models.CharField(_("title"), max_length=200)

@@ -29,7 +29,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from live.attendance import merge_presence
+from live.audience import audience_participant_ids, do_resolve_audience, in_audience
 from live.models import (
+    JOIN_OPENS_BEFORE,
     CheckResponseStatus,
     Lecture,
     LectureAudience,
@@ -38,8 +40,8 @@ from live.models import (
     PresenceCheckResponse,
     PresenceEvent,
 )
-from live.services import JOIN_OPENS_BEFORE, masked_name
 from people.models import Person
+from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
 
 log = logging.getLogger(__name__)
@@ -133,7 +135,7 @@ def access_lecture_socket(user, pk: int, now: dt.datetime | None = None) -> Sock
             person is not None
             and lecture.online
             and lecture.start - JOIN_OPENS_BEFORE <= now < lecture.end
-            and _in_audience(lecture, person)
+            and in_audience(lecture, person)
         ):
             return SocketAccess(lecture=lecture, person=person)
     if may_watch_roster(user, lecture):
@@ -205,12 +207,6 @@ def access_attendee_socket(
     }
 
 
-def _in_audience(lecture: Lecture, person: Person) -> bool:
-    if lecture.audience_resolved_at is not None:
-        return LectureAudience.objects.filter(lecture=lecture, person=person).exists()
-    return Lecture.objects.for_person(person).filter(pk=lecture.pk).exists()
-
-
 # --- The video server's view of the room -------------------------------------------------------
 
 
@@ -228,8 +224,6 @@ def server_presence(lecture: Lecture, now: dt.datetime | None = None) -> dict[in
         LectureAudience.objects.filter(lecture=lecture).values_list("participant_id", "person_id")
     )
     if not audience:
-        from live.services import audience_participant_ids
-
         audience = audience_participant_ids(lecture)
     payloads = (
         PresenceEvent.objects.filter(room_name=lecture.room_name)
@@ -290,7 +284,7 @@ def roster_snapshot(
         rows.append(
             {
                 "person": person.pk,
-                "name": masked_name(person.full_name),
+                "name": mask_name_for_peers(person.full_name),
                 "office": person.office.name,
                 "state": state,
                 "check": answers.get(person.pk, ""),
@@ -422,8 +416,6 @@ def do_send_presence_check(lecture: Lecture, by, now: dt.datetime | None = None)
     with transaction.atomic():
         locked = Lecture.objects.select_for_update().get(pk=lecture.pk)
         if locked.audience_resolved_at is None:
-            from live.services import do_resolve_audience
-
             do_resolve_audience(locked, now)
         if PresenceCheck.objects.filter(lecture=locked, closed_at__isnull=True).exists():
             raise CheckRefused("check_open")

@@ -1,4 +1,4 @@
-"""Lectures: event intake, the fixed audience, attendance, overrides, reminders.
+"""Lectures: event intake, attendance, overrides, the lecture page, reminders.
 
 Naming follows the house contract: ``access_*`` fetches and checks permission, ``check_*``
 validates, ``do_*`` writes. ``do_store_presence_event`` is the one way a webhook event enters
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from audit.models import Action
 from audit.services import record_access
 from lib import bulk
-from live import jitsi, ledger, makeups
+from live import centre, jitsi, ledger, makeups, roster
 from live.attendance import (
     STORED_VERSION,
     PolicyRules,
@@ -36,19 +36,25 @@ from live.attendance import (
     read_stored,
     shorten_by_checks,
 )
+from live.audience import audience_participant_ids, audience_persons, do_resolve_audience
 from live.models import (
     ATTENDED,
+    JOIN_OPENS_BEFORE,
     Attendance,
     AttendancePolicy,
     AttendanceStatus,
     EventType,
     Lecture,
     LectureAudience,
+    Makeup,
     PresenceEvent,
 )
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
+from notifications.models import NotificationKind
+from notifications.services import notify
 from participation.models import AbsenceRequest, AbsenceStatus
 from people.models import Person
+from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
 
 log = logging.getLogger(__name__)
@@ -62,8 +68,6 @@ PARTICIPANT_EVENTS = frozenset(
     }
 )
 ROOM_CLOSED_EVENTS = frozenset({EventType.ROOM_DESTROYED, EventType.MUC_ROOM_DESTROYED})
-# The lecture page offers the video room from this long before the start.
-JOIN_OPENS_BEFORE = dt.timedelta(minutes=15)
 # Reminders go out this long before the start (``send_lecture_reminders``).
 REMIND_BEFORE = dt.timedelta(hours=1)
 # Join tokens stay valid this long after the end, for a lecture that runs over.
@@ -76,76 +80,6 @@ class LectureNotOver(Exception):
 
 class NoAttendancePolicy(Exception):
     """No attendance policy version exists (the first one comes with a migration)."""
-
-
-# --- The audience -------------------------------------------------------------------------
-
-
-def candidate_audience(lecture: Lecture):
-    """The active persons the lecture's audience rule names today: persons of the chosen
-    offices and the offices below them, narrowed to the chosen categories (if any), plus the
-    named persons. No offices and no categories: only the named persons."""
-    offices = list(lecture.audience_offices.values_list("path", flat=True))
-    categories = list(lecture.audience_categories.values_list("code", flat=True))
-    named = Q(pk__in=lecture.audience_persons.values("pk"))
-    if not offices and not categories:
-        return Person.objects.active().filter(named)
-    group = Q()
-    if offices:
-        in_offices = Q()
-        for path in offices:
-            in_offices |= Q(office__path__startswith=path)
-        group &= in_offices
-    if categories:
-        group &= Q(category__in=categories)
-    return Person.objects.active().filter(group | named)
-
-
-def do_resolve_audience(lecture: Lecture, now: dt.datetime | None = None) -> int:
-    """Fix the lecture's audience as ``LectureAudience`` rows (once: later calls change
-    nothing) and return its size. Locks the lecture row."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = Lecture.objects.select_for_update().get(pk=lecture.pk)
-        if locked.audience_resolved_at is None:
-            users = candidate_audience(locked).values_list("pk", "user_id")
-            LectureAudience.objects.bulk_create(
-                [
-                    LectureAudience(
-                        lecture=locked, person_id=pk, participant_id=jitsi.participant_id(user_pk)
-                    )
-                    for pk, user_pk in users
-                ],
-                ignore_conflicts=True,
-            )
-            locked.audience_resolved_at = now
-            locked.save(update_fields=["audience_resolved_at", "updated_at"])
-        lecture.audience_resolved_at = locked.audience_resolved_at
-        return LectureAudience.objects.filter(lecture=locked).count()
-
-
-def do_resolve_started_audiences(now: dt.datetime | None = None) -> int:
-    """Resolve the audience of every lecture that has started; return how many."""
-    now = now or timezone.now()
-    lectures = list(Lecture.objects.unresolved().filter(start__lte=now))
-    for lecture in lectures:
-        do_resolve_audience(lecture, now)
-    return len(lectures)
-
-
-def audience_participant_ids(lecture: Lecture) -> dict[str, int]:
-    """``{participant id: person id}`` of the audience: the fixed list, or the rule's
-    candidates before the lecture starts."""
-    if lecture.audience_resolved_at is not None:
-        return dict(
-            LectureAudience.objects.filter(lecture=lecture).values_list(
-                "participant_id", "person_id"
-            )
-        )
-    return {
-        jitsi.participant_id(user_pk): pk
-        for pk, user_pk in candidate_audience(lecture).values_list("pk", "user_id")
-    }
 
 
 # --- Event intake -------------------------------------------------------------------------
@@ -221,9 +155,7 @@ def on_presence_event(event: PresenceEvent) -> None:
     lectures = Lecture.objects.filter(room_name=event.room_name)
     lectures.filter(attendance_stale=False).update(attendance_stale=True)
     if event.event_type in PARTICIPANT_EVENTS:
-        from live.roster import notify_roster_changed
-
-        notify_roster_changed(event.room_name)
+        roster.notify_roster_changed(event.room_name)
     if event.event_type in ROOM_CLOSED_EVENTS:
         lecture = lectures.first()
         if lecture is not None and lecture.has_ended():
@@ -318,13 +250,9 @@ def do_recompute_attendance(lecture: Lecture, now: dt.datetime | None = None) ->
         rules = PolicyRules.from_dict(policy.rules)
         summaries = merge_read(read_room_events(lecture.room_name), lecture.start, lecture.end)
         # presence checks: late answers are closed as missed first (live.roster)
-        from live import roster
-
         roster.do_close_expired_checks(lecture, now)
         checks = roster.checks_by_person(lecture)
         # check-ins at the centre count as presence too, united with the online intervals
-        from live import centre
-
         visits = centre.presence_by_person(lecture)
         # an absence approved beforehand (participation.absences) excuses whoever did not attend
         excused = set(
@@ -525,19 +453,14 @@ def access_lecture_page(user, pk: int) -> LectureAccess:
     return LectureAccess(lecture=lecture, person=person, moderator=False)
 
 
-def masked_name(name: str) -> str:
-    """What other participants see of an attendee: the first character, the rest masked
-    (张三 → 张*), so supervised persons do not learn each other's full names."""
-    name = (name or "").strip()
-    return name[:1] + "*" * min(len(name) - 1, 3) if name else "*"
-
-
 def lecture_embed(access: LectureAccess, user, now: dt.datetime | None = None) -> dict:
     """What the page's IFrame API call needs (``live.jitsi.embed_settings``): a moderator
     token for the lecturer, an attendee token otherwise, valid until shortly after the end.
     Raises ``JitsiNotConfigured`` when the video server is not set up."""
     lecture = access.lecture
-    display_name = lecture.speaker if access.moderator else masked_name(user.get_full_name())
+    display_name = (
+        lecture.speaker if access.moderator else mask_name_for_peers(user.get_full_name())
+    )
     return jitsi.embed_settings(
         room=lecture.room_name,
         user_pk=user.pk,
@@ -585,19 +508,13 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
     """Notify every audience member of each lecture starting within ``before``; each person
     hears once per lecture (``notify``'s dedupe key), so running it again sends nothing new.
     Returns how many reminders were sent."""
-    from notifications.models import NotificationKind
-    from notifications.services import notify
-
     now = now or timezone.now()
     sent = 0
     lectures = Lecture.objects.filter(start__gt=now, start__lte=now + before).select_related(
         "lecturer"
     )
     for lecture in lectures:
-        if lecture.audience_resolved_at is not None:
-            persons = Person.objects.filter(lecture_audiences__lecture=lecture)
-        else:
-            persons = candidate_audience(lecture)
+        persons = audience_persons(lecture)
         when = timezone.localtime(lecture.start)
         url = reverse("live_lecture", args=[lecture.pk])
         for person in persons.select_related("user"):
@@ -623,7 +540,6 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
 
 def collect_live_data(person: Person) -> dict:
     """Lectures attended, attendance decisions and makeups (people.privacy)."""
-    from live.models import Makeup
 
     def when(value):
         return None if value is None else timezone.localtime(value).isoformat()

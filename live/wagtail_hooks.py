@@ -16,7 +16,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 from wagtail.log_actions import log
 
-from live import admin_views, roster_views, services
+from live import admin_views, centre_views, report_views, roster_views, services
 from live.centre import CENTRE_MODES
 from live.forms import AttendancePolicyForm, LectureForm
 from live.models import AttendancePolicy, Lecture
@@ -169,8 +169,6 @@ def register_attendance_urls():
 
 @hooks.register("register_admin_urls")
 def register_centre_and_report_urls():
-    from live import centre_views, report_views
-
     return centre_views.admin_urlpatterns + report_views.admin_urlpatterns
 
 

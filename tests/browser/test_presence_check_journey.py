@@ -17,9 +17,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from live.audience import do_resolve_audience
 from live.jitsi import participant_id
 from live.models import CheckResponseStatus, Lecture, PresenceCheckResponse
-from live.services import do_resolve_audience
 from people.models import Office, Person, User
 from tests.browser.test_login_journeys import current_code, sign_in
 from tests.factories import make_totp_device

@@ -17,11 +17,11 @@ from learning.certificates import (
     certificate_blocks,
     do_issue_certificate,
     format_code,
-    mask_name,
     new_code,
     normalize_code,
 )
 from learning.models import Certificate, Enrollment, LessonProgress
+from people.names import mask_name
 from people.privacy import collect_person_data
 from tests.factories import login_staff
 from tests.learning.builders import RIGHT, lessons_of, make_course

@@ -46,8 +46,8 @@ FIXTURE_END = dt.datetime(2026, 3, 3, 3, 0, tzinfo=dt.UTC)
 def make_fixture_lecture(org):
     """The lecture the recorded payloads belong to: its room, by ``org.lecturer``, for the
     east office, audience fixed, with ``org.person`` holding the payloads' participant id."""
+    from live.audience import do_resolve_audience
     from live.models import Lecture, LectureAudience
-    from live.services import do_resolve_audience
 
     lecture = Lecture.objects.create(
         title="法治讲座：社区矫正法要点",

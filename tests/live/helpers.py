@@ -9,6 +9,7 @@ import uuid
 
 from django.utils import timezone
 
+from live.audience import do_resolve_audience
 from live.models import (
     Attendance,
     AudienceCategory,
@@ -18,7 +19,7 @@ from live.models import (
     MakeupKind,
     PresenceEvent,
 )
-from live.services import current_policy, do_resolve_audience
+from live.services import current_policy
 from live.webhooks import parse_jaas_event
 
 _numbers = itertools.count(1)

@@ -460,11 +460,6 @@ def test_never_seen_is_absent():
     assert decision.figures["first_join"] is None and decision.figures["seconds"] == 0
 
 
-def test_an_excuse_outranks_the_figures():
-    assert status(summary((0, 3600)), excused=True) == "excused"
-    assert status(None, excused=True) == "excused"
-
-
 def test_presence_checks_must_be_answered():
     full = summary((0, 3600))
     assert status(full, checks_asked=3, checks_answered=3) == "present"

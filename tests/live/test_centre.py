@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit.models import AccessEvent, Action
-from live import centre, services
+from live import audience, centre, services
 from live.attendance import union_intervals
 from live.models import Attendance, AttendanceStatus, CentreCheckIn, CheckInMethod, LectureMode
 from tests.factories import login_staff, make_person
@@ -363,7 +363,7 @@ def test_the_audience_list_takes_a_fixed_number_of_queries(
     for _ in range(15):
         person = make_person(org.east)
         centre.do_staff_mark(lecture, person.pk, action="check_in", by=org.lecturer)
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(f"/admin/live/lectures/{lecture.pk}/centre/")
     assert response.content.count(b'data-testid="centre-row"') >= 1

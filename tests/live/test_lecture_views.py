@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from live import jitsi, services
+from live import audience, jitsi, services
 from live.models import Attendance, AttendancePolicy, AttendanceStatus, Lecture, Makeup
 from tests.factories import login_staff, make_person
 from tests.live.helpers import attend, make_lecture, past_lecture, pid, store
@@ -79,7 +79,7 @@ def test_a_missing_lecture_is_404_and_anonymous_signs_in_first(client, org, runn
 
 
 def test_a_person_outside_the_fixed_list_cannot_open_it(client, org, running):
-    services.do_resolve_audience(running)
+    audience.do_resolve_audience(running)
     newcomer = make_person(org.east)
     client.force_login(newcomer.user)
     assert client.get(_url(running)).status_code == 404
@@ -263,7 +263,7 @@ def test_an_administrator_picks_the_lecturer_and_named_persons(client, org):
 
 def test_the_audience_of_a_started_lecture_cannot_change(client, org):
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=1))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     login_staff(client, org.lecturer)
     start = timezone.localtime(lecture.start).strftime("%Y-%m-%d %H:%M")
     end = timezone.localtime(lecture.end).strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from live import jitsi, services
+from live import audience, jitsi, services
 from live.models import (
     AttendancePolicy,
     Lecture,
@@ -75,7 +75,7 @@ def test_a_recording_from_elsewhere_is_refused(settings, url):
 
 def test_offices_include_the_offices_below_them(org):
     lecture = make_lecture(org, offices=(org.bureau,))
-    assert set(services.candidate_audience(lecture)) == {org.person, org.other_person}
+    assert set(audience.candidate_audience(lecture)) == {org.person, org.other_person}
 
 
 def test_categories_narrow_the_offices_and_named_persons_are_added(org):
@@ -84,14 +84,14 @@ def test_categories_narrow_the_offices_and_named_persons_are_added(org):
     lecture = make_lecture(
         org, offices=(org.east,), categories=(Category.STRICT,), persons=(org.other_person,)
     )
-    assert set(services.candidate_audience(lecture)) == {strict, org.other_person}
+    assert set(audience.candidate_audience(lecture)) == {strict, org.other_person}
     everywhere = make_lecture(org, categories=(Category.STRICT,))
-    assert set(services.candidate_audience(everywhere)) == {strict, west_strict}
+    assert set(audience.candidate_audience(everywhere)) == {strict, west_strict}
 
 
 def test_only_named_persons_without_offices_or_categories(org):
     lecture = make_lecture(org, persons=(org.other_person,))
-    assert list(services.candidate_audience(lecture)) == [org.other_person]
+    assert list(audience.candidate_audience(lecture)) == [org.other_person]
 
 
 def test_persons_whose_supervision_ended_are_not_in_the_audience(org):
@@ -99,18 +99,18 @@ def test_persons_whose_supervision_ended_are_not_in_the_audience(org):
     ended.status = PersonStatus.ENDED
     ended.save(update_fields=["status"])
     lecture = make_lecture(org, persons=(ended,), offices=(org.east,))
-    assert set(services.candidate_audience(lecture)) == {org.person}
+    assert set(audience.candidate_audience(lecture)) == {org.person}
 
 
 def test_the_audience_is_fixed_once_and_never_changes_after(org):
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=1))
-    assert services.do_resolve_audience(lecture) == 1
+    assert audience.do_resolve_audience(lecture) == 1
     row = LectureAudience.objects.get(lecture=lecture)
     assert row.person == org.person
     assert row.participant_id == jitsi.participant_id(org.learner.pk)
     newcomer = make_person(org.east)
     lecture.audience_offices.add(org.west)
-    assert services.do_resolve_audience(lecture) == 1
+    assert audience.do_resolve_audience(lecture) == 1
     assert list(Lecture.objects.for_person(newcomer)) == []
     assert list(Lecture.objects.for_person(org.other_person)) == []
     assert list(Lecture.objects.for_person(org.person)) == [lecture]
@@ -127,7 +127,7 @@ def test_before_it_is_fixed_the_rule_decides(org):
 def test_starting_lectures_are_fixed_by_the_cron_command(org):
     started = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=1))
     upcoming = make_lecture(org)
-    assert services.do_resolve_started_audiences() == 1
+    assert audience.do_resolve_started_audiences() == 1
     started.refresh_from_db()
     upcoming.refresh_from_db()
     assert started.audience_resolved_at and upcoming.audience_resolved_at is None
@@ -178,7 +178,7 @@ def test_lectures_are_scoped_per_role(org, lectures, who, expected):
 
 
 def test_a_counselor_sees_fixed_lectures_of_the_caseload(org, lectures):
-    services.do_resolve_audience(lectures["east"])
+    audience.do_resolve_audience(lectures["east"])
     assert set(Lecture.objects.visible_to(org.counselor)) == {lectures["east"]}
     # named persons count before the list is fixed
     assert set(Lecture.objects.visible_to(org.other_counselor)) == {lectures["named"]}
@@ -317,7 +317,7 @@ def test_reminders_go_once_to_each_audience_member_of_a_lecture_starting_soon(or
 
 def test_reminders_use_the_fixed_list_when_there_is_one(org):
     lecture = make_lecture(org, start=timezone.now() + dt.timedelta(minutes=30))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     make_person(org.east)  # joined the office after the list was fixed
     assert services.do_send_reminders() == 1
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from live import ledger, makeups, services
+from live import audience, ledger, makeups, services
 from live.models import Attendance, AttendanceStatus, Lecture, LectureAudience, Makeup
 from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
 from tests.factories import make_person
@@ -152,7 +152,7 @@ def test_only_this_rooms_events_count(org):
 
 def test_a_recompute_killed_midway_leaves_nothing_and_a_rerun_is_right(org, crowd, monkeypatch):
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(hours=3), minutes=120)
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     _events_for_every_status(lecture, org, crowd)
     LectureAudience.objects.all().delete()  # so the recompute fixes the audience itself
     Lecture.objects.filter(pk=lecture.pk).update(audience_resolved_at=None)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from audit.models import AccessEvent, Action
-from live import services
+from live import audience, services
 from live.models import CentreCheckIn, CheckInMethod, LectureMode, Makeup, MakeupKind
 from tests.factories import login_staff, make_person
 from tests.live.helpers import attend, make_lecture, past_lecture, pid, store
@@ -181,7 +181,7 @@ def _history(client, person, fmt=None):
 
 def test_the_officer_reads_a_persons_history(client, org, lecture):
     upcoming = make_lecture(org)
-    services.do_resolve_audience(upcoming)  # only a fixed audience counts
+    audience.do_resolve_audience(upcoming)  # only a fixed audience counts
     missed = past_lecture(org, hours_ago=30, minutes=60)
     services.do_recompute_attendance(missed)
     login_staff(client, org.officer)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.http import Http404
 from django.utils import timezone
 
-from live import roster, services
+from live import audience, roster, services
 from live.models import CheckResponseStatus, LectureMode, PresenceCheck, PresenceCheckResponse
 from tests.factories import make_person, make_user
 from tests.live.helpers import attend, jaas, make_lecture, past_lecture, pid, store
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def running(org):
     """A lecture under way for 5 minutes (east office: ``org.person``), audience fixed."""
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=5))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     lecture.refresh_from_db()
     return lecture
 
@@ -89,7 +89,7 @@ def test_roster_states_come_from_the_server_and_sockets_only_shorten(org, runnin
     socket_only = make_person(org.east, make_user("socket-only", "learner", name="孙八"))
     for person in (left, waiting, closed_page, socket_only):
         running.audience_persons.add(person)
-    services.do_resolve_audience(running)  # already fixed: nothing changes
+    audience.do_resolve_audience(running)  # already fixed: nothing changes
     from live.jitsi import participant_id
     from live.models import LectureAudience
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from config.asgi import application
 from config.routing import websocket_urlpatterns
-from live import services
+from live import audience
 from live.consumers import CLOSE_NOT_FOUND
 from live.models import CheckResponseStatus, PresenceCheck, PresenceCheckResponse
 from tests.factories import make_org, make_person
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 def _setup():
     org = make_org()
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=5))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     store([jaas(lecture, "PARTICIPANT_JOINED", timezone.now(), pid(lecture, org.person))])
     return org, lecture
 
@@ -195,7 +195,7 @@ async def test_nobody_answers_someone_elses_check():
 
     def second_person():
         person = make_person(org.east)
-        services.do_resolve_audience(lecture)  # fixed already; add the person by hand
+        audience.do_resolve_audience(lecture)  # fixed already; add the person by hand
         from live.jitsi import participant_id
         from live.models import LectureAudience
 

@@ -14,7 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from config.routing import websocket_urlpatterns
-from live import roster, services
+from live import audience, roster
 from people import consumers
 from people.models import User
 from tests.factories import make_org
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 def _setup():
     org = make_org()
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=5))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     store([jaas(lecture, "PARTICIPANT_JOINED", timezone.now(), pid(lecture, org.person))])
     return org, lecture
 

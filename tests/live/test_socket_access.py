@@ -10,9 +10,8 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from live import roster, services
-from live.models import LectureMode, PresenceCheck, PresenceCheckResponse
-from live.services import JOIN_OPENS_BEFORE
+from live import audience, roster
+from live.models import JOIN_OPENS_BEFORE, LectureMode, PresenceCheck, PresenceCheckResponse
 from tests.factories import make_person, make_user
 from tests.live.helpers import make_lecture
 
@@ -60,7 +59,7 @@ def test_shortcut_agrees_with_the_reference_path(org):
     ]
     unresolved = make_lecture(org, start=now - dt.timedelta(minutes=5))
     for lecture in lectures:
-        services.do_resolve_audience(lecture, now)
+        audience.do_resolve_audience(lecture, now)
     running = lectures[0]
     # checks: open (asked), answered, closed, expired; and one on another lecture
     second = make_person(org.east, make_user("second-east", "learner", name="王五"))
@@ -107,6 +106,6 @@ def test_shortcut_agrees_with_the_reference_path(org):
 
 def test_shortcut_is_one_query(org, django_assert_num_queries):
     lecture = make_lecture(org, start=timezone.now() - dt.timedelta(minutes=5))
-    services.do_resolve_audience(lecture)
+    audience.do_resolve_audience(lecture)
     with django_assert_num_queries(1):
         assert roster.access_attendee_socket(org.learner.pk, lecture.pk) == (org.person.pk, None)

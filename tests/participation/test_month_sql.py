@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from wagtail.models import Page
 
 from learning.models import Enrollment
-from live.services import do_resolve_audience
+from live.audience import do_resolve_audience
 from participation import month_sql, rollups
 from participation.models import (
     OfficeMonth,

@@ -14,8 +14,9 @@ from assessments.models import Assignment, AssignmentStatus
 from assessments.taking import do_submit
 from audit.models import AccessEvent, Action
 from courses.models import Topic
+from live.audience import do_resolve_audience
 from live.models import Attendance, Lecture, LectureAudience
-from live.services import current_policy, do_resolve_audience
+from live.services import current_policy
 from people.models import PersonStatus
 from plans.activation import do_book_lecture_series
 from plans.approval import do_approve_plan

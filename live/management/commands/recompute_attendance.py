@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from live.services import do_recompute_due, do_resolve_started_audiences
+from live.audience import do_resolve_started_audiences
+from live.services import do_recompute_due
 
 
 class Command(BaseCommand):
