@@ -31,6 +31,8 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_import_cycles.py
 
 check: install
 	$(PY) manage.py check
