@@ -5,6 +5,23 @@ import pytest
 from tests.factories import Org, make_org
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The permission matrix runs as several tests (tests/security/test_permission_matrix.py);
+    add their counts up into its one summary line, also when several xdist workers ran them."""
+    cells = mismatches = parts = 0
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.getreports(outcome):
+            found = dict(getattr(report, "user_properties", ()))
+            if report.when == "call" and "permission_matrix_cells" in found:
+                parts += 1
+                cells += found["permission_matrix_cells"]
+                mismatches += found["permission_matrix_mismatches"]
+    if parts:
+        terminalreporter.write_line(
+            f"permission matrix: {cells} cells checked, {mismatches} mismatches ({parts} tests)"
+        )
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashers cost ~0.3 s per password; tests create dozens of users."""
