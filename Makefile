@@ -38,8 +38,11 @@ check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Across the cores with pytest-xdist (a test database per worker; at most 4, see pyproject.toml).
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= auto
 pytest: install browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 test: lint check pytest
 

@@ -1,8 +1,62 @@
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from tests.factories import Org, make_org
+
+# This checkout, in a few characters: several checkouts on one machine share its PostgreSQL
+# and Redis servers, and each pytest-xdist worker needs names of its own there too.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:6]
+
+
+def _worker(config) -> str:
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request):
+    """PostgreSQL's test database is ``test_<name>_<checkout>_<worker>`` (``test_test_3f9a1c_gw0``):
+    neither another checkout's run nor another worker of this one drops or fills it. (SQLite's
+    test database is in memory, one per process.)"""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            continue
+        name = db.get("TEST", {}).get("NAME") or f"test_{db['NAME']}"
+        db.setdefault("TEST", {})["NAME"] = f"{name}_{CHECKOUT}_{_worker(request.config)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_redis_channel_names(request):
+    """With ``REDIS_URL`` every worker (and every checkout) uses its own key prefix on the one
+    Redis server: groups are named after database ids, which are the same in every worker's
+    database, so a ``group_send`` would otherwise reach another worker's sockets."""
+    from django.conf import settings
+
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    if "hosts" in config:
+        config["prefix"] = f"asgi-{CHECKOUT}-{_worker(request.config)}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The permission matrix runs as several tests (tests/security/test_permission_matrix.py);
+    add their counts up into its one summary line, also when several xdist workers ran them."""
+    cells = mismatches = parts = 0
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.getreports(outcome):
+            found = dict(getattr(report, "user_properties", ()))
+            if report.when == "call" and "permission_matrix_cells" in found:
+                parts += 1
+                cells += found["permission_matrix_cells"]
+                mismatches += found["permission_matrix_mismatches"]
+    if parts:
+        terminalreporter.write_line(
+            f"permission matrix: {cells} cells checked, {mismatches} mismatches ({parts} tests)"
+        )
 
 
 @pytest.fixture(autouse=True)

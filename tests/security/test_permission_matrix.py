@@ -351,11 +351,37 @@ async def _ws_cell(path: str, cookie: str | None, origin: bytes) -> tuple[bool, 
     return connected, detail
 
 
-def test_permission_matrix(org, capsys):
+# The matrix runs as several tests so that pytest-xdist spreads it over the workers: the HTTP
+# routes in ROUTE_CHUNKS consecutive slices, then the object probes, then the websocket routes.
+# Each test starts from a fresh ``org``; within a route every role is still asked in ROLES
+# order, which some rules rely on ("officer (first in order) removes it; then it is gone").
+# tests/conftest.py adds the tests' counts up into one summary line at the end of the run.
+ROUTE_CHUNKS = 8
+
+
+def _route_chunk(index: int) -> list[Route]:
+    routes = list(iter_routes())
+    size = -(-len(routes) // ROUTE_CHUNKS)
+    return routes[index * size : (index + 1) * size]
+
+
+def _summarise(matrix: Matrix, part: str, capsys, record_property) -> None:
+    record_property("permission_matrix_cells", matrix.cells)
+    record_property("permission_matrix_mismatches", len(matrix.mismatches))
+    with capsys.disabled():
+        print(  # noqa: T201 - the summary line the issue asks for
+            f"\npermission matrix ({part}): {matrix.cells} cells checked, "
+            f"{len(matrix.mismatches)} mismatches"
+        )
+    assert not matrix.mismatches, "Permission matrix mismatches:\n" + "\n".join(matrix.mismatches)
+
+
+@pytest.mark.parametrize("chunk", range(ROUTE_CHUNKS), ids=lambda n: f"{n + 1}of{ROUTE_CHUNKS}")
+def test_permission_matrix_routes(org, chunk, capsys, record_property):
     matrix = Matrix(org)
 
     # 1. Every HTTP route × every role (GET; POST too where the rule declares it).
-    for route in iter_routes():
+    for route in _route_chunk(chunk):
         rule = rule_for(route.route, route.name, route.module)
         if rule is None:
             matrix.mismatches.append(f"UNDECLARED {route.route} (name={route.name})")
@@ -372,6 +398,17 @@ def test_permission_matrix(org, capsys):
             if rule.post is not None:
                 matrix.check(route.route, url, "post", role, rule.post[role], rule.post_data)
 
+    _summarise(matrix, f"routes {chunk + 1}/{ROUTE_CHUNKS}", capsys, record_property)
+
+
+def test_route_chunks_cover_every_route_once():
+    chunks = [route for n in range(ROUTE_CHUNKS) for route in _route_chunk(n)]
+    assert [r.route for r in chunks] == [r.route for r in iter_routes()]
+
+
+def test_permission_matrix_object_probes(org, capsys, record_property):
+    matrix = Matrix(org)
+
     # 2. Object probes: in-scope, out-of-scope and missing ids in our object URLs.
     by_name = {r.name: r for r in iter_routes() if r.name}
     for name, method, expect_for in OBJECT_PROBES:
@@ -381,6 +418,12 @@ def test_permission_matrix(org, capsys):
             expected = expect_for(obj)
             for role in ROLES:
                 matrix.check(f"object probe: {obj}", url, method, role, expected[role])
+
+    _summarise(matrix, "object probes", capsys, record_property)
+
+
+def test_permission_matrix_websockets(org, capsys, record_property):
+    matrix = Matrix(org)
 
     # 3. Websocket routes through the real ASGI stack (origin check + session cookie).
     for route in iter_ws_routes():
@@ -410,9 +453,4 @@ def test_permission_matrix(org, capsys):
         if connected:
             matrix.mismatches.append(f"WS {path} from a foreign origin was accepted")
 
-    with capsys.disabled():
-        print(  # noqa: T201 - the summary line the issue asks for
-            f"\npermission matrix: {matrix.cells} cells checked, "
-            f"{len(matrix.mismatches)} mismatches"
-        )
-    assert not matrix.mismatches, "Permission matrix mismatches:\n" + "\n".join(matrix.mismatches)
+    _summarise(matrix, "websockets", capsys, record_property)
