@@ -1,12 +1,13 @@
 -- learning_common_beat: a common heartbeat in one statement on PostgreSQL.
 --
--- The twin of learning.services._common_beat_writes (the reference, used on SQLite;
+-- The twin of learning/heartbeat/rule.py's decide_beat with the common path's writes
+-- (store.record_common_beat_in_process, the reference, used on SQLite;
 -- tests/learning/test_common_beat_sql.py checks that both agree on generated sessions): lock
 -- the person, read the tab's open session with the lesson's progress, decide, then write the
 -- session, the credit and the month's ledger row. It writes nothing unless the beat is a
--- common one; otherwise it answers 'general' (the caller takes do_record_heartbeat's general
--- path) or 'too_fast'. The rule's numbers (minimum and maximum gap, cap, completion line)
--- are parameters, so they stay in Python.
+-- common one; otherwise it answers 'general' (the caller takes the general path) or
+-- 'too_fast'. The rule's numbers (minimum and maximum gap, cap, completion line) are
+-- parameters, so they stay in Python.
 --
 -- Learning migration 0007 installs this file. A database keeps the function it was migrated
 -- with: a change here needs a migration that runs this file again (and the hash in

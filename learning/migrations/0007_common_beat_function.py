@@ -1,8 +1,8 @@
 """``learning_common_beat``: a common heartbeat in one statement on PostgreSQL.
 
 The function's text is ``learning/heartbeat/common_beat.sql`` (read from that file by its
-path: a migration imports no app code), the twin of ``learning.services._common_beat_writes``.
-Other databases: nothing to create.
+path: a migration imports no app code), the twin of ``learning.heartbeat.rule.decide_beat``
+with the common path's writes. Other databases: nothing to create.
 """
 
 from pathlib import Path
