@@ -1,6 +1,6 @@
 """A tab's open session in a generated state, and what a way of recording its next beat
-answers and leaves: for the tests that check the heartbeat's paths against each other
-(``test_common_beat_sql.py``)."""
+answers and leaves: shared by the tests that check the heartbeat's paths against each other
+(``test_common_beat_sql.py``, ``test_heartbeat_paths.py``)."""
 
 from __future__ import annotations
 
