@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "lib.security.SecurityHeadersMiddleware",
     "lib.security.RejectNullCharactersMiddleware",
     # Answers ordinary JSON heartbeats itself, with the same checks (learning/heartbeat/).
+    # tests/learning/test_heartbeat_middleware_list.py pins this list: see why there.
     "learning.heartbeat.middleware.HeartbeatFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -4,6 +4,8 @@ Every open lesson beats every 15 s, so the beat is most of the site's traffic. T
 whole middleware stack a beat costs about 2.5 ms of CPU before the view runs: the session and
 the user each loaded with a freshly compiled ORM query, then OTP, messages, locale, audit,
 redirects, idle clock, two-factor and axes middleware, none of which changes a beat's answer.
+``tests/learning/test_heartbeat_middleware_list.py`` pins that list: a middleware added to
+the settings must be looked at here first.
 
 This middleware sits before the session middleware and answers a beat itself only when the
 answer is certain to be the one the full stack would give; anything else (no or expired
