@@ -185,11 +185,9 @@ class _Preparing:
 
     @property
     def _query(self):
-        """What Django's query log reads (``last_executed_query``): psycopg's, or the
-        statement as written when psycopg keeps none (a prepared statement's)."""
-        query = self._cursor._query
-        if query is not None and query.query is not None:
-            return query
+        """What Django's query log reads (``DatabaseOperations.last_executed_query`` reads
+        ``cursor._query.query``): the statement as written. psycopg keeps no query of its own
+        for a prepared statement."""
         return types.SimpleNamespace(query=self._sql.encode())
 
     def __getattr__(self, name):
