@@ -3,10 +3,10 @@
 ``POST /learning/heartbeat/`` against a naive endpoint (``bench/heartbeat_server.py``: one row
 per beat, the person's credit computed again from all their beats) served with a new database
 connection per request (``CONN_MAX_AGE=0``; ours keeps connections, ``CONN_MAX_AGE=600``).
-Ours is the project as deployed: JSON beats answered by ``learning.fastpath`` (on PostgreSQL
-a session the worker has checked is read and its beat recorded in one statement), sessions
-read and written by ``lib.session_store``; the naive endpoint goes through the whole
-middleware stack.
+Ours is the project as deployed: JSON beats answered by ``learning.heartbeat.middleware``
+(on PostgreSQL a session the worker has checked is read and its beat recorded in one
+statement), sessions read and written by ``lib.session_store``; the naive endpoint goes
+through the whole middleware stack.
 
 12,000 signed-in learners each have a tab studying a one-hour lesson: 20 minutes credited
 earlier today plus an open session whose last beat the server received 5 s before the run, so
@@ -482,7 +482,7 @@ def _measure(wrk: str, design: str, persons, lesson, keys_file: Path, tmp: Path)
             # Warm the workers up with beats of paused videos (read only, never rate limited).
             # Several passes over all the learners: a learner's tab beats for a whole lesson,
             # so in a steady state every worker has checked their session
-            # (``learning.fastpath`` keeps what it checked).
+            # (``learning.heartbeat.middleware`` keeps what it checked).
             seconds = 2
             for _round in range(WARM_ROUNDS):
                 warm = _wrk(wrk, url, PATHS["ours"], keys_file, playing=False, seconds=seconds)

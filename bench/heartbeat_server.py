@@ -28,8 +28,9 @@ from django.views.decorators.http import require_POST  # noqa: E402
 
 from courses.models import LessonPage  # noqa: E402
 from learning import services  # noqa: E402
+from learning.heartbeat.rule import MIN_BEAT_INTERVAL  # noqa: E402
+from learning.heartbeat.views import TAB_ID, _beat_body  # noqa: E402
 from learning.models import LessonProgress  # noqa: E402
-from learning.views import TAB_ID, _beat_body  # noqa: E402
 from lib.parse import parse_id  # noqa: E402
 from participation.crediting import credit  # noqa: E402
 
@@ -74,7 +75,7 @@ def naive_heartbeat(request):
             [person.pk, lesson.pk, tab],
         )
         (last,) = cursor.fetchone()
-        if last is not None and now - _naive_at(last) < services.MIN_BEAT_INTERVAL:
+        if last is not None and now - _naive_at(last) < MIN_BEAT_INTERVAL:
             return JsonResponse({"error": "too_fast"}, status=429)
         cursor.execute(
             f"INSERT INTO {BEAT_TABLE} (person_id, lesson_id, tab, at) VALUES (%s, %s, %s, %s)",  # noqa: S608

@@ -93,8 +93,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lib.security.SecurityHeadersMiddleware",
     "lib.security.RejectNullCharactersMiddleware",
-    # Answers ordinary JSON heartbeats itself, with the same checks (learning/fastpath.py).
-    "learning.fastpath.HeartbeatFastPathMiddleware",
+    # Answers ordinary JSON heartbeats itself, with the same checks (learning/heartbeat/).
+    # tests/learning/test_heartbeat_middleware_list.py pins this list: see why there.
+    "learning.heartbeat.middleware.HeartbeatFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -15,8 +15,8 @@ from wagtail.models import Site
 from courses.demo import attach_demo_video
 from courses.models import CourseIndexPage, CoursePage, LessonPage, Topic
 from courses.services import ensure_course_permissions
-from learning import services
 from learning.enrollment import do_apply_rules
+from learning.heartbeat import store
 from learning.models import DueFrom, Enrollment, EnrollmentRule
 from participation.models import StudyQuota
 from people.models import Category, Person, User
@@ -242,7 +242,7 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
         if person.study_sessions.exists():
             continue
         for step in range(0, 121, 15):
-            services.do_record_heartbeat(
+            store.do_record_heartbeat(
                 person, first_lesson, "demo-tab-0001", start + dt.timedelta(seconds=step)
             )
     return []

@@ -43,9 +43,10 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import CoursePage, LessonPage
 from learning.models import Enrollment, LessonProgress
-from learning.services import DEFAULT_QUOTA_HOURS, CourseProgress, MonthSummary
+from learning.services import CourseProgress, MonthSummary
 from lib.months import month_start
 from participation.models import ParticipationRecord, StudyQuota
+from participation.requirements import DEFAULT_QUOTA_HOURS
 from people.models import Office, Person
 
 # "Behind": the due date is at most NEAR_DAYS away and less than BEHIND_BELOW_PERCENT of the

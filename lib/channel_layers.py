@@ -14,6 +14,10 @@ with its own handshake, buffers and memory, kept afterwards). Here at most
 turn, and the pool stays that small. A socket waiting for its next message waits on its own
 buffer only: one reader task per event loop pops the worker's Redis list for all of them
 (channels-redis gives each waiting socket two futures of its own, about 4 KiB a socket).
+
+Both build on internals of their libraries (``_clean_expired``, ``_brpop_with_clean``,
+``receive_single``, ``receive_buffer``...): pyproject.toml pins channels and channels-redis
+exactly, and ``tests/lib/test_channel_layers.py`` names each internal an upgrade changed.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
 """Django's database session engine with its two per-request statements written out once.
 
-Every signed-in request reads its session row, and the idle clock (people/middleware.py)
-writes it back about once a minute. Compiling those two ORM queries costs several times the
-CPU of running them (about 1 ms a request on the heartbeat path), so this engine runs the
-same SQL directly (on PostgreSQL, the write in one round trip with an asynchronous commit).
-Behaviour is Django's ``db`` engine: same table, same expiry rule, the
-same ``UpdateError`` when the row has gone (a session flushed by a sign-out elsewhere).
-Creating, deleting and clearing sessions are inherited unchanged.
+Every signed-in request reads its session row, and a session that changes (an idle clock,
+say) is written back. Compiling those two ORM queries costs several times the CPU of running
+them (about 1 ms on a small request), so this engine runs the same SQL directly (on
+PostgreSQL, the write in one round trip with an asynchronous commit). Behaviour is Django's
+``db`` engine: same table, same expiry rule, the same ``UpdateError`` when the row has gone
+(a session flushed by a sign-out elsewhere). Creating, deleting and clearing sessions are
+inherited unchanged.
+
+After a save, ``saved_text`` is the text the row now holds: a caller that keeps a copy of
+the row need not read it again.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class SessionStore(DatabaseSessionStore):
                 cursor.execute(update, params)
             if cursor.rowcount != 1:
                 raise UpdateError
-        self.saved_text = data  # what the row holds now (``learning.fastpath`` reads it)
+        self.saved_text = data
         return None
 
 

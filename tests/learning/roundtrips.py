@@ -20,7 +20,7 @@ def counting_round_trips():
 
     def count_statement(execute, sql, params, many, context):
         counts["statements"] += 1
-        if connection.connection._pipeline is None:
+        if connection.connection.info.pipeline_status == psycopg.pq.PipelineStatus.OFF:
             counts["round_trips"] += 1
         return execute(sql, params, many, context)
 

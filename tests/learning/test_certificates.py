@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit.models import AccessEvent, Action
-from learning import certificates, services
+from learning import certificates, quizzes
 from learning.certificates import (
     ALPHABET,
     certificate_blocks,
@@ -20,6 +20,7 @@ from learning.certificates import (
     new_code,
     normalize_code,
 )
+from learning.heartbeat import store
 from learning.models import Certificate, Enrollment, LessonProgress
 from people.names import mask_name
 from people.privacy import collect_person_data
@@ -34,7 +35,7 @@ TAB = "tab-certific"
 
 def study(person, lesson, seconds: int, start=T0):
     for step in range(0, seconds + 1, 15):
-        services.do_record_heartbeat(person, lesson, TAB, start + dt.timedelta(seconds=step))
+        store.do_record_heartbeat(person, lesson, TAB, start + dt.timedelta(seconds=step))
 
 
 def completed_course(person, lessons: int = 1):
@@ -114,12 +115,12 @@ def test_completing_the_last_lesson_issues_the_certificate_once(org):
     Enrollment.objects.create(person=org.person, course=course)
     first, second = lessons_of(course)
     study(org.person, first, 60)
-    services.do_submit_quiz(org.person, first, RIGHT, now=T0 + dt.timedelta(seconds=70))
+    quizzes.do_submit_quiz(org.person, first, RIGHT, now=T0 + dt.timedelta(seconds=70))
     assert not Certificate.objects.exists()  # one lesson of two
 
     later = T0 + dt.timedelta(minutes=10)
     study(org.person, second, 60, start=later)
-    services.do_submit_quiz(org.person, second, RIGHT, now=later + dt.timedelta(seconds=70))
+    quizzes.do_submit_quiz(org.person, second, RIGHT, now=later + dt.timedelta(seconds=70))
     certificate = Certificate.objects.get()
     assert certificate.person == org.person
     assert certificate.course_id == course.pk

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from learning import services
+from learning import quizzes
+from learning.heartbeat import store
 from learning.models import LessonProgress, QuizAttempt
 from participation.models import ParticipationRecord
 from tests.learning.builders import RIGHT, WRONG, lessons_of, make_course
@@ -17,7 +18,7 @@ TAB = "tab-aaaaaaaa"
 
 def study(person, lesson, seconds: int, start=T0):
     for step in range(0, seconds + 1, 15):
-        services.do_record_heartbeat(person, lesson, TAB, start + dt.timedelta(seconds=step))
+        store.do_record_heartbeat(person, lesson, TAB, start + dt.timedelta(seconds=step))
 
 
 def test_time_alone_does_not_complete_a_lesson_with_a_quiz(org, lesson):
@@ -29,7 +30,7 @@ def test_time_alone_does_not_complete_a_lesson_with_a_quiz(org, lesson):
 
 def test_time_and_a_passed_quiz_complete_the_lesson(org, lesson):
     study(org.person, lesson, 240)  # 80 % of 300 s
-    services.do_submit_quiz(org.person, lesson, RIGHT, now=T0 + dt.timedelta(seconds=250))
+    quizzes.do_submit_quiz(org.person, lesson, RIGHT, now=T0 + dt.timedelta(seconds=250))
     progress = LessonProgress.objects.get(lesson=lesson)
     assert progress.quiz_passed
     assert progress.completed_at is not None
@@ -42,10 +43,10 @@ def test_time_and_a_passed_quiz_complete_the_lesson(org, lesson):
 
 
 def test_quiz_first_then_time_completes(org, lesson):
-    services.do_submit_quiz(org.person, lesson, RIGHT)
+    quizzes.do_submit_quiz(org.person, lesson, RIGHT)
     study(org.person, lesson, 225)
     assert LessonProgress.objects.get(lesson=lesson).completed_at is None  # 225 < 240
-    services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=240))
+    store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=240))
     assert LessonProgress.objects.get(lesson=lesson).completed_at is not None
 
 
@@ -57,12 +58,12 @@ def test_a_lesson_without_quiz_completes_on_time(org):
     lesson = lessons_of(course)[0]
     study(org.person, lesson, 45)
     assert LessonProgress.objects.get(lesson=lesson).completed_at is None
-    services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=60))
+    store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=60))
     assert LessonProgress.objects.get(lesson=lesson).completed_at is not None
 
 
 def test_a_failed_quiz_is_stored_but_does_not_pass(org, lesson):
-    attempt = services.do_submit_quiz(org.person, lesson, WRONG)
+    attempt = quizzes.do_submit_quiz(org.person, lesson, WRONG)
     assert (attempt.score, attempt.total, attempt.passed) == (0, 2, False)
     assert attempt.answers == {"q-single": [1], "q-tf": [1]}
     assert not LessonProgress.objects.filter(lesson=lesson, quiz_passed=True).exists()
@@ -79,17 +80,17 @@ def test_a_failed_quiz_is_stored_but_does_not_pass(org, lesson):
     ],
 )
 def test_bad_answers_are_refused_and_nothing_is_stored(org, lesson, answers):
-    with pytest.raises(services.InvalidAnswers):
-        services.do_submit_quiz(org.person, lesson, answers)
+    with pytest.raises(quizzes.InvalidAnswers):
+        quizzes.do_submit_quiz(org.person, lesson, answers)
     assert not QuizAttempt.objects.exists()
 
 
 def test_a_racing_second_submission_stores_one_attempt(org, lesson):
-    services.do_submit_quiz(org.person, lesson, RIGHT, number=1)
-    with pytest.raises(services.QuizAlreadySubmitted):
-        services.do_submit_quiz(org.person, lesson, WRONG, number=1)
+    quizzes.do_submit_quiz(org.person, lesson, RIGHT, number=1)
+    with pytest.raises(quizzes.QuizAlreadySubmitted):
+        quizzes.do_submit_quiz(org.person, lesson, WRONG, number=1)
     assert QuizAttempt.objects.count() == 1
-    assert services.do_submit_quiz(org.person, lesson, WRONG).number == 2
+    assert quizzes.do_submit_quiz(org.person, lesson, WRONG).number == 2
 
 
 def test_quiz_form_submits_and_redirects_back(client, org, lesson):

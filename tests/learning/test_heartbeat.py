@@ -6,7 +6,8 @@ import json
 import pytest
 from django.utils import timezone
 
-from learning import services
+from learning.heartbeat import store
+from learning.heartbeat.rule import BeatRejected
 from learning.models import Enrollment, LessonProgress, StudySession
 from tests.learning.builders import lessons_of, make_course
 
@@ -31,16 +32,16 @@ def test_it_records_a_beat_and_answers_credited_seconds(client, org, lesson):
 
 
 def test_it_credits_time_between_server_stamped_beats(org, lesson):
-    services.do_record_heartbeat(org.person, lesson, TAB, T0)
-    progress = services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=15))
+    store.do_record_heartbeat(org.person, lesson, TAB, T0)
+    progress = store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=15))
     assert progress.credited_seconds == 15
     assert StudySession.objects.get().span_seconds == 15
 
 
 def test_it_rejects_beats_faster_than_every_five_seconds(client, org, lesson):
-    services.do_record_heartbeat(org.person, lesson, TAB, T0)
-    with pytest.raises(services.BeatRejected):
-        services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=4))
+    store.do_record_heartbeat(org.person, lesson, TAB, T0)
+    with pytest.raises(BeatRejected):
+        store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=4))
     assert StudySession.objects.get().last_beat_at == T0
     client.force_login(org.learner)
     assert post(client, {"lesson": lesson.pk, "tab": "tab-bbbbbbbb"}).status_code == 200
@@ -50,9 +51,9 @@ def test_it_rejects_beats_faster_than_every_five_seconds(client, org, lesson):
 
 
 def test_a_gap_over_thirty_seconds_closes_the_session(org, lesson):
-    services.do_record_heartbeat(org.person, lesson, TAB, T0)
-    services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=20))
-    progress = services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=60))
+    store.do_record_heartbeat(org.person, lesson, TAB, T0)
+    store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=20))
+    progress = store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=60))
     assert progress.credited_seconds == 20
     assert list(StudySession.objects.order_by("pk").values_list("is_open", flat=True)) == [
         False,
@@ -63,23 +64,23 @@ def test_a_gap_over_thirty_seconds_closes_the_session(org, lesson):
 def test_two_tabs_overlapping_are_credited_once(org, lesson):
     for second in (0, 15, 30):
         at = T0 + dt.timedelta(seconds=second)
-        services.do_record_heartbeat(org.person, lesson, "tab-one-111", at)
-        services.do_record_heartbeat(org.person, lesson, "tab-two-222", at)
+        store.do_record_heartbeat(org.person, lesson, "tab-one-111", at)
+        store.do_record_heartbeat(org.person, lesson, "tab-two-222", at)
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 30
 
 
 def test_two_lessons_at_once_are_credited_once(org, lessons):
     for second in (0, 15, 30):
         at = T0 + dt.timedelta(seconds=second)
-        services.do_record_heartbeat(org.person, lessons[0], TAB, at)
-        services.do_record_heartbeat(org.person, lessons[1], TAB, at)
+        store.do_record_heartbeat(org.person, lessons[0], TAB, at)
+        store.do_record_heartbeat(org.person, lessons[1], TAB, at)
     credited = dict(LessonProgress.objects.values_list("lesson_id", "credited_seconds"))
     assert sum(credited.values()) == 30
 
 
 def test_credit_is_capped_at_one_and_a_half_times_the_lesson(org, lesson):
     for beat in range(0, 40):  # 39 × 15 s = 585 s of beats for a 300 s lesson
-        services.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=15 * beat))
+        store.do_record_heartbeat(org.person, lesson, TAB, T0 + dt.timedelta(seconds=15 * beat))
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds == 450
 
 

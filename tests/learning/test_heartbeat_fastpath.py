@@ -1,5 +1,6 @@
-"""The heartbeat's short way through the middleware (learning/fastpath.py): it answers ordinary
-beats itself, and every beat it cannot vouch for goes the full way with the full answer."""
+"""The heartbeat's short way through the middleware (learning/heartbeat/middleware.py): it
+answers ordinary beats itself, and every beat it cannot vouch for goes the full way with the
+full answer."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from unittest import mock
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from learning import services
+from learning.heartbeat import access
+from learning.heartbeat import middleware as fastpath
+from learning.heartbeat import store as heartbeat_store
 from learning.models import LessonProgress, StudySession
 from lib.session_store import SessionStore
 from participation.models import ParticipationRecord
@@ -41,7 +45,7 @@ def signed_in(client, org):
 def full_way():
     """Counts the beats that reached the full stack's view."""
     with mock.patch.object(
-        services, "access_lesson_for_heartbeat", wraps=services.access_lesson_for_heartbeat
+        access, "access_lesson_for_heartbeat", wraps=access.access_lesson_for_heartbeat
     ) as spy:
         yield spy
 
@@ -55,7 +59,7 @@ def backdate_first_beat() -> None:
         last_beat_at=first.last_beat_at - dt.timedelta(seconds=15),
     )
     person = first.person
-    credited = services.credited_for_person(person)[first.lesson_id]
+    credited = heartbeat_store.credited_for_person(person)[first.lesson_id]
     LessonProgress.objects.filter(person=person).update(credited_seconds=credited)
 
 
@@ -83,7 +87,7 @@ def test_a_common_beat_takes_one_round_trip_on_postgresql_five_statements_on_sql
     # the beat (here inside the test's transaction, so between a savepoint and its release).
     # On SQLite: the session row with the lesson, enrollment and user, then savepoint, session
     # with progress, two UPDATEs, release.
-    if services.connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         from tests.learning.roundtrips import counting_round_trips
 
         with counting_round_trips() as counted:
@@ -95,11 +99,9 @@ def test_a_common_beat_takes_one_round_trip_on_postgresql_five_statements_on_sql
 
 
 def test_the_first_beat_of_a_session_reads_its_user_then_the_enrollment(signed_in, lesson):
-    from learning import fastpath
-
     fastpath._CHECKED.clear()
     with mock.patch.object(
-        services, "access_row_for_user_id", wraps=services.access_row_for_user_id
+        access, "access_row_for_user_id", wraps=access.access_row_for_user_id
     ) as second_read:
         assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
         assert second_read.call_count == 1
@@ -110,8 +112,6 @@ def test_the_first_beat_of_a_session_reads_its_user_then_the_enrollment(signed_i
 
 def test_a_hint_naming_another_user_is_not_trusted(signed_in, org, lesson):
     from dataclasses import replace
-
-    from learning import fastpath
 
     post(signed_in, {"lesson": lesson.pk, "tab": TAB})
     key = signed_in.cookies["sessionid"].value
@@ -128,8 +128,8 @@ def test_a_failed_read_drops_the_connection_and_the_full_way_answers(signed_in, 
     from django.db import DatabaseError
 
     with (
-        mock.patch.object(services, "session_and_access_row", side_effect=DatabaseError("gone")),
-        mock.patch.object(services.connection, "close") as close,
+        mock.patch.object(access, "session_and_access_row", side_effect=DatabaseError("gone")),
+        mock.patch.object(connection, "close") as close,
     ):
         assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
     close.assert_called_once()
@@ -284,14 +284,14 @@ def first_beat_checked(client, lesson) -> str:
 def recorded_in_read():
     """Counts the beats a session's read recorded (PostgreSQL)."""
     outcomes = []
-    real = services.session_beat
+    real = heartbeat_store.session_beat
 
     def spy(*args, **kwargs):
         found = real(*args, **kwargs)
-        outcomes.append(found is not None and found.checked)
+        outcomes.append(found is not None and found.matched)
         return found
 
-    with mock.patch.object(services, "session_beat", spy):
+    with mock.patch.object(heartbeat_store, "session_beat", spy):
         yield outcomes
 
 
@@ -301,7 +301,7 @@ def test_a_checked_session_beats_in_its_read(signed_in, lesson, recorded_in_read
     assert response.status_code == 200
     assert response.json()["credited_seconds"] in (29, 30)
     assert LessonProgress.objects.get(lesson=lesson).credited_seconds in (29, 30)
-    expected = [True] if services.connection.vendor == "postgresql" else []
+    expected = [True] if connection.vendor == "postgresql" else []
     assert recorded_in_read == expected
     full_way.assert_not_called()
 
@@ -382,8 +382,6 @@ def test_a_changed_lesson_length_is_read_again(signed_in, lesson, recorded_in_re
 
 
 def test_a_session_gone_idle_is_signed_out_despite_the_check(signed_in, lesson, recorded_in_read):
-    from learning import fastpath
-
     first_beat_checked(signed_in, lesson)
     before = StudySession.objects.get().last_beat_at
     later = time.time() + 31 * 60  # the worker's copy of the session is now idle too
@@ -395,8 +393,6 @@ def test_a_session_gone_idle_is_signed_out_despite_the_check(signed_in, lesson, 
 
 
 def test_a_session_changed_elsewhere_is_read_and_checked_again(signed_in, lesson, recorded_in_read):
-    from learning import fastpath
-
     key = first_beat_checked(signed_in, lesson)
     store = SessionStore(key)
     store[LAST_ACTIVITY_KEY] = int(time.time()) - 5  # another worker touched the idle clock
@@ -405,14 +401,12 @@ def test_a_session_changed_elsewhere_is_read_and_checked_again(signed_in, lesson
     assert response.status_code == 200
     assert response.json()["credited_seconds"] in (29, 30)
     assert True not in recorded_in_read
-    if services.connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         assert fastpath._CHECKED[key].text == Session.objects.get().session_data
 
 
 def test_a_claim_naming_another_user_is_not_used(signed_in, org, lesson, recorded_in_read):
     from dataclasses import replace
-
-    from learning import fastpath
 
     key = first_beat_checked(signed_in, lesson)
     if key in fastpath._CHECKED:
@@ -435,7 +429,7 @@ def test_the_idle_clock_touched_in_a_beat_keeps_the_check(signed_in, lesson, rec
     assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200  # touches
     StudySession.objects.update(last_beat_at=F("last_beat_at") - dt.timedelta(seconds=15))
     assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
-    expected = [False, True] if services.connection.vendor == "postgresql" else []
+    expected = [False, True] if connection.vendor == "postgresql" else []
     assert recorded_in_read == expected  # the text written by the touch is the next claim
 
 
@@ -497,16 +491,18 @@ def test_a_malformed_session_key_loads_nothing(db):
     assert SessionStore("short").load() == {}
 
 
-# --- The ledger's one-statement update (services._record_participation) ----------------------
+# --- The ledger's one-statement update (store.record_participation) ----------------------
 
 
 def test_this_months_ledger_row_counts_only_minutes_not_counted_earlier(org, lesson):
     march = dt.datetime(2026, 3, 31, 15, 50, tzinfo=dt.UTC)  # 23:50 in Shanghai
     for step in range(0, 181, 15):
-        services.do_record_heartbeat(org.person, lesson, TAB, march + dt.timedelta(seconds=step))
+        heartbeat_store.do_record_heartbeat(
+            org.person, lesson, TAB, march + dt.timedelta(seconds=step)
+        )
     april = march + dt.timedelta(minutes=11)  # 00:01 in Shanghai, 1 April
     for step in range(0, 121, 15):
-        services.do_record_heartbeat(
+        heartbeat_store.do_record_heartbeat(
             org.person, lesson, "tab-april-1", april + dt.timedelta(seconds=step)
         )
     minutes = dict(
@@ -518,7 +514,9 @@ def test_this_months_ledger_row_counts_only_minutes_not_counted_earlier(org, les
 def test_a_ledger_row_never_goes_below_zero(org, lesson):
     at = dt.datetime(2026, 4, 2, 2, 0, tzinfo=dt.UTC)
     for step in range(0, 61, 15):
-        services.do_record_heartbeat(org.person, lesson, TAB, at + dt.timedelta(seconds=step))
+        heartbeat_store.do_record_heartbeat(
+            org.person, lesson, TAB, at + dt.timedelta(seconds=step)
+        )
     ParticipationRecord.objects.create(
         person=org.person,
         period=dt.date(2026, 3, 1),
@@ -527,6 +525,8 @@ def test_a_ledger_row_never_goes_below_zero(org, lesson):
         minutes=50,
     )
     for step in range(75, 136, 15):
-        services.do_record_heartbeat(org.person, lesson, TAB, at + dt.timedelta(seconds=step))
+        heartbeat_store.do_record_heartbeat(
+            org.person, lesson, TAB, at + dt.timedelta(seconds=step)
+        )
     row = ParticipationRecord.objects.get(period=dt.date(2026, 4, 1))
     assert row.minutes == 0

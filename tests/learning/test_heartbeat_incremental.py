@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from learning import services
+from learning.heartbeat import store
+from learning.heartbeat.rule import BeatRejected
 from learning.models import LessonProgress, StudySession
 from participation.crediting import (
     Session,
@@ -176,8 +177,8 @@ def test_stored_credit_equals_credit_after_every_beat(org, lessons, steps):
         at = at + timedelta(seconds=gap, microseconds=micro)
         lesson = lessons[lesson_index]
         try:
-            progress = services.do_record_heartbeat(org.person, lesson, TABS[tab_index], at)
-        except services.BeatRejected:
+            progress = store.do_record_heartbeat(org.person, lesson, TABS[tab_index], at)
+        except BeatRejected:
             continue
         accepted.append({"lesson": lesson.pk, "tab": TABS[tab_index], "at": at})
         want = credit(accepted, expected)
@@ -196,7 +197,7 @@ def test_two_interleaved_tabs_are_credited_once(org, lessons, other):
     # Tab b's session covers 15-45 s when tab a's beat at 60 s adds 30-60 s: 15 s overlap.
     plan = [("a", 0, 0), ("b", other, 15), ("a", 0, 30), ("b", other, 45), ("a", 0, 60)]
     for tab, lesson_index, second in plan:
-        services.do_record_heartbeat(
+        store.do_record_heartbeat(
             org.person, lessons[lesson_index], f"tab-{tab * 8}", T0 + timedelta(seconds=second)
         )
     stored = LessonProgress.objects.filter(person=org.person).values_list("credited_seconds")

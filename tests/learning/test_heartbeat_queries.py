@@ -8,7 +8,8 @@ from unittest import mock
 
 import pytest
 
-from learning import services
+from learning.heartbeat import store
+from learning.heartbeat.rule import BeatRejected
 from learning.models import LessonProgress, StudySession
 from participation.models import ParticipationRecord
 from tests.learning.builders import lessons_of, make_course
@@ -20,7 +21,7 @@ TAB = "tab-aaaaaaaa"
 
 
 def beat(person, lesson, seconds: float, tab: str = TAB):
-    return services.do_record_heartbeat(person, lesson, tab, T0 + dt.timedelta(seconds=seconds))
+    return store.do_record_heartbeat(person, lesson, tab, T0 + dt.timedelta(seconds=seconds))
 
 
 @pytest.fixture
@@ -84,9 +85,7 @@ def test_a_minute_not_completed_leaves_the_ledger_alone(org, lesson):
 
 def test_a_lone_tab_credits_all_sessions_again_only_once_a_sitting(org, long_lessons):
     lesson = long_lessons[0]
-    with mock.patch.object(
-        services, "_recompute_credit", wraps=services._recompute_credit
-    ) as recompute:
+    with mock.patch.object(store, "_recompute_credit", wraps=store._recompute_credit) as recompute:
         for step in range(0, 301, 15):
             beat(org.person, lesson, step)
         assert recompute.call_count == 1  # the second beat: the session's first whole seconds
@@ -104,16 +103,14 @@ def test_overlapping_tabs_fall_back_to_crediting_everything_again(
     for second in (0, 15, 30):
         beat(org.person, lessons[0], second)
         beat(org.person, lessons[1], second + 2, tab="tab-bbbbbbbb")
-    with mock.patch.object(
-        services, "_recompute_credit", wraps=services._recompute_credit
-    ) as recompute:
+    with mock.patch.object(store, "_recompute_credit", wraps=store._recompute_credit) as recompute:
         # The common path's read, given up (savepoint, lock, read, rollback, release); the
         # general path's five; then all sessions, progress rows, two changed lessons.
         with django_assert_max_num_queries(14):
             beat(org.person, lessons[0], 45)
         recompute.assert_called_once()
     credited = dict(LessonProgress.objects.values_list("lesson_id", "credited_seconds"))
-    assert credited == services.credited_for_person(org.person)
+    assert credited == store.credited_for_person(org.person)
     assert credited[lessons[0].pk] + credited[lessons[1].pk] == 12_000 + 45
 
 
@@ -131,9 +128,7 @@ def test_the_heartbeat_request_takes_at_most_nine_queries(
         started_at=first.started_at - dt.timedelta(seconds=30),
         last_beat_at=first.last_beat_at - dt.timedelta(seconds=15),
     )
-    LessonProgress.objects.update(
-        credited_seconds=services.credited_for_person(org.person)[lesson.pk]
-    )
+    LessonProgress.objects.update(credited_seconds=store.credited_for_person(org.person)[lesson.pk])
     # Session, user, lesson with enrollment, then the service's six at most.
     with django_assert_max_num_queries(9):
         response = client.post("/learning/heartbeat/", body, content_type="application/json")
@@ -185,13 +180,13 @@ def test_common_beats_commit_on_their_own_and_leave_no_transaction_open(org, les
     for second in (0, 15, 30, 45, 60):
         beat(org.person, lesson, second)
     assert not connection.in_atomic_block
-    with pytest.raises(services.BeatRejected):
+    with pytest.raises(BeatRejected):
         beat(org.person, lesson, 62)
     if connection.vendor == "postgresql":
         from tests.learning.roundtrips import counting_round_trips
 
         with counting_round_trips() as counted:
-            answer = services.record_common_beat(
+            answer = store.record_common_beat(
                 org.person.pk,
                 lesson.pk,
                 lesson.expected_seconds,
@@ -201,7 +196,7 @@ def test_common_beats_commit_on_their_own_and_leave_no_transaction_open(org, les
         assert counted == {"round_trips": 1, "statements": 1}  # the call is its transaction
         assert connection.connection.info.transaction_status == 0  # idle: committed
     else:
-        answer = services.record_common_beat(
+        answer = store.record_common_beat(
             org.person.pk, lesson.pk, lesson.expected_seconds, TAB, T0 + dt.timedelta(seconds=75)
         )
     assert answer is not None and answer.credited_seconds == 75
@@ -216,14 +211,14 @@ def test_a_database_error_in_a_common_beat_rolls_back_and_leaves_the_connection_
 
     for second in (0, 15, 30):
         beat(org.person, lesson, second)
-    broken = services._OPEN_SESSION_WITH_LEDGER_SQL.replace("SELECT s.id", "SELECT s.no_such", 1)
-    broken_call = services._COMMON_BEAT_PG_SQL.replace("o_outcome,", "no_such,", 1)
+    broken = store.OPEN_SESSION_WITH_LEDGER_SQL.replace("SELECT s.id", "SELECT s.no_such", 1)
+    broken_call = store.COMMON_BEAT_PG_SQL.replace("o_outcome,", "no_such,", 1)
     with (
-        mock.patch.object(services, "_OPEN_SESSION_WITH_LEDGER_SQL", broken),
-        mock.patch.object(services, "_COMMON_BEAT_PG_SQL", broken_call),
+        mock.patch.object(store, "OPEN_SESSION_WITH_LEDGER_SQL", broken),
+        mock.patch.object(store, "COMMON_BEAT_PG_SQL", broken_call),
     ):
         with pytest.raises(DatabaseError):
-            services.record_common_beat(
+            store.record_common_beat(
                 org.person.pk,
                 lesson.pk,
                 lesson.expected_seconds,

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from learning import services
+from learning.heartbeat import store
 from learning.models import Enrollment
 from participation.models import ParticipationRecord, StudyQuota
 from people.models import Category
@@ -54,7 +55,7 @@ def test_course_progress_and_next_lesson(org, course, lessons):
 def test_home_shows_hours_and_courses(client, org, course, lesson):
     at = dt.datetime.now(dt.UTC)
     for step in range(0, 121, 15):
-        services.do_record_heartbeat(
+        store.do_record_heartbeat(
             org.person, lesson, "tab-aaaaaaaa", at + dt.timedelta(seconds=step)
         )
     client.cookies["django_language"] = "en"

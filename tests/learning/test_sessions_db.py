@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from learning import services
+from learning.heartbeat import store
+from learning.heartbeat.rule import BeatRejected
 from learning.models import LessonProgress, StudySession
 from participation.crediting import credit
 
@@ -44,8 +45,8 @@ def test_db_sessions_credit_exactly_what_credit_computes(org, lessons, steps):
         at = at + dt.timedelta(seconds=gap, microseconds=micro)
         lesson = lessons[lesson_index]
         try:
-            services.do_record_heartbeat(org.person, lesson, TABS[tab_index], at)
-        except services.BeatRejected:
+            store.do_record_heartbeat(org.person, lesson, TABS[tab_index], at)
+        except BeatRejected:
             continue
         accepted.append({"lesson": lesson.pk, "tab": TABS[tab_index], "at": at})
     want = credit(accepted, expected)
@@ -55,18 +56,18 @@ def test_db_sessions_credit_exactly_what_credit_computes(org, lessons, steps):
         )
     )
     assert {k: v for k, v in got.items() if v} == {k: v for k, v in want.items() if v}
-    assert services.credited_for_person(org.person) == want
+    assert store.credited_for_person(org.person) == want
 
 
 @pytest.mark.django_db
 def test_each_beat_updates_one_open_row(org, lesson, django_assert_max_num_queries):
-    services.do_record_heartbeat(org.person, lesson, "tab-aaaaaaaa", T0)
+    store.do_record_heartbeat(org.person, lesson, "tab-aaaaaaaa", T0)
     for i in range(1, 6):
-        services.do_record_heartbeat(
+        store.do_record_heartbeat(
             org.person, lesson, "tab-aaaaaaaa", T0 + dt.timedelta(seconds=15 * i)
         )
     assert StudySession.objects.count() == 1
     with django_assert_max_num_queries(15):
-        services.do_record_heartbeat(
+        store.do_record_heartbeat(
             org.person, lesson, "tab-aaaaaaaa", T0 + dt.timedelta(seconds=100)
         )

@@ -1,8 +1,73 @@
-"""lib.channel_layers: channels' in-memory layer with its expiry sweep once a second."""
+"""lib.channel_layers: channels' in-memory layer with its expiry sweep once a second, the Redis
+layer with one reader per event loop, and the library internals both build on."""
 
 from __future__ import annotations
 
+import inspect
+
+from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer as ChannelsRedisChannelLayer
+
 from lib.channel_layers import InMemoryChannelLayer
+
+# lib/channel_layers.py overrides or calls these internals of channels and channels-redis,
+# which is why pyproject.toml pins both exactly: (class, name, signature).
+LIBRARY_INTERNALS = [
+    (ChannelsInMemoryChannelLayer, "_clean_expired", "(self)"),
+    (ChannelsRedisChannelLayer, "_brpop_with_clean", "(self, index, channel, timeout)"),
+    (ChannelsRedisChannelLayer, "receive_single", "(self, channel)"),
+    (ChannelsRedisChannelLayer, "non_local_name", "(self, name)"),
+    (ChannelsRedisChannelLayer, "require_valid_channel_name", "(self, name, receive=False)"),
+]
+# Attributes of a channels-redis layer it reads, and names of its own it adds (which must not
+# be the library's).
+REDIS_LAYER_ATTRIBUTES = ["receive_buffer", "client_prefix"]
+OUR_NAMES = [
+    "sweep_every",
+    "_swept_at",
+    "max_concurrent",
+    "_turns",
+    "_turn",
+    "_waiting",
+    "_reader",
+    "_start_reader",
+    "_read",
+]
+
+
+def test_the_library_internals_the_layers_build_on_are_still_there():
+    """After upgrading channels or channels-redis: whatever this names, read the library's new
+    code for it and check lib/channel_layers.py still holds, then move the pin."""
+    changed = []
+    for base, name, signature in LIBRARY_INTERNALS:
+        found = getattr(base, name, None)
+        if found is None or str(inspect.signature(found)) != signature:
+            changed.append(f"{base.__module__}.{base.__qualname__}.{name}{signature}")
+    redis_layer = ChannelsRedisChannelLayer(hosts=["redis://127.0.0.1:6379/12"])  # no connection
+    for name in REDIS_LAYER_ATTRIBUTES:
+        if not hasattr(redis_layer, name):
+            changed.append(f"channels_redis.core.RedisChannelLayer().{name}")
+    memory_layer = ChannelsInMemoryChannelLayer()
+    for name in OUR_NAMES:
+        if hasattr(redis_layer, name) or hasattr(memory_layer, name):
+            changed.append(f"{name} (now the library's too)")
+    assert not changed, (
+        "lib/channel_layers.py builds on internals of channels / channels-redis that an "
+        f"upgrade changed: {', '.join(changed)}"
+    )
+
+
+async def test_channels_still_sweeps_expired_entries_through_clean_expired():
+    """The in-memory layer's throttle works only while channels' own receive and group_send
+    call ``_clean_expired``."""
+    layer = ChannelsInMemoryChannelLayer()
+    swept = []
+    layer._clean_expired = lambda: swept.append(True)
+    await layer.group_send("g", {"type": "x"})
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "x"})
+    await layer.receive(channel)
+    assert len(swept) == 2, "channels no longer calls InMemoryChannelLayer._clean_expired"
 
 
 async def test_messages_and_groups_behave_as_channels():
