@@ -30,6 +30,29 @@ def django_db_modify_db_settings(request):
         db.setdefault("TEST", {})["NAME"] = f"{name}_{CHECKOUT}_{_worker(request.config)}"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, which then drops the test database, once this process's other
+    PostgreSQL sessions on it have ended: threads that ran database work (async consumers'
+    ``database_sync_to_async``, live servers) keep their connections (``CONN_MAX_AGE``), and
+    PostgreSQL refuses to drop a database in use; the database was left behind, a copy per
+    checkout and worker."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            connection.close()
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [connection.settings_dict["NAME"]],
+                )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_redis_channel_names(request):
     """With ``REDIS_URL`` every worker (and every checkout) uses its own key prefix on the one
