@@ -20,10 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
-from live import services
+from live import reports, services
 from live.forms import OverrideForm
 from live.models import Attendance, AttendanceStatus, Lecture, LectureAudience
-from people.roles import Role, roles_of
 
 
 def _lecture_for(request, pk: int) -> Lecture:
@@ -64,16 +63,10 @@ def lecture_attendance(request, pk: int):
     for row in rows:
         row.first_join = _instant(row.figures.get("first_join"))
         row.last_leave = _instant(row.figures.get("last_leave"))
-    lecturer_view = lecture.lecturer_id == request.user.pk
-    officer = Role.OFFICER in roles_of(request.user)
-    if lecturer_view or request.user.is_superuser:
-        editable = (
-            {row.pk for row in rows} if request.user.has_perm("live.change_attendance") else set()
-        )
-    elif officer and request.user.has_perm("live.change_attendance"):
-        editable = {row.pk for row in rows}  # rows are already limited to the officer's scope
-    else:
-        editable = set()
+        row.display_name = reports.attendee_name(request.user, lecture, row.person.full_name)
+    # the rows are already limited to the user's scope (``Attendance.objects.visible_to``)
+    may_change = services.may_override_attendance(request.user)
+    editable = {row.pk for row in rows} if may_change else set()
     expected = LectureAudience.objects.filter(lecture=lecture).count()
     counts = dict.fromkeys(AttendanceStatus.values, 0)
     for row in rows:
@@ -95,7 +88,7 @@ def lecture_attendance(request, pk: int):
             "expected": expected,
             "counts": [(AttendanceStatus(s).label, n) for s, n in counts.items()],
             "ended": lecture.has_ended(now),
-            "show_case_numbers": not lecturer_view or officer,
+            "show_case_numbers": reports.shows_case_numbers(request.user, lecture),
         },
     )
 

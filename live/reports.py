@@ -3,8 +3,9 @@ for the admin pages and as CSV, Excel and PDF downloads.
 
 Who sees what follows the attendance table (``live.admin_views.lecture_attendance``): rows of
 ``Attendance.objects.visible_to(user)`` (the lecturer their lecture's whole audience, an
-officer or an administrator the persons in their scope), full names, and case numbers for
-everyone except a lecturer looking at their own lecture. A person's history is for staff
+officer or an administrator the persons in their scope); names in full and case numbers for
+everyone except a lecturer looking at their own lecture, who sees names masked as on the
+live roster (``attendee_name``). A person's history is for staff
 who may see the person (``people.services.access_person_for_user``). Each table is built in
 a fixed number of queries, whatever its length.
 """
@@ -28,17 +29,32 @@ from live.models import (
     MakeupKind,
 )
 from people.models import Person
+from people.names import mask_name_for_peers
 from people.roles import Role, roles_of
 
 LECTURE_FORMATS = ("csv", "xlsx", "pdf")
 PERSON_FORMATS = ("csv", "pdf")
 
 
+def is_lecturer_view(user, lecture: Lecture) -> bool:
+    """The lecturer looking at their own lecture (and not also an officer): they see what the
+    live roster shows of the audience (masked names and offices), no case numbers."""
+    return lecture.lecturer_id == user.pk and Role.OFFICER not in roles_of(user)
+
+
 def shows_case_numbers(user, lecture: Lecture) -> bool:
-    """The attendance table's rule: a lecturer looking at their own lecture sees names and
-    offices only; officers, administrators (and a lecturer who is also an officer) see case
-    numbers too."""
-    return lecture.lecturer_id != user.pk or Role.OFFICER in roles_of(user)
+    """The attendance table's rule: officers and administrators see case numbers; a
+    lecturer looking at their own lecture does not."""
+    return not is_lecturer_view(user, lecture)
+
+
+def attendee_name(user, lecture: Lecture, full_name: str) -> str:
+    """An attendee's name as ``user`` sees it on ``lecture``'s attendance page and downloads.
+
+    The lecturer sees it as the live roster shows it to everyone who watches it
+    (``mask_name_for_peers``: 张三明 → 张**), so the roster and the table give a lecturer the
+    same name; officers and administrators see the full name."""
+    return mask_name_for_peers(full_name) if is_lecturer_view(user, lecture) else full_name
 
 
 def _local(value):
@@ -92,7 +108,7 @@ def lecture_rows(user, lecture: Lecture) -> list[LectureRow]:
     }
     return [
         LectureRow(
-            name=row.person.full_name,
+            name=attendee_name(user, lecture, row.person.full_name),
             case_number=row.person.case_number if show_numbers else "",
             office=row.person.office.name,
             status=row.get_effective_status_display(),

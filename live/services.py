@@ -359,17 +359,24 @@ def do_recompute_due(now: dt.datetime | None = None) -> int:
 # --- Overrides ----------------------------------------------------------------------------
 
 
-def may_override(user, attendance: Attendance) -> bool:
-    """The lecture's lecturer, or an officer who sees the person, with the permission."""
+def may_override_attendance(user) -> bool:
+    """Officers with the permission (README "Roles": officers may override with a reason)
+    and superusers; not the lecture's lecturer, who sees their lecture's attendance and
+    changes none of it. Which rows: ``may_override``."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if not user.has_perm("live.change_attendance"):
         return False
-    if user.is_superuser or attendance.lecture.lecturer_id == user.pk:
-        return True
+    return user.is_superuser or Role.OFFICER in roles_of(user)
+
+
+def may_override(user, attendance: Attendance) -> bool:
+    """``may_override_attendance``, for a person the user sees (a superuser: anyone)."""
+    if not may_override_attendance(user):
+        return False
     return (
-        Role.OFFICER in roles_of(user)
-        and Person.objects.visible_to(user).filter(pk=attendance.person_id).exists()
+        user.is_superuser
+        or Person.objects.visible_to(user).filter(pk=attendance.person_id).exists()
     )
 
 

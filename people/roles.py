@@ -37,7 +37,8 @@ ADMIN_ACCESS = "wagtailadmin.access_admin"
 CHOOSE_MEDIA = frozenset({"wagtailimages.choose_image", "wagtaildocs.choose_document"})
 # Officers and administrators assign courses to the persons in their scope (learning app).
 ENROLL = frozenset({"learning.add_enrollment", "learning.delete_enrollment"})
-# Lectures (live app): lecturers run their own; lecturers and officers correct attendance.
+# Lectures (live app): lecturers run their own and see their attendance; only officers
+# correct attendance (README "Roles": "may override with a reason").
 RUN_LECTURES = frozenset({"live.add_lecture", "live.change_lecture", "live.view_lecture"})
 CORRECT_ATTENDANCE = frozenset({"live.view_attendance", "live.change_attendance"})
 # Assistance plans (plans app): counselors edit and approve their caseload's plans, officers
@@ -51,7 +52,7 @@ PLAN_RULES = frozenset({"plans.view_planruleset", "plans.change_planruleset"})
 # results only once it is granted to them explicitly (docs/security.md, "Roles matrix").
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEARNER: frozenset(),
-    Role.LECTURER: frozenset({ADMIN_ACCESS}) | RUN_LECTURES | CORRECT_ATTENDANCE | CHOOSE_MEDIA,
+    Role.LECTURER: frozenset({ADMIN_ACCESS, "live.view_attendance"}) | RUN_LECTURES | CHOOSE_MEDIA,
     Role.COUNSELOR: frozenset(
         {
             ADMIN_ACCESS,

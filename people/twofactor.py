@@ -150,26 +150,32 @@ def lockout_period() -> timedelta:
 
 
 def is_locked_out(user) -> bool:
-    """True while the user has had too many wrong codes in the last lockout period."""
+    """True while the user has had too many wrong codes in the last lockout period.
+
+    A read for the pages (the lock notice); the decision to check a code is taken again
+    inside the device's row lock by ``verify_second_factor``.
+    """
     device = confirmed_totp_device(user)
-    if device is None or device.throttling_failure_timestamp is None:
+    return device is not None and _device_locked_out(device)
+
+
+def _device_locked_out(device: TOTPDevice) -> bool:
+    stamp = device.throttling_failure_timestamp
+    if stamp is None or timezone.now() - stamp >= lockout_period():
         return False
-    recent = timezone.now() - device.throttling_failure_timestamp < lockout_period()
-    return recent and device.throttling_failure_count >= failure_limit()
+    return device.throttling_failure_count >= failure_limit()
 
 
-def _record_failure(request, user, device: TOTPDevice) -> None:
-    """Count a wrong code; a failure after the lockout period starts a fresh count."""
+def _record_failure(device: TOTPDevice) -> None:
+    """Count a wrong code; a failure after the lockout period starts a fresh count.
+
+    Call inside the device's row lock, on the locked row.
+    """
     stamp = device.throttling_failure_timestamp
     if stamp is not None and timezone.now() - stamp >= lockout_period():
         device.throttling_failure_count = 0
     device.throttle_increment(commit=False)
     device.save(update_fields=["throttling_failure_count", "throttling_failure_timestamp"])
-    user_login_failed.send(
-        sender=__name__,
-        credentials={"username": user.get_username()},
-        request=request,
-    )
 
 
 def verify_second_factor(request, user, token: str):
@@ -177,13 +183,22 @@ def verify_second_factor(request, user, token: str):
 
     Returns ``None`` for a wrong code (counted toward the lockout) or while locked out. A
     recovery code is consumed when it is accepted.
+
+    The lock is decided, the code checked and a failure counted under one row lock on the
+    user's confirmed TOTP device (``select_for_update``; on SQLite the IMMEDIATE transaction
+    holds the write lock from its start), so a burst of concurrent requests checks at most
+    ``failure_limit()`` codes: each waits for the one before it and sees its count.
     """
-    totp = confirmed_totp_device(user)
-    if totp is None or is_locked_out(user):
-        return None
     token = normalise_token(token)
     with transaction.atomic():
-        totp = TOTPDevice.objects.select_for_update().get(pk=totp.pk)
+        totp = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        if totp is None or _device_locked_out(totp):
+            return None
         if token and check_totp_token(totp, token):
             totp.throttle_reset()
             return totp
@@ -195,7 +210,13 @@ def verify_second_factor(request, user, token: str):
         if token and recovery is not None and recovery.verify_token(token):
             totp.throttle_reset()
             return recovery
-        _record_failure(request, user, totp)
+        _record_failure(totp)
+    # Outside the row lock: the access log and django-axes write rows of their own.
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username()},
+        request=request,
+    )
     return None
 
 

@@ -142,3 +142,41 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def concurrent_db(transactional_db):
+    """A test database that threads share, each on a connection of its own, with the real
+    locks of the configured database: for tests of a concurrent burst.
+
+    Data is committed (``transactional_db``). On PostgreSQL that is all. SQLite's in-memory
+    test database cannot serve it (its shared-cache connections answer "table is locked" at
+    once instead of waiting their turn), so for the test it is copied to a file opened with the
+    project's options (WAL, IMMEDIATE transactions, busy timeout). Each thread must end with
+    ``connections.close_all()``.
+    """
+    import sqlite3
+    import tempfile
+
+    from django.db import connections
+
+    memory = connections["default"]
+    if memory.vendor != "sqlite" or not memory.is_in_memory_db():
+        yield
+        return
+    memory_settings = connections.settings["default"]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "concurrent.sqlite3"
+        memory.ensure_connection()
+        target = sqlite3.connect(path)
+        memory.connection.backup(target)
+        target.close()
+        connections.settings["default"] = {**memory_settings, "NAME": str(path)}
+        connections["default"] = connections.create_connection("default")
+        try:
+            yield
+        finally:
+            connections["default"].close()
+            # closing an in-memory connection would drop the test database: put it back
+            connections["default"] = memory
+            connections.settings["default"] = memory_settings

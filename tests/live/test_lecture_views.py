@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from live import audience, jitsi, services
+from live import audience, jitsi, roster, services
 from live.models import Attendance, AttendancePolicy, AttendanceStatus, Lecture, Makeup
 from tests.factories import login_staff, make_person
 from tests.live.helpers import attend, make_lecture, past_lecture, pid, store
@@ -304,7 +304,7 @@ def test_the_lecturer_sees_the_whole_table_computed_on_first_view(client, org, e
     assert html.count('data-testid="attendance-row"') == 2
     assert 'data-status="present"' in html and 'data-status="absent"' in html
     assert org.person.case_number not in html  # lecturers see rosters, not case numbers
-    assert html.count('data-testid="override-form"') == 2
+    assert 'data-testid="override-form"' not in html  # overrides are the officers'
     event = AccessEvent.objects.filter(action=Action.VIEW, object_type="live.lecture").get()
     assert event.object_id == str(ended.pk)
 
@@ -350,6 +350,49 @@ def test_an_officer_overrides_through_the_form(client, org, ended):
     client.post(url, {"status": "excused", "reason": "住院，有病历"})
     row.refresh_from_db()
     assert (row.effective_status, row.override_by) == ("excused", org.officer)
+
+
+@pytest.mark.parametrize("who", ["lecturer", "administrator", "counselor", "editor"])
+def test_only_officers_override_through_the_form(client, org, ended, who):
+    """README "Roles": officers may override attendance with a reason; the lecturer (whose
+    lecture it is), administrators, counselors and editors may not."""
+    services.do_recompute_attendance(ended)
+    row = Attendance.objects.get(lecture=ended, person=org.other_person)
+    assert row.status == "absent"
+    login_staff(client, getattr(org, who))
+    url = f"/admin/live/attendance/{row.pk}/override/"
+    response = client.post(url, {"status": "present", "reason": "到中心现场参加"})
+    assert response.status_code in (302, 403)
+    assert response.status_code == 403 or response["Location"].split("?")[0] == "/admin/"
+    row.refresh_from_db()
+    assert (row.override_status, row.effective_status) == ("", "absent")
+    assert AccessEvent.objects.filter(action=Action.DENIED).exists()
+    assert not AccessEvent.objects.filter(action=Action.CHANGE).exists()
+
+
+def test_the_lecturer_sees_names_as_the_live_roster_shows_them(client, org, ended):
+    """One rule for a lecturer: the attendance page, its download and the live roster show
+    the same masked name (people.names.mask_name_for_peers); officers see names in full."""
+    login_staff(client, org.lecturer)
+    html = _table(client, ended).content.decode()
+    access = roster.access_lecture_socket(org.lecturer, ended.pk)
+    on_roster = {
+        row["person"]: row["name"]
+        for row in roster.roster_snapshot(access, open_sockets=set(), seen_sockets=set())["rows"]
+    }
+    assert on_roster == {org.person.pk: "张*", org.other_person.pk: "李*"}
+    for masked in on_roster.values():
+        assert f"<td>{masked} <span" in html
+    assert "张三" not in html and "李四" not in html
+    export = client.post(
+        f"/admin/live/lectures/{ended.pk}/attendance/export/", {"format": "csv"}
+    ).content.decode("utf-8-sig")
+    assert "张*" in export and "李*" in export
+    assert "张三" not in export and "李四" not in export
+
+    client.logout()
+    login_staff(client, org.officer)
+    assert "<td>张三 <span" in _table(client, ended).content.decode()
 
 
 def test_an_officer_out_of_scope_gets_404_and_a_logged_denial(client, org, ended):

@@ -92,14 +92,18 @@ RULES = [
         name="live_attendance_override",
         params=_sample("matrix_attendance"),
         get=roles(non_staff=LOGIN, staff=METHOD),
+        # README "Roles": the officer "may override with a reason"; the lecturer sees their
+        # lecture's attendance and changes none of it; the administrator sets the attendance
+        # policy but overrides no row; counselors and editors see no attendance.
         post=roles(
             non_staff=LOGIN,
             staff=FORBIDDEN,
-            lecturer=REDIRECT,
             officer=REDIRECT,
             other_officer=NOTFOUND,
         ),
-        note="learner's row; an empty POST has no reason: back to the table, nothing changed",
+        post_data={"status": "present", "reason": "到中心现场参加"},
+        note="learner's absent row set to present with a reason: the east officer's change "
+        "goes through (back to the table); every other staff role is refused",
     ),
     # ---- lectures (ModelViewSet): lecturers their own, officers/administrators in scope
     *(
