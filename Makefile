@@ -23,10 +23,14 @@ browser-deps:
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# Web server, task worker and scheduler together (Procfile, run by honcho); Ctrl-C stops all.
+# Jobs and reports are queued in the database (SQLite by default) for the worker.
+run: export TASKS_BACKEND ?= database
+run: export PYTHONUNBUFFERED = 1
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) -m daphne -b 127.0.0.1 -p 8000 config.asgi:application
+	$(VENV)/bin/honcho start
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "assessments",
     "notifications",
     "plans",
+    "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

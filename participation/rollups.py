@@ -333,6 +333,21 @@ def refresh_dirty(period: dt.date, today: dt.date | None = None) -> RefreshResul
     return refresh_month(period, dirty_persons(period), today=today)
 
 
+def refresh_recent(today: dt.date | None = None) -> list[RefreshResult]:
+    """The frequent refresh (every few minutes): the dirty persons of last month and this."""
+    today = today or timezone.localdate()
+    this_month = month_start(today)
+    return [refresh_dirty(period, today) for period in (previous_month(this_month), this_month)]
+
+
+def refresh_all(today: dt.date | None = None) -> list[RefreshResult]:
+    """The nightly refresh: every month that has rollups, and this one, in full."""
+    today = today or timezone.localdate()
+    this_month = month_start(today)
+    months = set(PersonMonth.objects.values_list("period", flat=True).distinct()) | {this_month}
+    return [refresh_month(p, today=today) for p in sorted(months) if p <= this_month]
+
+
 def next_month(period: dt.date) -> dt.date:
     return month_start(month_start(period) + dt.timedelta(days=32))
 

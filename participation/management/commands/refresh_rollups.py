@@ -7,8 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from lib.months import month_start
-from participation.models import PersonMonth
-from participation.rollups import previous_month, refresh_dirty, refresh_month
+from participation.rollups import refresh_all, refresh_month, refresh_recent
 
 
 def _month(value: str) -> dt.date:
@@ -22,8 +21,9 @@ class Command(BaseCommand):
     help = (
         "Bring the participation rollups (person-month, office-month) up to date. Without "
         "options: the persons of this month and last whose ledger or profile changed since "
-        "their rollup was computed (run from cron every few minutes). --month YYYY-MM: that "
-        "month in full. --all: every month that has rollups, and this one, in full (nightly)."
+        "their rollup was computed (the scheduler runs this every 5 minutes, ops/schedule.py). "
+        "--month YYYY-MM: that month in full. --all: every month that has rollups, and this "
+        "one, in full (nightly)."
     )
 
     def add_arguments(self, parser):
@@ -34,22 +34,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         today = timezone.localdate()
-        this_month = month_start(today)
+        began = time.perf_counter()
         if options["month"]:
             period = _month(options["month"])
-            if period > this_month:
+            if period > month_start(today):
                 raise CommandError(f"{period:%Y-%m} has not started yet: nothing to compute.")
-            jobs = [(period, True)]
+            results = [refresh_month(period, today=today)]
         elif options["all"]:
-            months = set(PersonMonth.objects.values_list("period", flat=True).distinct())
-            jobs = [(p, True) for p in sorted(months | {this_month}) if p <= this_month]
+            results = refresh_all(today)
         else:
-            jobs = [(previous_month(this_month), False), (this_month, False)]
-        for period, full in jobs:
-            began = time.perf_counter()
-            result = refresh_month(period, today=today) if full else refresh_dirty(period, today)
+            results = refresh_recent(today)
+        for result in results:
             self.stdout.write(
-                f"{period:%Y-%m}: {result.persons} person-month(s) computed, "
-                f"{result.removed} removed, {result.offices} office-month row(s) "
-                f"in {time.perf_counter() - began:.1f} s"
+                f"{result.period:%Y-%m}: {result.persons} person-month(s) computed, "
+                f"{result.removed} removed, {result.offices} office-month row(s)"
             )
+        self.stdout.write(f"in {time.perf_counter() - began:.1f} s")

@@ -1,0 +1,137 @@
+"""THE schedule: every job that runs by itself, how often, and the management command that
+does the same by hand. Nothing else starts periodic work; ``tests/ops/test_schedule.py``
+fails when a command documented as periodic is missing here.
+
+Times are wall-clock times in ``TIME_ZONE`` (Asia/Shanghai). ``Every(minutes=n)`` runs at the
+multiples of ``n`` minutes after midnight (``n`` divides a day); ``Daily(at)`` once a day.
+A job never run before is due at once, so a fresh installation fills its dashboards on the
+scheduler's first pass; after a pause, an overdue job runs once (missed slots are not
+replayed: every job catches up by itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tasks.base import Task
+
+from ops import tasks
+
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Every:
+    minutes: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.minutes <= MINUTES_PER_DAY or MINUTES_PER_DAY % self.minutes:
+            raise ValueError(f"Every(minutes={self.minutes}): must divide a day")
+
+    def next_after(self, moment: dt.datetime) -> dt.datetime:
+        """The first slot strictly after ``moment``."""
+        local = timezone.localtime(moment)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        step = dt.timedelta(minutes=self.minutes)
+        return midnight + ((local - midnight) // step + 1) * step
+
+    def describe(self) -> str:
+        if self.minutes == 1:
+            return str(_("Every minute"))
+        return str(_("Every %(n)d minutes") % {"n": self.minutes})
+
+
+@dataclass(frozen=True)
+class Daily:
+    at: dt.time
+
+    def next_after(self, moment: dt.datetime) -> dt.datetime:
+        local = timezone.localtime(moment)
+        day = local.date()
+        if local.time() >= self.at:
+            day += dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(day, self.at))
+
+    def describe(self) -> str:
+        return str(_("Every day at %(time)s") % {"time": self.at.strftime("%H:%M")})
+
+
+@dataclass(frozen=True)
+class Job:
+    task: Task
+    schedule: Every | Daily
+    title: str
+    command: str  # the management command that does the same by hand
+
+    @property
+    def name(self) -> str:
+        return self.task.name
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        tasks.close_presence_checks,
+        Every(minutes=1),
+        _("Close unanswered presence checks"),
+        "close_presence_checks",
+    ),
+    Job(
+        tasks.recompute_attendance,
+        Every(minutes=5),
+        _("Fix lecture audiences and compute attendance"),
+        "recompute_attendance",
+    ),
+    Job(
+        tasks.send_lecture_reminders,
+        Every(minutes=5),
+        _("Remind of lectures and makeups"),
+        "send_lecture_reminders",
+    ),
+    Job(
+        tasks.refresh_rollups,
+        Every(minutes=5),
+        _("Update participation figures (changed persons)"),
+        "refresh_rollups",
+    ),
+    Job(
+        tasks.escalate_alerts,
+        Every(minutes=15),
+        _("Escalate unanswered critical alerts"),
+        "escalate_alerts",
+    ),
+    Job(
+        tasks.apply_enrollment_rules,
+        Daily(dt.time(1, 30)),
+        _("Apply auto-enrollment rules"),
+        "apply_enrollment_rules",
+    ),
+    Job(
+        tasks.refresh_rollups_all,
+        Daily(dt.time(2, 0)),
+        _("Recompute all participation figures"),
+        "refresh_rollups --all",
+    ),
+    Job(
+        tasks.prune_job_runs,
+        Daily(dt.time(3, 30)),
+        _("Delete job records older than two weeks"),
+        "",
+    ),
+    Job(
+        tasks.apply_assessment_schedules,
+        Daily(dt.time(7, 0)),
+        _("Assign scheduled questionnaires"),
+        "apply_assessment_schedules",
+    ),
+    Job(
+        tasks.run_follow_up,
+        Daily(dt.time(9, 0)),
+        _("Follow up unmet study and lecture requirements"),
+        "run_follow_up",
+    ),
+)
+
+JOBS_BY_NAME: dict[str, Job] = {job.name: job for job in JOBS}
