@@ -41,6 +41,7 @@ from audit.services import record_access
 from live.attendance import Summary, summary_of, union_intervals
 from live.audience import audience_persons, do_resolve_audience, in_audience
 from live.models import CentreCheckIn, CheckInMethod, Lecture, LectureMode
+from live.overrides import may_override_attendance
 from people.models import Person
 from people.roles import Role, roles_of
 
@@ -282,10 +283,16 @@ def roster(user, lecture: Lecture) -> list[RosterRow]:
     return [RosterRow(person, check_ins.get(person.pk)) for person in persons]
 
 
-def may_mark(user, lecture: Lecture, person_id: int) -> bool:
+def may_mark(user, lecture: Lecture, person_id: int, now: dt.datetime | None = None) -> bool:
+    """Staff at the door mark the people they see while check-in is open; once it has closed
+    a mark changes a finished lecture's attendance, which is the officers' (as overrides are,
+    ``may_override_attendance``), never the lecturer's."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if not user.has_perm("live.view_attendance") or not at_centre(lecture):
+        return False
+    closed = (now or timezone.now()) > check_in_window(lecture)[1]
+    if closed and not may_override_attendance(user):
         return False
     return roster_persons(user, lecture).filter(pk=person_id).exists()
 
@@ -336,7 +343,7 @@ def do_staff_mark(
     ValidationError for a bad time, a missing reason or an action that does not fit (out
     before in, in twice). Logged in the access log with the times and the reason."""
     now = now or timezone.now()
-    if not may_mark(by, lecture, person_id):
+    if not may_mark(by, lecture, person_id, now):
         raise PermissionDenied
     at, reason = check_mark(lecture, action, at, reason, now)
     with transaction.atomic():

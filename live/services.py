@@ -49,13 +49,13 @@ from live.models import (
     Makeup,
     PresenceEvent,
 )
+from live.overrides import may_override_attendance
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
 from notifications.models import NotificationKind
 from notifications.services import notify
 from participation.models import AbsenceRequest, AbsenceStatus
 from people.models import Person
 from people.names import mask_name_for_peers
-from people.roles import Role, roles_of
 
 log = logging.getLogger(__name__)
 
@@ -357,17 +357,6 @@ def do_recompute_due(now: dt.datetime | None = None) -> int:
 
 
 # --- Overrides ----------------------------------------------------------------------------
-
-
-def may_override_attendance(user) -> bool:
-    """Officers with the permission (README "Roles": officers may override with a reason)
-    and superusers; not the lecture's lecturer, who sees their lecture's attendance and
-    changes none of it. Which rows: ``may_override``."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if not user.has_perm("live.change_attendance"):
-        return False
-    return user.is_superuser or Role.OFFICER in roles_of(user)
 
 
 def may_override(user, attendance: Attendance) -> bool:

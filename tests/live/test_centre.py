@@ -314,6 +314,23 @@ def test_who_may_mark_the_learner(org, role, allowed):
             centre.do_staff_mark(lecture, org.person.pk, action="check_in", by=user)
 
 
+def test_after_the_end_only_an_officer_may_mark(org):
+    """A mark after check-in has closed changes a finished lecture's attendance: an override,
+    the officers' (README "Roles"), never the lecturer's."""
+    lecture = running(org)
+    after = lecture.end + 10 * MIN
+    assert centre.may_mark(org.lecturer, lecture, org.person.pk, now=after - 20 * MIN)
+    assert not centre.may_mark(org.lecturer, lecture, org.person.pk, now=after)
+    with pytest.raises(PermissionDenied):
+        centre.do_staff_mark(lecture, org.person.pk, action="check_in", by=org.lecturer, now=after)
+    assert not CentreCheckIn.objects.filter(lecture=lecture).exists()
+    assert centre.may_mark(org.officer, lecture, org.person.pk, now=after)
+    centre.do_staff_mark(
+        lecture, org.person.pk, action="check_in", by=org.officer, at=lecture.start, now=after
+    )
+    assert CentreCheckIn.objects.filter(lecture=lecture, person=org.person).exists()
+
+
 def test_an_officer_may_not_mark_a_person_outside_their_scope(org):
     other = make_person(org.west)
     lecture = running(org, offices=(org.east, org.west))
@@ -420,8 +437,9 @@ def test_a_mark_after_the_recompute_makes_it_stale_and_counts_next_time(org):
     lecture = past_lecture(org, hours_ago=1.5, minutes=60, mode=LectureMode.CENTRE)
     services.do_recompute_attendance(lecture)
     assert Attendance.objects.get(person=org.person).status == AttendanceStatus.ABSENT
+    # After the end a mark is an override: the officer's (the lecturer's is refused above).
     centre.do_staff_mark(
-        lecture, org.person.pk, action="check_in", by=org.lecturer, at=lecture.start
+        lecture, org.person.pk, action="check_in", by=org.officer, at=lecture.start
     )
     lecture.refresh_from_db()
     assert lecture.attendance_stale
