@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from assessments.schema import InstrumentDef
 from lib.appendonly import AppendOnlyError, AppendOnlyModelMixin, AppendOnlyQuerySetMixin
@@ -166,9 +167,14 @@ class AssignmentQuerySet(_ScopedQuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def for_learner(self, user) -> AssignmentQuerySet:
+        """The person's own assignments that have opened (a retest planned for later stays
+        hidden until its day)."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        return self.filter(person__user=user)
+        today = timezone.localdate()
+        return self.filter(person__user=user).filter(
+            models.Q(opens_on__isnull=True) | models.Q(opens_on__lte=today)
+        )
 
 
 class Assignment(models.Model):
@@ -196,6 +202,10 @@ class Assignment(models.Model):
         verbose_name=_("assigned by"),
     )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    # A retest planned "in 60 days" is assigned at approval but opens on its day.
+    opens_on = models.DateField(
+        _("opens on"), null=True, blank=True, help_text=_("Empty: the person can answer at once.")
+    )
     due = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.OPEN
@@ -450,3 +460,38 @@ class ScheduleRule(models.Model):
             errors["interval_months"] = _("Only periodic rules have an interval.")
         if errors:
             raise ValidationError(errors)
+
+
+NATIONAL_HOTLINE = "12356"
+phone_number = RegexValidator(
+    r"^\+?[0-9][0-9 -]{1,30}$", _("Enter a telephone number: digits, spaces and hyphens only.")
+)
+
+
+@register_setting(icon="help")
+class CrisisLines(BaseGenericSetting):
+    """The numbers a learner sees right after a critical answer (``views.support``). 110, 120
+    and the national psychological assistance hotline 12356 are fixed; the bureau's own duty
+    line is set here by administrators."""
+
+    duty_phone = models.CharField(
+        _("bureau duty number"),
+        max_length=32,
+        default=NATIONAL_HOTLINE,
+        validators=[phone_number],
+        help_text=_("Shown to a person right after a worrying answer. Default: 12356."),
+    )
+    duty_hours = models.CharField(
+        _("when it is answered"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example: every day 8:30–17:30. Leave empty if it is always answered."),
+    )
+
+    class Meta:
+        verbose_name = _("crisis help numbers")
+        verbose_name_plural = _("crisis help numbers")
+
+    @property
+    def duty_is_national(self) -> bool:
+        return self.duty_phone.replace(" ", "").replace("-", "") == NATIONAL_HOTLINE

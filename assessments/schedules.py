@@ -18,10 +18,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext_noop
 
 from assessments.models import (
     OPEN_STATUSES,
@@ -208,16 +206,15 @@ def do_apply_schedules(today: dt.date) -> ScheduleReport:
 
 
 def _notify_learner(person: Person, assignment: Assignment) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        notify(
-            person.user,
-            kind=NotificationKind.ASSIGNMENT,
-            title=gettext("A short questionnaire is waiting for you"),
-            body=gettext(
-                "Please answer it by %(due)s. It takes a few minutes; there are no right or "
-                "wrong answers, and your counselor will go through it with you."
-            )
-            % {"due": assignment.due.strftime("%Y-%m-%d")},
-            url=reverse("assessments_take", args=[assignment.pk]),
-            dedupe_key=f"assessments:assignment:{assignment.pk}",
-        )
+    notify(
+        person.user,
+        kind=NotificationKind.ASSIGNMENT,
+        title=gettext_noop("A short questionnaire is waiting for you"),
+        body=gettext_noop(
+            "Please answer it by %(due)s. It takes a few minutes; there are no right or "
+            "wrong answers, and your counselor will go through it with you."
+        ),
+        url=reverse("assessments_take", args=[assignment.pk]),
+        dedupe_key=f"assessments:assignment:{assignment.pk}",
+        params={"due": assignment.due.strftime("%Y-%m-%d")},
+    )

@@ -63,11 +63,13 @@ def do_assign(
     by: User | None,
     reason: str = AssignmentReason.AD_HOC,
     due: dt.date | None = None,
+    opens_on: dt.date | None = None,
 ) -> Assignment:
     """Assign the latest published version of ``instrument_slug`` to ``person``.
 
     ``by`` is the counselor (``None`` for a schedule); callers check that ``by`` may reach the
-    person. A second open assignment of the same instrument is refused."""
+    person. A second open assignment of the same instrument is refused. ``opens_on`` (a
+    planned retest) keeps it from the person until that day; ``None`` opens it at once."""
     if reason not in AssignmentReason.values:
         raise AssessmentError(f"unknown reason {reason!r}")
     version = (
@@ -84,7 +86,12 @@ def do_assign(
         ).exists():
             raise AssessmentError(f"{instrument_slug} is already assigned and not yet submitted")
         return Assignment.objects.create(
-            person=person, instrument_version=version, reason=reason, assigned_by=by, due=due
+            person=person,
+            instrument_version=version,
+            reason=reason,
+            assigned_by=by,
+            due=due,
+            opens_on=opens_on,
         )
 
 

@@ -9,4 +9,5 @@ from assessments import views
 urlpatterns = [
     path("", views.my_questionnaires, name="assessments_mine"),
     path("<int:pk>/", views.take, name="assessments_take"),
+    path("<int:pk>/support/", views.support, name="assessments_support"),
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from assessments.models import Review
+from assessments.models import CrisisLines, Result, Review
 from assessments.services import learner_questionnaires
 from assessments.taking import (
     AlreadySubmitted,
@@ -28,6 +28,31 @@ from people.privacy import person_of, require_privacy_ack
 
 def _thank_you() -> str:
     return _("Thank you. Your counselor will go through this with you.")
+
+
+def _after_submit(request, assignment) -> HttpResponse:
+    """A critical answer leads straight to the help page; otherwise back to the list."""
+    if Result.objects.filter(response__assignment=assignment, critical=True).exists():
+        return redirect("assessments_support", pk=assignment.pk)
+    messages.success(request, _thank_you())
+    return redirect("assessments_mine")
+
+
+@login_required
+@require_GET
+def support(request, pk: int):
+    """The calm page after a worrying answer: a counselor will call today, what to do in
+    danger now, the national hotline and the bureau's duty number. Shows no score or item."""
+    assignment = access_assignment_for_learner(request.user, pk)
+    if not Result.objects.filter(response__assignment=assignment, critical=True).exists():
+        return redirect("assessments_mine")
+    response = render(
+        request,
+        "assessments/support.html",
+        {"lines": CrisisLines.load(request_or_site=request)},
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @login_required
@@ -73,10 +98,8 @@ def take(request, pk: int):
                 messages.warning(request, _("Please answer every question before you send."))
                 return redirect(_item_url(pk, exc.missing[0]))
             except AlreadySubmitted:
-                messages.info(request, _thank_you())
-                return redirect("assessments_mine")
-            messages.success(request, _thank_you())
-            return redirect("assessments_mine")
+                return _after_submit(request, assignment)
+            return _after_submit(request, assignment)
         item = request.POST.get("item")
         try:
             do_save_answer(assignment, item, request.POST.get("option"))

@@ -9,6 +9,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
 from assessments.models import VIEW_STATISTICS, ScheduleRule
+from assessments.panels import OpenAlertsPanel
 from lib.admin_menu import AdminMenuItem
 
 
@@ -45,6 +46,13 @@ def register_review_menu_item():
         order=220,
         shown_to=admin_views.may_see_results,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_open_alerts_panel(request, panels):
+    # First on a counselor's home, above every other panel.
+    if admin_views.may_see_results(request.user):
+        panels.insert(0, OpenAlertsPanel(request.user))
 
 
 @hooks.register("insert_global_admin_js")

@@ -49,6 +49,8 @@ UPCOMING = {
     "title": "预防电信网络诈骗：不做“工具人”",
     "topic": Topic.LEGAL,
     "lecturer_title": "民警",
+    # A guest speaker: lecturer1 (a prosecutor) hosts the room, the police officer speaks.
+    "lecturer_name": "孙伟",
     "description": "民警讲解出租出借银行卡、电话卡的法律后果，以及如何识别诈骗。",
     "minutes": 90,
 }
@@ -67,6 +69,7 @@ def _lecture(spec: dict, lecturer: User, start: dt.datetime, offices: list[Offic
             description=spec["description"],
             lecturer=lecturer,
             lecturer_title=spec["lecturer_title"],
+            lecturer_name=spec.get("lecturer_name", ""),
             start=start,
             end=start + dt.timedelta(minutes=spec["minutes"]),
             mode=LectureMode.BOTH,

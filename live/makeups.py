@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from lib import bulk
 from live import ledger
@@ -75,14 +75,14 @@ def do_send_makeup_notices(now: dt.datetime | None = None) -> int:
             notify(
                 makeup.person.user,
                 kind=NotificationKind.LECTURE,
-                title=_("Makeup for a lecture: %(title)s") % {"title": makeup.lecture.title[:150]},
-                body=_(
+                title=gettext_noop("Makeup for a lecture: %(title)s"),
+                body=gettext_noop(
                     "You missed part of this lecture. Please make it up by %(date)s: watch the "
                     "recording or attend a later lecture on the same topic."
-                )
-                % {"date": makeup.due_date.isoformat()},
+                ),
                 url=reverse("live_makeup", args=[makeup.pk]),
                 dedupe_key=f"makeup:{makeup.pk}",
+                params={"title": makeup.lecture.title[:150], "date": makeup.due_date.isoformat()},
             )
             Makeup.objects.filter(pk=makeup.pk).update(notified_at=now)
         sent += 1

@@ -419,8 +419,13 @@ class Lecture(models.Model):
 
     @property
     def speaker(self) -> str:
+        """Title and name, once each: "民警 孙伟" (a name already starting with the title, as
+        an account named "检察官 赵刚", is not prefixed again)."""
         name = self.lecturer_name or (self.lecturer.get_full_name() if self.lecturer_id else "")
-        return f"{self.lecturer_title} {name}".strip()
+        title = self.lecturer_title.strip()
+        if not title or name.startswith(title):
+            return name.strip()
+        return f"{title} {name}".strip()
 
     @property
     def duration(self) -> dt.timedelta:

@@ -23,6 +23,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.models import Action
 from audit.services import record_access
@@ -518,14 +519,14 @@ def do_send_reminders(now: dt.datetime | None = None, before: dt.timedelta = REM
                 notification = notify(
                     person.user,
                     kind=NotificationKind.LECTURE,
-                    title=_("Lecture soon: %(title)s") % {"title": lecture.title[:150]},
-                    body=_(
+                    title=gettext_noop("Lecture soon: %(title)s"),
+                    body=gettext_noop(
                         "Your lecture starts at %(time)s. Please open the lecture page a few "
                         "minutes early; your attendance is recorded by the video server."
-                    )
-                    % {"time": when.strftime("%H:%M")},
+                    ),
                     url=url,
                     dedupe_key=reminder_key(lecture, person.pk),
+                    params={"title": lecture.title[:150], "time": when.strftime("%H:%M")},
                 )
             sent += notification is not None
     return sent

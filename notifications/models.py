@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,6 +58,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True)
+    # Set by ``notify(..., params=...)``: the untranslated source texts and their values, so
+    # the inbox renders each message in the reader's language of the moment. ``title`` and
+    # ``body`` keep the site-language rendering (SMS, e-mail, old rows).
+    title_source = models.CharField(_("title (source text)"), max_length=200, blank=True)
+    body_source = models.TextField(_("text (source text)"), blank=True)
+    params = models.JSONField(_("values"), default=dict, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -77,6 +84,23 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    def _in_active_language(self, source: str, stored: str) -> str:
+        if not source:
+            return stored
+        try:
+            return gettext(source) % self.params if self.params else gettext(source)
+        except (KeyError, ValueError, TypeError):
+            return stored
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (translated at display time when possible)."""
+        return self._in_active_language(self.title_source, self.title)
+
+    @property
+    def display_body(self) -> str:
+        return self._in_active_language(self.body_source, self.body)
 
     @property
     def safe_url(self) -> str:

@@ -3,15 +3,22 @@
 Other apps call ``notify()``; it is the only way a notification is created. The signature is
 a contract (``lectures``, ``assessments`` and ``plans`` use it):
 
-    notify(user, *, kind, title, body="", url="", dedupe_key=None) -> Notification | None
+    notify(user, *, kind, title, body="", url="", dedupe_key=None, params=None)
+        -> Notification | None
+
+With ``params`` (a dict, possibly empty) ``title`` and ``body`` are untranslated source texts
+(mark them with ``gettext_noop``) and ``%(name)s`` placeholders: the inbox translates them
+into the reader's language each time it is shown. Without it they are stored as given.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from lib.broadcast import send_to_user
 from notifications.models import Notification, NotificationKind
@@ -60,6 +67,7 @@ def notify(
     body: str = "",
     url: str = "",
     dedupe_key: str | None = None,
+    params: dict | None = None,
 ) -> Notification | None:
     """Store a notification for ``user`` and push it to their open sockets after commit.
 
@@ -67,6 +75,9 @@ def notify(
     nothing is stored or pushed and ``None`` is returned. ``url`` is stored as given but shown
     as a link only when it is a path on this site. Bad input raises ValueError, nothing stored.
     """
+    sources = {"title_source": "", "body_source": "", "params": {}}
+    if params is not None:
+        title, body, sources = _render_sources(title, body or "", params)
     title = check_notification(kind=kind, title=title, body=body, url=url, dedupe_key=dedupe_key)
     if dedupe_key is not None and (
         Notification.objects.filter(recipient=user, dedupe_key=dedupe_key).exists()
@@ -81,6 +92,7 @@ def notify(
                 body=body or "",
                 url=url or "",
                 dedupe_key=dedupe_key,
+                **sources,
             )
     except IntegrityError:
         # A concurrent call with the same key won the race; the constraint keeps one row.
@@ -92,14 +104,35 @@ def notify(
     return notification
 
 
+def _render_sources(title: str, body: str, params: dict) -> tuple[str, str, dict]:
+    """The site-language rendering of source texts, and the fields that keep the sources.
+    Bad placeholders or values that JSON cannot hold raise ValueError, nothing stored."""
+    if not isinstance(params, dict) or not all(
+        isinstance(value, str | int | float) and not isinstance(value, bool)
+        for value in params.values()
+    ):
+        raise ValueError("params must be a dict of strings and numbers")
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            rendered_title = gettext(title) % params if params else gettext(title)
+            rendered_body = (gettext(body) % params if params else gettext(body)) if body else ""
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"the texts do not match their params: {exc}") from None
+    return (
+        rendered_title,
+        rendered_body,
+        {"title_source": title, "body_source": body, "params": dict(params)},
+    )
+
+
 def push_payload(notification: Notification) -> dict:
     """What the user's socket hears: the notification itself (it is theirs) and a link."""
     return {
         "type": "notification",
         "id": notification.pk,
         "kind": notification.kind,
-        "title": notification.title,
-        "body": notification.body,
+        "title": notification.display_title,
+        "body": notification.display_body,
         "url": notification.safe_url,
         "created_at": notification.created_at.isoformat(),
     }

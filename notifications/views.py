@@ -5,11 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications.models import Notification
-from notifications.services import do_mark_all_read, do_mark_read
+from notifications.services import (
+    access_notification_for_user,
+    do_mark_all_read,
+    do_mark_read,
+)
 
 INBOX_LIMIT = 100
 
@@ -31,9 +36,13 @@ def inbox(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def open_notification(request, pk: int):
-    """Mark one notification read, then go to its link (when it is a path on this site)."""
+    """POST: mark one notification read, then go to its link (when it is a path on this site).
+    GET (a bookmarked or pasted link): show it in the inbox, changing nothing."""
+    if request.method == "GET":
+        notification = access_notification_for_user(request.user, pk)
+        return redirect(f"{reverse('notifications_inbox')}#n-{notification.pk}")
     notification = do_mark_read(request.user, pk)
     return redirect(notification.safe_url or "notifications_inbox")
 

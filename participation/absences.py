@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.models import Action
 from audit.services import record_access
@@ -360,11 +361,11 @@ def _tell_on_filing(absence: AbsenceRequest, by) -> None:
         notify(
             person.user,
             kind=NotificationKind.GENERAL,
-            title=_("Your case officer has asked for leave for you"),
-            body=_("“%(requirement)s”: you will be told of the decision.")
-            % {"requirement": absence.requirement[:150]},
+            title=gettext_noop("Your case officer has asked for leave for you"),
+            body=gettext_noop("“%(requirement)s”: you will be told of the decision."),
             url=reverse("learning_absences"),
             dedupe_key=f"absence:{absence.pk}:filed",
+            params={"requirement": absence.requirement[:150]},
         )
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lib.storage import private_storage
 from people.models import Category, Office, Person
@@ -46,7 +47,8 @@ class ParticipationSource(models.TextChoices):
 
 
 class ParticipationStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", _("In progress")
+    # Not the questionnaire's "In progress" (填写中, "being filled in"): studying is under way.
+    IN_PROGRESS = "in_progress", pgettext_lazy("participation", "In progress")
     COMPLETED = "completed", _("Completed")
     EXCUSED = "excused", _("Excused")
 

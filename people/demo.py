@@ -13,12 +13,13 @@ from people.roles import Role
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential
 BUREAU = ("示范区司法局", "bureau")
 OFFICES = [("东城司法所", "dongcheng"), ("西城司法所", "xicheng"), ("南湖司法所", "nanhu")]
+# Plain names: the role is shown beside them ("矫正工作人员: 李强"), never inside them.
 STAFF = [
-    ("admin", "区局管理员 王敏", Role.ADMINISTRATOR),
-    ("officer1", "东城司法所 李强", Role.OFFICER),
-    ("counselor1", "心理咨询师 陈静", Role.COUNSELOR),
-    ("lecturer1", "检察官 赵刚", Role.LECTURER),
-    ("editor1", "课程编辑 孙丽", Role.EDITOR),
+    ("admin", "王敏", Role.ADMINISTRATOR),
+    ("officer1", "李强", Role.OFFICER),
+    ("counselor1", "陈静", Role.COUNSELOR),
+    ("lecturer1", "赵刚", Role.LECTURER),
+    ("editor1", "孙丽", Role.EDITOR),
 ]
 PERSON_COUNT = 30
 _SURNAMES = "张王李刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"

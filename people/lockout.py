@@ -1,9 +1,14 @@
-"""The page django-axes shows when a username + IP pair is locked out (AXES_LOCKOUT_CALLABLE)."""
+"""The page django-axes shows when a username + IP pair is locked out (AXES_LOCKOUT_CALLABLE),
+and the sign-in view that warns before the lock."""
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_failure_limit
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -15,3 +20,43 @@ def lockout_response(request, original_response=None, credentials=None):
         {"cooloff_minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+# Warn on a failed sign-in once this many attempts or fewer are left before the lock.
+WARN_WHEN_LEFT = 2
+
+
+def attempts_left(request, username: str) -> int:
+    """Failed sign-ins still allowed for ``username`` from this address before django-axes
+    locks the pair (``AXES_LOCKOUT_PARAMETERS``)."""
+    credentials = {"username": username}
+    limit = get_failure_limit(request, credentials)
+    return max(0, limit - AxesProxyHandler.get_failures(request, credentials))
+
+
+class SignInView(LoginView):
+    """Django's sign-in, plus "N attempts left" when the lock is near, so nobody is locked
+    out without warning."""
+
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        username = (self.request.POST.get("username") or "").strip()[:150]
+        if username:
+            left = attempts_left(self.request, username)
+            if 0 < left <= WARN_WHEN_LEFT:
+                form.add_error(
+                    None,
+                    ngettext(
+                        "You can try %(count)s more time. After that, sign-in is locked for "
+                        "%(minutes)s minutes.",
+                        "You can try %(count)s more times. After that, sign-in is locked for "
+                        "%(minutes)s minutes.",
+                        left,
+                    )
+                    % {
+                        "count": left,
+                        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+                    },
+                )
+        return super().form_invalid(form)

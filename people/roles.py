@@ -88,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "assessments.add_schedulerule",
             "assessments.change_schedulerule",
             "assessments.delete_schedulerule",
+            "assessments.change_crisislines",
             "live.view_attendance",
             "live.add_attendancepolicy",
             "live.change_attendancepolicy",

@@ -49,6 +49,8 @@ from plans.schema import (
 )
 
 APPOINTMENT_HOUR = 10
+# A retest opens on its planned day and stays open this long.
+RETEST_WINDOW = dt.timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,13 @@ def _book_lectures(
 def _assign_retest(
     intervention: Intervention, details: RetestDef, person: Person, by: User, today: dt.date
 ) -> Outcome:
-    due = today + dt.timedelta(days=details.interval_days)
+    opens_on = today + dt.timedelta(days=details.interval_days)
+    due = opens_on + RETEST_WINDOW
     created = True
     try:
-        assignment = do_assign(details.instrument, person, by, AssignmentReason.PERIODIC, due)
+        assignment = do_assign(
+            details.instrument, person, by, AssignmentReason.PERIODIC, due, opens_on=opens_on
+        )
     except AssessmentError:
         created = False
         assignment = (
@@ -151,8 +156,14 @@ def _assign_retest(
     intervention.assignment_created = created
     intervention.save(update_fields=["assignment", "assignment_created"])
     return Outcome(
-        done=_("Retest of %(slug)s due %(due)s")
-        % {"slug": details.instrument, "due": (assignment.due or due).isoformat()}
+        done=_("Retest of %(title)s opens %(opens)s, due %(due)s")
+        % {
+            "title": assignment.instrument_version.instrument.localized_title(),
+            "opens": (
+                assignment.opens_on or timezone.localdate(assignment.assigned_at)
+            ).isoformat(),
+            "due": (assignment.due or due).isoformat(),
+        }
     )
 
 

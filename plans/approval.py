@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -122,15 +122,15 @@ def do_approve_plan(plan: Plan, by: User, expected_revision: int | None = None) 
 
 def _tell_person(plan: Plan) -> None:
     user = plan.person.user
-    with translation.override(settings.LANGUAGE_CODE):
-        notify(
-            user,
-            kind=NotificationKind.PLAN,
-            title=_("Your support plan is ready"),
-            body=_("Please read it and confirm that you have seen it."),
-            url=reverse("plans_mine"),
-            dedupe_key=f"plans:approved:{plan.pk}",
-        )
+    notify(
+        user,
+        kind=NotificationKind.PLAN,
+        title=gettext_noop("Your support plan is ready"),
+        body=gettext_noop("Please read it and confirm that you have seen it."),
+        url=reverse("plans_mine"),
+        dedupe_key=f"plans:approved:{plan.pk}",
+        params={},
+    )
 
 
 def do_acknowledge(plan: Plan, person_user: User) -> Plan:

@@ -15,6 +15,8 @@ never questionnaire answers or scores); administrators only with the explicit pe
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -388,6 +390,17 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class CounselingAppointmentQuerySet(models.QuerySet):
+    def for_learner(self, user) -> CounselingAppointmentQuerySet:
+        """The signed-in person's own appointments; nobody else's, ever."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(person__user=user)
+
+    def upcoming(self, now) -> CounselingAppointmentQuerySet:
+        return self.filter(status=AppointmentStatus.SCHEDULED, scheduled_at__gte=now)
+
+
 class CounselingAppointment(models.Model):
     person = models.ForeignKey(
         "people.Person",
@@ -410,6 +423,12 @@ class CounselingAppointment(models.Model):
     )
     scheduled_at = models.DateTimeField(_("time"))
     duration_minutes = models.PositiveSmallIntegerField(_("minutes"), default=50)
+    place = models.CharField(
+        _("place"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: the person's justice office."),
+    )
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -422,6 +441,8 @@ class CounselingAppointment(models.Model):
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
 
+    objects = CounselingAppointmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["scheduled_at", "pk"]
         verbose_name = _("counseling appointment")
@@ -430,6 +451,15 @@ class CounselingAppointment(models.Model):
 
     def __str__(self) -> str:
         return f"appointment {self.person_id} {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def where(self) -> str:
+        """The place to go: the one set, else the person's justice office."""
+        return self.place or self.person.office.name
+
+    @property
+    def ends_at(self):
+        return self.scheduled_at + dt.timedelta(minutes=self.duration_minutes)
 
 
 class ProgressNoteQuerySet(AppendOnlyQuerySetMixin, models.QuerySet):

@@ -9,4 +9,5 @@ from plans import views
 urlpatterns = [
     path("mine/", views.my_plan, name="plans_mine"),
     path("mine/acknowledge/", views.acknowledge, name="plans_acknowledge"),
+    path("mine/appointments/<int:pk>.ics", views.appointment_ics, name="plans_appointment_ics"),
 ]

@@ -8,13 +8,17 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import Action
+from audit.services import access_logged
+from lib.downloads import attachment
 from people.privacy import person_of
 from plans.access import learner_plan
 from plans.approval import do_acknowledge
+from plans.calendar import appointment_ics as appointment_ics_text
 from plans.errors import PlanError
-from plans.models import GoalStatus
+from plans.models import CounselingAppointment, GoalStatus
 from plans.presentation import describe_intervention, instrument_titles
 
 
@@ -44,7 +48,32 @@ def my_plan(request):
             for goal in plan.goals.all()
             if goal.status != GoalStatus.CLOSED
         ]
-    return render(request, "plans/my_plan.html", {"plan": plan, "goals": goals})
+    appointments = (
+        CounselingAppointment.objects.for_learner(request.user)
+        .upcoming(timezone.now())
+        .select_related("person__office", "counselor")
+    )
+    return render(
+        request,
+        "plans/my_plan.html",
+        {"plan": plan, "goals": goals, "appointments": list(appointments)},
+    )
+
+
+@login_required
+@require_GET
+def appointment_ics(request, pk: int):
+    """One of the person's own appointments as a calendar file; anyone else's: 404."""
+    scoped = CounselingAppointment.objects.for_learner(request.user).select_related(
+        "person__office", "counselor"
+    )
+    appointment = access_logged(
+        request, request.user, scoped, pk, person_field="person_id", action=Action.EXPORT
+    )
+    content = appointment_ics_text(appointment, host=request.get_host(), now=timezone.now())
+    return attachment(
+        content.encode(), "text/calendar; charset=utf-8", f"appointment-{appointment.pk}.ics"
+    )
 
 
 @login_required

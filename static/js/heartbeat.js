@@ -30,7 +30,8 @@
     if (!data || typeof data.credited_seconds !== "number") return;
     var text = root.querySelector("[data-testid=credited-seconds]");
     var bar = root.querySelector("progress[data-testid=lesson-progress]");
-    if (text) text.textContent = String(data.credited_seconds);
+    // Never more than the bar's maximum: credit past completion would read "44 / 36".
+    if (text) text.textContent = String(bar && bar.max ? Math.min(data.credited_seconds, bar.max) : data.credited_seconds);
     if (bar) bar.value = data.credited_seconds;
   }
 

@@ -36,7 +36,7 @@ def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
     phone.check("[data-testid=question] >> nth=1 >> input[value='0']")
     phone.click("[data-testid=quiz] button[type=submit]")
     phone.wait_for_load_state("networkidle")
-    assert "2 of 2 correct" in phone.inner_text("[data-testid=quiz-result]")
+    assert "2 correct out of 2 questions" in phone.inner_text("[data-testid=quiz-result]")
 
     phone.goto(f"{live_server.url}/")
     courses = phone.inner_text("[data-testid=my-courses]")

@@ -104,7 +104,7 @@ def test_quiz_form_submits_and_redirects_back(client, org, lesson):
     assert "already submitted" in again.text
     assert QuizAttempt.objects.count() == 1
     page = client.get(lesson.url)
-    assert "Last attempt: 2 of 2 correct." in page.text
+    assert "Last attempt: 2 correct out of 2 questions." in page.text
 
 
 def test_quiz_for_an_unenrolled_lesson_is_404(client, org, lesson):

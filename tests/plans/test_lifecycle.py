@@ -278,10 +278,12 @@ def test_approval_puts_the_interventions_in_place(org, courses):
     mental = plan.goals.get(domain=Domain.MENTAL_HEALTH)
     linked = mental.interventions.get(kind="course").enrollments.get()
     assert linked.course_id == courses[Topic.MENTAL_HEALTH].pk
-    # the retest is a real assignment, due after the interval
+    # the retest is a real assignment that opens after the interval, not at once
     retest = mental.interventions.get(kind="retest")
     assert retest.assignment.reason == AssignmentReason.PERIODIC
-    assert retest.assignment.due == timezone.localdate() + dt.timedelta(days=90)
+    opens = timezone.localdate() + dt.timedelta(days=90)
+    assert retest.assignment.opens_on == opens
+    assert retest.assignment.due == opens + dt.timedelta(days=14)
     assert retest.assignment.instrument_version.instrument.slug == "phq9"
     # counseling: six appointments two weeks apart with the approving counselor
     counseling = mental.interventions.get(kind="counseling")

@@ -16,6 +16,15 @@ from tests.security.matrix import (
     roles,
 )
 
+
+def _critical_assignment(org) -> dict[str, str]:
+    """The assignment behind the sample result (its PHQ-9 item 9 is critical)."""
+    from assessments.models import Result
+
+    pk = import_module("tests.assessments.helpers").matrix_result(org)["pk"]
+    return {"pk": str(Result.objects.get(pk=pk).response.assignment_id)}
+
+
 RULES = [
     # ---- assessments (assessments/urls.py, assessments/wagtail_hooks.py): results only for the
     # person's own counselors (administrators need assessments.view_result, not granted by role)
@@ -28,6 +37,13 @@ RULES = [
         get=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
         post=roles(anonymous=LOGIN, learners=REDIRECT, staff=NOTFOUND, outsider=NOTFOUND),
         note="learners first acknowledge the privacy notice; nobody else has assignments",
+    ),
+    Rule(
+        name="assessments_support",
+        params=_critical_assignment,
+        get=roles(anonymous=LOGIN, signed_in=NOTFOUND, learner=OK),
+        post=roles(anonymous=LOGIN, signed_in=METHOD),
+        note="the help page after learner's own critical answer; anyone else's id is 404",
     ),
     Rule(
         name="assessments_review_queue",

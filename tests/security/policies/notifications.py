@@ -22,9 +22,9 @@ RULES = [
     Rule(
         name="notifications_open",
         params=learners_notification,
-        get=roles(anonymous=LOGIN, signed_in=METHOD),
+        get=roles(anonymous=LOGIN, signed_in=NOTFOUND, learner=REDIRECT),
         post=roles(anonymous=LOGIN, signed_in=NOTFOUND, learner=REDIRECT),
-        note="only the recipient; anyone else's id is 404",
+        note="only the recipient; anyone else's id is 404; a GET shows it in the inbox",
     ),
     Rule(
         name="notifications_read_all",

@@ -56,6 +56,13 @@ RULES = [
         note="nobody here has an approved plan (the sample is a draft)",
     ),
     Rule(
+        name="plans_appointment_ics",
+        params=_appointment,
+        get=roles(anonymous=LOGIN, signed_in=NOTFOUND, learner=OK),
+        post=roles(anonymous=LOGIN, signed_in=METHOD),
+        note="a calendar file of the person's own appointment only",
+    ),
+    Rule(
         name="plans_plan_list",
         get=roles(
             non_staff=LOGIN,
