@@ -61,8 +61,9 @@ def normalise_code(code: str) -> str:
     return "".join(str(int(ch)) if ch.isdecimal() else ch for ch in text)
 
 
-def normalise_login(login: str) -> str:
-    return _SEPARATORS.sub("", str(login or "")).strip()
+def normalise_phone(text: str) -> str:
+    """A mobile number as typed (``138 1234 5678``, ``138-1234-5678``) → ``13812345678``."""
+    return _SEPARATORS.sub("", str(text or ""))
 
 
 def hash_code(code: str) -> str:
@@ -142,12 +143,15 @@ def do_send_activation_sms(row: ActivationCode, code: str, url: str, masked_url:
 
 
 def _candidates(login: str):
-    login = normalise_login(login)
+    """Persons whose login name is ``login`` (usernames may hold dashes and dots, as the
+    roster import's ``sf-2026-0001`` does) or whose mobile number it is."""
+    login = str(login or "").strip()
     if not login:
         return Person.objects.none()
-    return Person.objects.filter(Q(user__username__iexact=login) | Q(phone=login)).filter(
-        user__is_active=True
-    )
+    match = Q(user__username__iexact=login)
+    if phone := normalise_phone(login):
+        match |= Q(phone=phone)
+    return Person.objects.filter(match, user__is_active=True)
 
 
 def _wrong_code_message() -> str:

@@ -134,6 +134,16 @@ def test_the_phone_number_and_spaced_code_work_too(imported, org):
     assert check_activation_code("LEARNER", f"{code[:4]}-{code[4:]}").pk == row.pk
 
 
+def test_a_login_name_with_dashes_works(imported, org):
+    """The roster import makes login names from case numbers, such as ``case-00001``."""
+    org.learner.username = "sf-2026-0001"
+    org.learner.save(update_fields=["username"])
+    row, code = do_issue_activation_code(imported, issued_by=org.officer)
+    assert check_activation_code("SF-2026-0001", code).pk == row.pk
+    with pytest.raises(ActivationError):
+        check_activation_code("sf20260001", code)
+
+
 def test_another_persons_code_does_not_open_this_account(imported, org):
     _row, code = do_issue_activation_code(org.other_person, issued_by=org.other_officer)
     with pytest.raises(ActivationError, match="登录名或激活码不对"):
