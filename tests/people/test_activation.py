@@ -9,6 +9,8 @@ import pytest
 from django.db import IntegrityError
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.models import AccessEvent, Action
 from notifications.models import Delivery
@@ -328,3 +330,30 @@ def test_reissue_resets_a_forgotten_password_on_activation(client, org):
     assert activate(client, "learner", code).status_code == 302
     org.learner.refresh_from_db()
     assert org.learner.check_password(NEW_PASSWORD)
+
+
+def test_random_input_never_errors_and_never_activates(imported, org):
+    """200 random forms: always a 400 in plain words, never a 500, never a password set."""
+    do_issue_activation_code(imported, issued_by=org.officer)
+    text = st.text(max_size=40)
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        login=st.one_of(st.just("learner"), text),
+        code=st.one_of(st.text("0123456789 ", max_size=12), text),
+        password=text,
+    )
+    def run(login, code, password):
+        ActivationCode.objects.filter(person=imported).update(failed_attempts=0)
+        client = Client(raise_request_exception=False)
+        response = activate(client, login, code, password=password)
+        assert response.status_code == 400, response.status_code
+        assert "_auth_user_id" not in client.session
+
+    run()
+    org.learner.refresh_from_db()
+    assert not org.learner.has_usable_password()
