@@ -222,6 +222,7 @@ def do_deliver(
     body: str,
     dedupe_key: str,
     subject: str = "",
+    log_body: str | None = None,
     sender: Sender | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery | None:
@@ -230,7 +231,10 @@ def do_deliver(
     Returns ``None`` when the channel is off or the key was used before (nothing sent);
     otherwise the ``Delivery``: ``skipped`` (no address), ``sent`` or ``failed``. Never raises
     for a failed send. Call it outside a transaction: the row is committed before the first
-    attempt so a crash mid-way leaves a visible ``pending`` row, not a silent re-send."""
+    attempt so a crash mid-way leaves a visible ``pending`` row, not a silent re-send.
+
+    ``log_body``: when ``body`` holds a secret (an activation code), the text the log keeps
+    instead; ``body`` is then only sent, never saved."""
     sender = sender or get_sender(channel)
     if sender is None:
         return None
@@ -244,7 +248,7 @@ def do_deliver(
                 channel=channel,
                 address=address[:200],
                 subject=subject[:200],
-                body=body,
+                body=body if log_body is None else log_body,
                 dedupe_key=dedupe_key[:200],
                 status=DeliveryStatus.PENDING if address else DeliveryStatus.SKIPPED,
             )
@@ -252,6 +256,7 @@ def do_deliver(
         return None  # a concurrent run took the key first
     if not address:
         return delivery
+    delivery.body = body  # send_delivery saves only the outcome fields, never the body
     return send_delivery(delivery, sender, sleep=sleep)
 
 

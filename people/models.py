@@ -27,6 +27,12 @@ class User(AbstractUser):
         related_name="staff",
     )
 
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions = [
+            ("reset_two_factor", _("Can reset a staff member's authenticator app")),
+        ]
+
     def get_full_name(self) -> str:
         return self.name or super().get_full_name() or self.username
 
@@ -279,3 +285,70 @@ class PrivacyAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ✓ v{self.notice.version}"
+
+
+class VoidReason(models.TextChoices):
+    REISSUED = "reissued", _("A newer code was issued")
+    ATTEMPTS = "attempts", _("Too many wrong tries")
+
+
+class ActivationCodeQuerySet(models.QuerySet):
+    def open(self) -> ActivationCodeQuerySet:
+        """Neither used nor voided (it may still have expired)."""
+        return self.filter(used_at__isnull=True, voided_at__isnull=True)
+
+    def live(self, now=None) -> ActivationCodeQuerySet:
+        """Codes a person can still activate with: open and not expired."""
+        return self.open().filter(expires_at__gt=now or timezone.now())
+
+
+class ActivationCode(models.Model):
+    """A one-time code with which a supervised person sets their password (people/activation.py).
+
+    Only an HMAC of the code is stored; the code itself is shown once to the officer who
+    issued it. At most one open code per person: issuing a new one voids the others."""
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("supervised person"),
+        on_delete=models.CASCADE,
+        related_name="activation_codes",
+    )
+    code_hash = models.CharField(max_length=64, db_index=True)
+    issued_by = models.ForeignKey(
+        User,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.CharField(
+        _("why voided"), max_length=10, choices=VoidReason.choices, blank=True
+    )
+    failed_attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+
+    objects = ActivationCodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(used_at__isnull=True, voided_at__isnull=True),
+                name="activation_one_open_code_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.used_at is None and self.voided_at is None and self.expires_at > now

@@ -64,7 +64,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     | EDIT_PLANS
     | CHOOSE_MEDIA,
     Role.OFFICER: frozenset(
-        {ADMIN_ACCESS, "people.view_person", "people.change_person", "people.view_office"}
+        {
+            ADMIN_ACCESS,
+            "people.view_person",
+            "people.change_person",
+            "people.view_office",
+            # At check-in (报到) the officer gives the person a one-time activation code.
+            "people.add_activationcode",
+        }
     )
     | ENROLL
     | {"live.view_lecture"}
@@ -82,6 +89,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "people.change_office",
             "people.import_roster",
             "people.export_person_data",
+            # A staff member who lost their phone gets a new authenticator at next sign-in.
+            "people.reset_two_factor",
             "audit.view_accessevent",
             "assessments.view_statistics",
             "assessments.view_schedulerule",

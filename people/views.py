@@ -17,6 +17,7 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
 from lib.downloads import attachment
+from people.activation import activation_status
 from people.models import Person
 from people.privacy import collect_person_data
 from people.roles import is_staff_member
@@ -61,6 +62,8 @@ def person_detail(request, pk: int):
             "person": person,
             "counselors": counselors,
             "can_export": request.user.has_perm("people.export_person_data"),
+            "can_issue_activation": request.user.has_perm("people.add_activationcode"),
+            "activation": activation_status(person),
         },
     )
 

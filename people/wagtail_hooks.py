@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from lib.admin_menu import AdminMenuItem
-from people import views
+from people import activation_views, staff_views, views
 from people.roles import is_staff_member
 
 
@@ -16,6 +16,18 @@ def register_people_urls():
         path("people/<int:pk>/", views.person_detail, name="people_person_detail"),
         path("people/<int:pk>/export/", views.person_export, name="people_person_export"),
         path("people/import/", views.roster_import, name="people_roster_import"),
+        path(
+            "people/<int:pk>/activation/",
+            activation_views.issue,
+            name="people_activation_issue",
+        ),
+        path("people/staff/", staff_views.staff_list, name="people_staff_list"),
+        path("people/staff/<int:pk>/", staff_views.staff_detail, name="people_staff_detail"),
+        path(
+            "people/staff/<int:pk>/reset-authenticator/",
+            staff_views.staff_reset_two_factor,
+            name="people_staff_reset_two_factor",
+        ),
     ]
 
 
@@ -38,4 +50,15 @@ def register_roster_menu_item():
         icon_name="upload",
         order=210,
         permission="people.import_roster",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_staff_menu_item():
+    return AdminMenuItem(
+        _("Staff accounts"),
+        reverse("people_staff_list"),
+        icon_name="user",
+        order=215,
+        permission="people.reset_two_factor",
     )
