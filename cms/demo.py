@@ -1,11 +1,11 @@
-"""Twelve months of demo history for ``seed_demo``: a living bureau on the first run.
+"""Twelve months of demo history, and this month, for ``seed_demo``: a living bureau.
 
 Each demo person follows a story (``STORIES``): always on time, slipping in recent months,
 excused for a hospital stay with evidence, making up missed lectures, often late, or newly
 arrived. Their months are built through the services that keep the rules, in the order
 things happened:
 
-* a two-hour required lecture in each of the past eleven months, its join and leave events
+* a two-hour required lecture in each of the past twelve months, its join and leave events
   stored through the webhook's checks and its attendance computed (``live.demo``): the
   ledger's lecture rows and the makeups follow from the attendance;
 * one sitting a month on the monthly course's lesson (``learning.heartbeat.store.
@@ -37,9 +37,11 @@ from lib.pdf import pdf_document
 from live.demo import Presence, seed_past_lecture
 from live.makeups import BeatRejected, do_record_watch_heartbeat
 from live.models import Lecture, Makeup
+from participation import reports
 from participation.absences import AbsenceError, do_decide_absence, do_file_absence, open_options
 from participation.followup import OfficerAction, do_record_action, run_follow_up
-from participation.models import AbsenceRequest, FollowUp, FollowUpStage
+from participation.models import AbsenceRequest, FollowUp, FollowUpStage, ReportFile
+from participation.report_tasks import do_request_report
 from participation.requirements import QUOTA, month_end
 from participation.rollups import last_months, refresh_month
 from people.models import Person, User
@@ -60,9 +62,10 @@ STORIES = {
     **dict.fromkeys((7, 17, 27), LATE),
     **dict.fromkeys((28, 29, 30), NEW),
 }
-HOSPITAL_MONTH = 8  # the excused persons' month in hospital (index in the history)
-RECORDING_MAKEUP_MONTH = 2  # the makeup persons watch this lecture's recording
-# The required lecture of each past month (index 0 is eleven months ago); three topics in
+MONTHS = 13  # this month and the twelve before it
+HOSPITAL_MONTH = 3  # months ago: the excused persons' month in hospital
+RECORDING_MAKEUP_MONTH = 9  # months ago: the makeup persons watch this lecture's recording
+# The required lecture of each past month (the first is twelve months ago); three topics in
 # turn, so a missed lecture can also be made up at the next one on its topic.
 LECTURES = [
     ("宪法宣传：公民的权利与义务", Topic.LEGAL, "检察官"),
@@ -76,6 +79,7 @@ LECTURES = [
     ("感恩与担当：回归社会的第一步", Topic.MORAL, "社会工作者"),
     ("治安管理处罚法与日常行为", Topic.LEGAL, "民警"),
     ("应对挫折：在困难中保持希望", Topic.MENTAL_HEALTH, "心理咨询师"),
+    ("邻里和睦：社区生活中的公德", Topic.MORAL, "社会工作者"),
 ]
 LECTURE_MINUTES = 120
 LECTURE_DAY, LECTURE_HOUR = 12, 9
@@ -110,23 +114,24 @@ def story_of(number: int) -> str:
     return STORIES.get(number, STEADY)
 
 
-def month_plan(number: int, index: int, rng: random.Random) -> Month:
-    """Person ``number``'s month ``index`` (0 = eleven months ago, 11 = this month)."""
+def month_plan(number: int, ago: int, rng: random.Random) -> Month:
+    """Person ``number``'s month ``ago`` months before this one (0: this month)."""
     story = story_of(number)
     on_time = RECONNECTED if rng.random() < 0.15 else ON_TIME
     if story == SLIPPING:
-        presence = {7: JOINED_LATE, 8: LEFT_EARLY, 9: ABSENT, 10: ABSENT}.get(index, on_time)
-        minutes = SITTING_MINUTES if index <= 7 else (15 if index == 8 else 0)
+        presence = {4: JOINED_LATE, 3: LEFT_EARLY, 2: ABSENT, 1: ABSENT}.get(ago, on_time)
+        minutes = SITTING_MINUTES if ago >= 4 else (15 if ago == 3 else 0)
         return Month(presence, minutes)
-    if story == EXCUSED and index == HOSPITAL_MONTH:
+    if story == EXCUSED and ago == HOSPITAL_MONTH:
         return Month(ABSENT, 0, on_leave=True)
-    if story == MAKEUP and index in (RECORDING_MAKEUP_MONTH, 6):
+    if story == MAKEUP and ago in (RECORDING_MAKEUP_MONTH, 5):
+        # the lecture five months ago is made up at the next one on its topic
         return Month(ABSENT, SITTING_MINUTES)
     if story == LATE:
-        presence = {1: JOINED_LATE, 4: JOINED_LATE, 7: JOINED_LATE, 10: JOINED_LATE}
-        presence |= {3: LEFT_EARLY, 9: LEFT_EARLY}
+        presence = {10: JOINED_LATE, 7: JOINED_LATE, 4: JOINED_LATE, 1: JOINED_LATE}
+        presence |= {8: LEFT_EARLY, 2: LEFT_EARLY}
         # late months they study longer (a lesson credits at most 45 minutes)
-        return Month(presence.get(index, on_time), 46 if index in presence else SITTING_MINUTES)
+        return Month(presence.get(ago, on_time), 46 if ago in presence else SITTING_MINUTES)
     return Month(on_time, SITTING_MINUTES)
 
 
@@ -196,7 +201,7 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
         return []
     today = today or timezone.localdate()
     now = timezone.now()
-    periods = last_months(today, 12)
+    periods = last_months(today, MONTHS)
     persons = list(
         Person.objects.filter(case_number__startswith="SF-2026-")
         .select_related("user")
@@ -205,7 +210,7 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
     numbers = {p.pk: int(p.user.username.removeprefix("learner")) for p in persons}
     rngs = {p.pk: random.Random(f"seed-demo-{numbers[p.pk]}") for p in persons}  # noqa: S311
     plans = {
-        p.pk: [month_plan(numbers[p.pk], i, rngs[p.pk]) for i in range(len(periods))]
+        p.pk: [month_plan(numbers[p.pk], MONTHS - 1 - i, rngs[p.pk]) for i in range(MONTHS)]
         for p in persons
     }
     recording = demo_video_document().url
@@ -240,7 +245,7 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
         for person in on_leave:
             quota = f"{QUOTA}:{periods[index]:%Y-%m}"
             _file_leave(person, quota, periods[index], start.date(), officer, admin)
-        if index == RECORDING_MAKEUP_MONTH:
+        if index == MONTHS - 1 - RECORDING_MAKEUP_MONTH:
             for makeup in Makeup.objects.filter(lecture=lecture).select_related("lecture"):
                 if story_of(numbers[makeup.person_id]) == MAKEUP:
                     _watch_recording(makeup)
@@ -270,7 +275,16 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
     _officer_calls(officer)
     for period in periods:
         refresh_month(period, today=today)
+    _last_month_report(officer, periods[-2])
     return []
+
+
+def _last_month_report(officer: User, period: dt.date) -> None:
+    """officer1 has asked for last month's report of the office (built by the task worker)."""
+    if officer.office_id is None or ReportFile.objects.filter(requested_by=officer).exists():
+        return
+    params = {"office": officer.office_id, "period": f"{period:%Y-%m}", "format": reports.PDF}
+    do_request_report(officer, reports.MONTHLY, params)
 
 
 def _officer_calls(officer: User) -> None:

@@ -227,9 +227,18 @@ MONTHLY_LESSONS = [
         "如何申请法律援助",
         "经济困难的公民可以向法律援助机构申请法律援助，获得法律咨询、代理等服务。",
     ),
+    (
+        "public-service",
+        "公益活动与社会适应",
+        "社区矫正机构可以根据社区矫正对象的个人特长，组织其参加公益活动，修复社会关系，培养社会责任感。",
+    ),
 ]
 # Hours a month per category, which the monthly lecture (two hours) and lesson can meet.
-DEMO_QUOTA_HOURS = {Category.STRICT: Decimal("2.5"), Category.NORMAL: 2, Category.LENIENT: 1.5}
+DEMO_QUOTA_HOURS = {
+    Category.STRICT: Decimal("2.5"),
+    Category.NORMAL: Decimal("2"),
+    Category.LENIENT: Decimal("1.5"),
+}
 OLD_DEFAULT_HOURS = Decimal("8")  # what earlier demos stored; replaced, an edited quota kept
 
 
@@ -333,10 +342,10 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
     attach_demo_video(courses[0][1][1])
     for category, hours in DEMO_QUOTA_HOURS.items():
         quota, created = StudyQuota.objects.get_or_create(
-            category=category, defaults={"hours": Decimal(str(hours))}
+            category=category, defaults={"hours": hours}
         )
         if not created and quota.hours == OLD_DEFAULT_HOURS:
-            quota.hours = Decimal(str(hours))
+            quota.hours = hours
             quota.save(update_fields=["hours"])
     monthly = seed_monthly_course(index)
     demo_persons = Person.objects.filter(case_number__startswith="SF-2026-")
