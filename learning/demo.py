@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -157,6 +158,90 @@ COURSES = [
 ]
 
 
+# One short lesson a month (``cms.demo`` gives the demo persons a sitting in each month of
+# their history): with the monthly lecture they meet the demo's quota.
+MONTHLY_COURSE = {
+    "slug": "monthly-law-lessons",
+    "title": "每月法治微课",
+    "summary": "每月一课，每课约三十分钟：与生活密切相关的法律常识。",
+}
+MONTHLY_SECONDS = 1800
+MONTHLY_LESSONS = [
+    (
+        "constitution",
+        "宪法与公民基本权利",
+        "公民在法律面前一律平等。公民享有宪法和法律规定的权利，同时必须履行宪法和法律规定的义务。",
+    ),
+    (
+        "surrender",
+        "自首、坦白与立功",
+        "犯罪以后自动投案，如实供述自己罪行的，是自首。对于自首的，可以从轻或者减轻处罚。",
+    ),
+    (
+        "public-order",
+        "治安管理处罚常识",
+        "扰乱公共秩序、妨害公共安全等行为，尚不够刑事处罚的，依法给予治安管理处罚。",
+    ),
+    (
+        "labour",
+        "劳动合同与工资",
+        "建立劳动关系，应当订立书面劳动合同。用人单位应当按时足额支付劳动报酬。",
+    ),
+    (
+        "telecom-fraud",
+        "反电信网络诈骗",
+        "任何单位和个人不得非法买卖、出租、出借电话卡、银行账户和支付账户。",
+    ),
+    (
+        "anti-drug",
+        "远离毒品",
+        "吸食、注射毒品是违法行为。戒毒人员可以自愿到戒毒医疗机构接受戒毒治疗。",
+    ),
+    (
+        "traffic",
+        "道路交通安全",
+        "饮酒后不得驾驶机动车。醉酒驾驶机动车的，依法追究刑事责任。",
+    ),
+    (
+        "family-education",
+        "家庭教育与未成年人保护",
+        "父母是未成年人的第一任老师，应当关注未成年人的生理、心理和情感需求。",
+    ),
+    (
+        "personal-data",
+        "个人信息保护",
+        "任何组织、个人不得非法收集、使用、加工、传输他人个人信息，不得非法买卖他人个人信息。",
+    ),
+    (
+        "consumers",
+        "消费者权益保护",
+        "消费者享有知悉其购买、使用的商品或者接受的服务的真实情况的权利。",
+    ),
+    (
+        "mediation",
+        "人民调解与化解矛盾",
+        "人民调解委员会调解民间纠纷，不收取任何费用。经调解达成的协议具有法律约束力。",
+    ),
+    (
+        "legal-aid",
+        "如何申请法律援助",
+        "经济困难的公民可以向法律援助机构申请法律援助，获得法律咨询、代理等服务。",
+    ),
+    (
+        "public-service",
+        "公益活动与社会适应",
+        "社区矫正机构可以根据社区矫正对象的个人特长，组织其参加公益活动，修复社会关系，培养社会责任感。",
+    ),
+]
+# Hours a month per category, which the monthly lecture (two hours) and lesson can meet.
+DEMO_QUOTA_HOURS = {
+    Category.STRICT: Decimal("2.5"),
+    Category.NORMAL: Decimal("2"),
+    Category.LENIENT: Decimal("1.5"),
+}
+OLD_DEFAULT_HOURS = Decimal("8")  # what earlier demos stored; replaced, an edited quota kept
+
+
 # Every category studies both legal courses; the stricter the supervision, the sooner.
 RULE_DUE = {
     Category.STRICT: (30, DueFrom.ENROLLMENT),
@@ -192,6 +277,39 @@ def _child(parent, model, slug: str, **fields):
     return page
 
 
+def seed_monthly_course(index: CourseIndexPage) -> CoursePage:
+    """The course of one short lesson a month (no quiz: reading time completes a lesson)."""
+    course = _child(
+        index,
+        CoursePage,
+        MONTHLY_COURSE["slug"],
+        title=MONTHLY_COURSE["title"],
+        summary=MONTHLY_COURSE["summary"],
+        topic=Topic.LEGAL,
+        credit_hours=6,
+        intended_categories=list(Category.values),
+    )
+    for number, (slug, title, text) in enumerate(MONTHLY_LESSONS, 1):
+        body = json.dumps([_text(f"<p>{text}</p>", f"{slug}-text")])
+        _child(
+            course,
+            LessonPage,
+            slug,
+            title=f"第{number}课 {title}",
+            expected_seconds=MONTHLY_SECONDS,
+            body=body,
+        )
+    return course
+
+
+def monthly_lessons() -> list[LessonPage]:
+    """The monthly course's lessons in order (empty before ``seed_courses``)."""
+    course = CoursePage.objects.filter(slug=MONTHLY_COURSE["slug"]).first()
+    if course is None:
+        return []
+    return list(LessonPage.objects.child_of(course).order_by("path"))
+
+
 @transaction.atomic
 def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
     now = now or timezone.now()
@@ -222,8 +340,14 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
         courses.append((course, lessons))
     # A short video of real length in the second lesson of the first course.
     attach_demo_video(courses[0][1][1])
-    for category in Category.values:
-        StudyQuota.objects.get_or_create(category=category)
+    for category, hours in DEMO_QUOTA_HOURS.items():
+        quota, created = StudyQuota.objects.get_or_create(
+            category=category, defaults={"hours": hours}
+        )
+        if not created and quota.hours == OLD_DEFAULT_HOURS:
+            quota.hours = hours
+            quota.save(update_fields=["hours"])
+    monthly = seed_monthly_course(index)
     demo_persons = Person.objects.filter(case_number__startswith="SF-2026-")
     seed_enrollment_rules([course for course, _lessons in courses], demo_persons)
     persons = list(demo_persons.order_by("case_number"))
@@ -235,6 +359,7 @@ def seed_courses(now: dt.datetime | None = None) -> list[tuple[str, str]]:
                 course=course,
                 defaults={"due_date": (now + dt.timedelta(days=30)).date()},
             )
+        Enrollment.objects.get_or_create(person=person, course=monthly)
     # A few learners part-way through the first lesson: two minutes of beats this morning.
     first_lesson = courses[0][1][0]
     start = now.replace(hour=1, minute=0, second=0, microsecond=0)

@@ -19,6 +19,7 @@ import json
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ from courses.models import Topic
 from live import jitsi
 from live.audience import do_resolve_audience
 from live.models import Attendance, Lecture, LectureAudience, LectureMode
-from live.services import do_recompute_attendance
-from people.models import Office, User
+from live.services import check_presence_event, do_recompute_attendance, do_store_presence_event
+from live.webhooks import parse_jaas_event
+from people.models import Office, Person, User
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "demo_lecture.jsonl"
 _WHOLE = re.compile(r"\{(ms|pid):([^}]+)\}")
@@ -60,10 +62,18 @@ def _local(day: dt.date, hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
-def _lecture(spec: dict, lecturer: User, start: dt.datetime, offices: list[Office]) -> Lecture:
+def _lecture(
+    spec: dict,
+    lecturer: User,
+    start: dt.datetime,
+    offices: list[Office],
+    persons: list[Person] = (),
+    recording_url: str = "",
+) -> Lecture:
     lecture = Lecture.objects.filter(lecturer=lecturer, title=spec["title"]).first()
     if lecture is None:
         lecture = Lecture.objects.create(
+            recording_url=recording_url,
             title=spec["title"],
             topic=spec["topic"],
             description=spec["description"],
@@ -77,6 +87,7 @@ def _lecture(spec: dict, lecturer: User, start: dt.datetime, offices: list[Offic
             created_by=lecturer,
         )
         lecture.audience_offices.add(*offices)
+        lecture.audience_persons.add(*persons)
     return lecture
 
 
@@ -141,3 +152,66 @@ def seed_lectures(today: dt.date | None = None) -> list[tuple[str, str]]:
             do_recompute_attendance(past)
     _lecture(UPCOMING, lecturer, _local(today + dt.timedelta(days=2), 10), [bureau])
     return []
+
+
+# A person's connections to a past lecture: (joined, left) in seconds after its start.
+Presence = list[tuple[int, int]]
+
+
+def _jaas_body(lecture: Lecture, key: str, event: str, at: dt.datetime, data: dict) -> bytes:
+    body = {
+        "idempotencyKey": f"demo-{lecture.pk}-{key}",
+        "customerId": "demo",
+        "appId": "vpaas-magic-cookie-demo",
+        "fqn": f"vpaas-magic-cookie-demo/{lecture.room_name}",
+        "eventType": event,
+        "timestamp": int(at.timestamp() * 1000),
+        "data": data,
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def seed_past_lecture(
+    spec: dict,
+    lecturer: User,
+    start: dt.datetime,
+    presence: dict[Person, Presence],
+    recording_url: str = "",
+    prepare: Callable[[Lecture], None] | None = None,
+) -> Lecture:
+    """A past lecture for the named ``presence`` persons (its audience: those under
+    supervision that day), its JaaS join and leave events stored through the same checks
+    and store as the webhook's (``check_presence_event``, ``do_store_presence_event``) and
+    its attendance computed (ledger and makeups follow). A person with no connections was
+    absent. ``prepare(lecture)`` runs before the events (leave asked for beforehand).
+    Idempotent: a lecture whose attendance is computed is left alone."""
+    lecture = _lecture(spec, lecturer, start, [], list(presence), recording_url)
+    if lecture.attendance_computed_at is not None:
+        return lecture
+    if prepare is not None:
+        prepare(lecture)
+    do_resolve_audience(lecture, start)
+    bodies = [
+        _jaas_body(
+            lecture,
+            "lecturer-in",
+            "PARTICIPANT_JOINED",
+            start - dt.timedelta(minutes=15),
+            {"id": jitsi.participant_id(lecturer.pk), "name": "主讲人", "moderator": True},
+        )
+    ]
+    for person, connections in presence.items():
+        pid = jitsi.participant_id(person.user_id)
+        for number, (joined, left) in enumerate(connections):
+            data = {"id": pid, "name": "学员", "moderator": False, "participantId": f"c{number}"}
+            for event, at in (("PARTICIPANT_JOINED", joined), ("PARTICIPANT_LEFT", left)):
+                key = f"{person.pk}-{number}-{event[12:].lower()}"
+                bodies.append(
+                    _jaas_body(lecture, key, event, start + dt.timedelta(seconds=at), data)
+                )
+    for body in bodies:
+        parsed = parse_jaas_event(body)
+        check_presence_event(parsed, now=start)
+        do_store_presence_event(parsed)
+    do_recompute_attendance(lecture)
+    return lecture

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -31,10 +33,31 @@ def demo_person_name(number: int) -> str:
     return _SURNAMES[number % len(_SURNAMES)] + _GIVEN[(number * 7) % len(_GIVEN)]
 
 
+# The last persons arrived recently; everyone else has been under supervision for over a
+# year, so the demo shows twelve months of history (``cms.demo``).
+NEW_ARRIVALS = {28: 100, 29: 70, 30: 40}  # learner number → days under supervision
+
+
+def demo_supervision(number: int, today: dt.date) -> tuple[dt.date, dt.date]:
+    """(start, end) of demo person ``number``'s supervision, relative to ``today``."""
+    if number in NEW_ARRIVALS:
+        start = today - dt.timedelta(days=NEW_ARRIVALS[number])
+        return start, start + dt.timedelta(days=365)
+    start = today - dt.timedelta(days=380 + 9 * number)
+    return start, start + dt.timedelta(days=730 + 30 * (number % 7))
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    # One hash for every demo account: hashing is slow on purpose, and 35 hashes of the
+    # published demo password took most of the seed's time.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, name: str, role: str, office: Office | None) -> User:
     user, created = User.objects.get_or_create(username=username, defaults={"name": name})
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
     user.name = name
     user.office = office
     user.save()
@@ -75,7 +98,7 @@ def seed_people(today: dt.date | None = None) -> list[tuple[str, str]]:
         username = f"learner{number}"
         name = demo_person_name(number)
         user = _user(username, name, Role.LEARNER, None)
-        start = today - dt.timedelta(days=30 * (number % 6 + 1))
+        start, end = demo_supervision(number, today)
         person, _ = Person.objects.update_or_create(
             case_number=f"SF-2026-{number:04d}",
             defaults={
@@ -84,7 +107,7 @@ def seed_people(today: dt.date | None = None) -> list[tuple[str, str]]:
                 "office": office,
                 "category": _CATEGORIES[number % 3],
                 "supervision_start": start,
-                "supervision_end": start + dt.timedelta(days=365),
+                "supervision_end": end,
                 "case_officer": staff[Role.OFFICER] if office == offices[0] else None,
             },
         )

@@ -553,3 +553,25 @@ def lesson_progress_for(person: Person, lesson: LessonPage) -> LessonProgress:
     return LessonProgress.objects.filter(person=person, lesson=lesson).first() or LessonProgress(
         person=person, lesson=lesson
     )
+
+
+def do_record_sitting(
+    person: Person, lesson: LessonPage, tab: str, started: dt.datetime, ended: dt.datetime
+) -> LessonProgress:
+    """Record a past sitting whose beats all came in time (at most ``MAX_GAP`` apart), from
+    ``started`` to ``ended``, as the one closed session row those beats would have left, and
+    credit it as its last beat would have: the same credit, completion and ledger (in the
+    month of ``ended``) as ``do_record_heartbeat`` beat by beat, at one write instead of one
+    per beat. For the demo's history (``seed_demo``); ``tab`` must be new for the lesson."""
+    with transaction.atomic():
+        _lock_person(person)
+        StudySession.objects.create(
+            person=person,
+            lesson=lesson,
+            tab=tab,
+            started_at=started,
+            last_beat_at=ended,
+            span_seconds=int((ended - started).total_seconds()),
+            is_open=False,
+        )
+        return _recompute_credit(person, lesson, ended)

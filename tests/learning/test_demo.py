@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from courses.models import CoursePage, LessonPage
-from learning.demo import RULE_DUE
+from learning.demo import COURSES, DEMO_QUOTA_HOURS, MONTHLY_LESSONS, RULE_DUE, monthly_lessons
 from learning.models import (
     Enrollment,
     EnrollmentRule,
@@ -21,19 +21,21 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_adds_courses_enrollments_and_progress_idempotently():
     call_command("seed_demo")
     call_command("seed_demo")
-    assert CoursePage.objects.count() == 2
-    assert LessonPage.objects.count() == 5
-    assert all(lesson.quiz() for lesson in LessonPage.objects.all())
-    assert Enrollment.objects.count() == 2 * Person.objects.count()
-    assert StudyQuota.objects.count() == 3
-    assert StudySession.objects.count() == 3
+    assert CoursePage.objects.count() == 3
+    assert LessonPage.objects.count() == 5 + len(MONTHLY_LESSONS)
+    legal = LessonPage.objects.exclude(pk__in=[lesson.pk for lesson in monthly_lessons()])
+    assert legal.count() == 5 and all(lesson.quiz() for lesson in legal)
+    assert Enrollment.objects.count() == 3 * Person.objects.count()
+    # a quota the demo's lecture and monthly lesson can meet
+    assert dict(StudyQuota.objects.values_list("category", "hours")) == DEMO_QUOTA_HOURS
+    assert StudySession.objects.filter(tab="demo-tab-0001").count() == 3
     assert LessonProgress.objects.filter(credited_seconds=120).count() == 3
 
 
 def test_seed_demo_enrolls_the_demo_persons_through_rules_per_category_idempotently():
     call_command("seed_demo")
     rules = list(EnrollmentRule.objects.select_related("course", "created_by"))
-    courses = list(CoursePage.objects.values_list("slug", flat=True))
+    courses = [spec["slug"] for spec in COURSES]  # the legal courses; the monthly one is for all
     assert {(r.category, r.course.slug) for r in rules} == {
         (category, slug) for category in Category.values for slug in courses
     }
@@ -42,7 +44,7 @@ def test_seed_demo_enrolls_the_demo_persons_through_rules_per_category_idempoten
     persons = Person.objects.active().filter(case_number__startswith="SF-2026-")
     assert len({p.category for p in persons}) > 1  # the rules really differ per person
     for person in persons:
-        enrollments = Enrollment.objects.filter(person=person)
+        enrollments = Enrollment.objects.filter(person=person, rule__isnull=False)
         assert enrollments.count() == 2
         assert {e.rule.category for e in enrollments} == {person.category}
     snapshot = (

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from assessments.demo import seed_assessments
+from assessments.demo import seed_assessments, seed_results
+from cms.demo import seed_history
 from learning.demo import seed_courses
 from live.demo import seed_lectures
 from people.demo import DEMO_PASSWORD, seed_people
@@ -15,6 +16,8 @@ DEMO_SEEDERS = [
     seed_assessments,
     seed_courses,
     seed_lectures,
+    seed_history,  # twelve months of lectures, study, leave, follow-up; then the rollups
+    seed_results,  # after the history: a signed review drafts a plan from it
     seed_plans,  # after the lectures: an approved plan's lecture series books them
 ]
 
