@@ -145,11 +145,13 @@ def english(settings):
 
 
 @pytest.fixture
-def concurrent_db(transactional_db):
+def concurrent_db(transactional_db, django_db_serialized_rollback):
     """A test database that threads share, each on a connection of its own, with the real
     locks of the configured database: for tests of a concurrent burst.
 
-    Data is committed (``transactional_db``). On PostgreSQL that is all. SQLite's in-memory
+    Data is committed (``transactional_db``), and what the migrations put in (role groups,
+    permissions) is restored first (``django_db_serialized_rollback``): a serialized-rollback
+    test before this one leaves the tables empty. On PostgreSQL that is all. SQLite's in-memory
     test database cannot serve it (its shared-cache connections answer "table is locked" at
     once instead of waiting their turn), so for the test it is copied to a file opened with the
     project's options (WAL, IMMEDIATE transactions, busy timeout). Each thread must end with
