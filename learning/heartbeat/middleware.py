@@ -163,8 +163,10 @@ class HeartbeatFastPathMiddleware:
             found = access.access_row_for_user_id(user.user_id, beat.lesson_id)
             if found is None:
                 return None
-        if not found.is_active or not constant_time_compare(
-            user.auth_hash, _session_auth_hash(found.password)
+        if (
+            not found.is_active
+            or found.second_step  # staff: the two-factor middleware decides (full stack)
+            or not constant_time_compare(user.auth_hash, _session_auth_hash(found.password))
         ):
             return None
         if loaded.text is not None:
