@@ -10,6 +10,7 @@ session that guard every delivery are batched across the process's sockets
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -103,13 +104,19 @@ def _auth_hash_matches(stored: object, password: str) -> bool:
     current key or a ``SECRET_KEY_FALLBACKS`` one), as ``get_user`` checks it."""
     if not isinstance(stored, str):
         return False
-    user = User(password=password)
-    if constant_time_compare(stored, user.get_session_auth_hash()):
+    if constant_time_compare(stored, _current_auth_hash(settings.SECRET_KEY, password)):
         return True
     return any(
         constant_time_compare(stored, fallback)
-        for fallback in user.get_session_auth_fallback_hash()
+        for fallback in User(password=password).get_session_auth_fallback_hash()
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _current_auth_hash(secret_key: str, password: str) -> str:
+    """``get_session_auth_hash`` of a user with this password hash under ``secret_key`` (the
+    key is part of the cache key): a fan-out's re-check computes each user's once."""
+    return User(password=password).get_session_auth_hash()
 
 
 def _live_sessions(keys: set[str]) -> dict[str, dict]:

@@ -5,7 +5,7 @@ or a superuser; also any ``is_staff`` user, who could use Django's admin) must p
 step before any page or socket: a 6-digit code from an authenticator app (django-otp
 ``TOTPDevice``) or one of ten one-time recovery codes (``StaticDevice`` named ``recovery``).
 Until then the account is signed in for the second step only (``RequireStaffOTPMiddleware``
-for HTTP, ``session_passed_second_factor`` for sockets). Learners never need it.
+for HTTP, ``sessions_past_second_factor`` for sockets). Learners never need it.
 
 Wrong codes are counted on the user's confirmed TOTP device (django-otp's throttling fields,
 which a password sign-in does not reset): ``TWO_FACTOR_FAILURE_LIMIT`` (5) failures lock the
