@@ -19,7 +19,6 @@ django_asgi_app = get_asgi_application()
 
 from asgiref.sync import async_to_sync  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -27,6 +26,7 @@ from django.utils import timezone  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from lib.asgi_auth import SessionAuthMiddleware  # noqa: E402
 from lib.broadcast import user_group  # noqa: E402
+from lib.ws_origin import SameOriginValidator  # noqa: E402
 from live import roster  # noqa: E402
 from live.consumers import LectureConsumer  # noqa: E402
 from live.models import PresenceCheck, PresenceCheckResponse  # noqa: E402
@@ -66,7 +66,7 @@ class NaiveLectureConsumer(LectureConsumer):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             SessionAuthMiddleware(
                 URLRouter(
                     [

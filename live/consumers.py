@@ -30,7 +30,7 @@ from django.http import Http404
 from audit.models import Action
 from audit.services import record_access
 from live import roster
-from people.consumers import CLOSE_UNAUTHENTICATED, AuthenticatedConsumer
+from people.consumers import AuthenticatedConsumer
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,9 @@ class LectureConsumer(AuthenticatedConsumer):
         return self.access is not None
 
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not await self.admit():
             return
+        user = self.scope["user"]
         pk = self.scope["url_route"]["kwargs"]["pk"]
         layer = self.channel_layer
         # Join the attendees' group before looking for a pending check, so that a check sent
@@ -89,7 +88,7 @@ class LectureConsumer(AuthenticatedConsumer):
         else:
             self.person_id, self.pending = found
             self.lecture_group = attendees
-        await super().connect()
+        await self.join()
 
     @staticmethod
     def _access(user, pk: int) -> roster.SocketAccess | tuple[int, dict | None]:

@@ -35,9 +35,20 @@ def start_idle_clock(sender, request, user, **kwargs):
 def idle_timeout_for(user) -> int:
     """Seconds of inactivity after which ``user`` is signed out."""
     staff = user.is_superuser or user.is_staff or bool(roles_of(user) & STAFF_ROLES)
+    return idle_timeout(staff=staff)
+
+
+def idle_timeout(*, staff: bool) -> int:
     if staff:
         return settings.SESSION_IDLE_TIMEOUT_STAFF
     return settings.SESSION_IDLE_TIMEOUT_LEARNER
+
+
+def session_idle_too_long(session_data, now: int, *, staff: bool) -> bool:
+    """Whether a session (its data) has been idle past the limit at ``now`` (epoch seconds):
+    the rule this middleware signs out by, for the sockets (``people.consumers``)."""
+    last = session_data.get(LAST_ACTIVITY_KEY)
+    return isinstance(last, int) and now - last > idle_timeout(staff=staff)
 
 
 class IdleTimeoutMiddleware:

@@ -1,10 +1,11 @@
-"""Two-factor authentication (TOTP with recovery codes) for staff, enforced for the admins.
+"""Two-factor authentication (TOTP with recovery codes) for staff, enforced everywhere.
 
-Every staff member (``is_staff_member``: lecturer, counselor, officer, administrator, or a
-superuser; also any ``is_staff`` user, who could use Django's admin) must pass a second step
-before ``/admin/`` or ``/django-admin/``: a 6-digit code from an authenticator app (django-otp
+Every staff member (``is_staff_member``: lecturer, counselor, officer, administrator, editor,
+or a superuser; also any ``is_staff`` user, who could use Django's admin) must pass a second
+step before any page or socket: a 6-digit code from an authenticator app (django-otp
 ``TOTPDevice``) or one of ten one-time recovery codes (``StaticDevice`` named ``recovery``).
-Learners never need it.
+Until then the account is signed in for the second step only (``RequireStaffOTPMiddleware``
+for HTTP, ``sessions_past_second_factor`` for sockets). Learners never need it.
 
 Wrong codes are counted on the user's confirmed TOTP device (django-otp's throttling fields,
 which a password sign-in does not reset): ``TWO_FACTOR_FAILURE_LIMIT`` (5) failures lock the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -26,10 +28,12 @@ import django_otp
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,10 +42,26 @@ from people.roles import is_staff_member
 
 RECOVERY_DEVICE_NAME = "recovery"
 TOTP_DEVICE_NAME = "authenticator"
-PROTECTED_PREFIXES = ("/admin/", "/django-admin/")
-# Sign-in and sign-out pages of both admins stay reachable without the second step.
-EXEMPT_PATHS = frozenset(
-    {"/admin/login/", "/admin/logout/", "/django-admin/login/", "/django-admin/logout/"}
+# What a signed-in staff member who has not passed the second step may still reach (URL
+# names): signing in and out, the second step itself, the language switch its pages offer,
+# the health check, and the webhooks, which authenticate with their own secret. Static files
+# are exempt by prefix (``STATIC_URL``). Everything else is refused.
+EXEMPT_URL_NAMES = frozenset(
+    {
+        "login",
+        "logout",
+        "wagtailadmin_login",
+        "wagtailadmin_logout",
+        "admin:login",
+        "admin:logout",
+        "twofactor_setup",
+        "twofactor_verify",
+        "twofactor_recovery",
+        "set_language",
+        "health",
+        "live_hook_jaas",
+        "live_hook_prosody",
+    }
 )
 DEFAULT_NEXT = "/admin/"
 
@@ -253,23 +273,82 @@ def qr_code_data_uri(text: str) -> str:
     return f"data:image/svg+xml;base64,{encoded}"
 
 
-class RequireStaffOTPMiddleware:
-    """Send signed-in staff who have not passed the second step away from the admins.
+def sessions_past_second_factor(stored: Iterable[tuple[int, object]]) -> set[tuple[int, object]]:
+    """Of ``(user id, the device id the user's session stores)`` pairs (django-otp's
+    ``otp_device_id``), those whose device is a confirmed device of that user: what
+    ``OTPMiddleware`` checks before ``is_verified()``, for sockets. One query per device
+    model named (two at most: the authenticator and the recovery codes)."""
+    wanted: dict[str, set[int]] = {}  # model label → device pks
+    parsed: dict[tuple[int, object], tuple[str, int]] = {}
+    for pair in set(stored):
+        label, _, pk = str(pair[1] or "").partition("/")
+        label = label.lower()
+        if label in _DEVICE_MODELS and pk.isdigit():
+            parsed[pair] = (label, int(pk))
+            wanted.setdefault(label, set()).add(int(pk))
+    owners: dict[tuple[str, int], int] = {}
+    for label, pks in wanted.items():
+        rows = _DEVICE_MODELS[label].objects.filter(pk__in=pks, confirmed=True)
+        owners.update(((label, pk), user) for pk, user in rows.values_list("pk", "user_id"))
+    return {pair for pair, device in parsed.items() if owners.get(device) == pair[0]}
 
-    Must come after ``django_otp.middleware.OTPMiddleware``. No confirmed device: to the setup
-    page; otherwise to the verify page; both with ``next`` set to the requested page.
+
+_DEVICE_MODELS = {model.model_label(): model for model in (TOTPDevice, StaticDevice)}
+
+
+def _wants_json(request) -> bool:
+    if request.content_type == "application/json":
+        return True
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return True
+    return request.accepts("application/json") and not request.accepts("text/html")
+
+
+class RequireStaffOTPMiddleware:
+    """Refuse signed-in staff who have not passed the second step everything but that step.
+
+    Must come after ``django_otp.middleware.OTPMiddleware``. A page request goes to the setup
+    page (no confirmed device) or the verify page, with ``next`` set to the requested page; a
+    JSON request (``Content-Type`` or ``Accept`` JSON, or XMLHttpRequest) gets 403 with a
+    JSON body. The routes of ``EXEMPT_URL_NAMES`` and static files stay reachable.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path
-        if path.startswith(PROTECTED_PREFIXES) and path not in EXEMPT_PATHS:
-            user = getattr(request, "user", None)
-            if user is not None and needs_two_factor(user) and not user.is_verified():
-                next_url = request.get_full_path()
-                if confirmed_totp_device(user) is None:
-                    return redirect_with_next("twofactor_setup", next_url)
-                return redirect_with_next("twofactor_verify", next_url)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and needs_two_factor(user)
+            and not self.exempt(request)
+        ):
+            return self.refuse(request, user)
         return self.get_response(request)
+
+    @staticmethod
+    def exempt(request) -> bool:
+        if settings.STATIC_URL and request.path_info.startswith(settings.STATIC_URL):
+            return True
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in EXEMPT_URL_NAMES
+
+    @staticmethod
+    def refuse(request, user):
+        setup = confirmed_totp_device(user) is None
+        url_name = "twofactor_setup" if setup else "twofactor_verify"
+        if _wants_json(request):
+            return JsonResponse(
+                {
+                    "error": "two_factor_required",
+                    "message": gettext("Finish two-step sign-in first."),
+                    "url": reverse(url_name),
+                },
+                status=403,
+            )
+        return redirect_with_next(url_name, request.get_full_path())

@@ -16,7 +16,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from courses.models import LessonPage
-from learning.heartbeat.statements import ACCESS_SQL, SESSION_AND_ACCESS_SQL, prepared_cursor
+from learning.heartbeat.statements import (
+    ACCESS_SQL,
+    SESSION_AND_ACCESS_SQL,
+    access_params,
+    prepared_cursor,
+)
 from people.models import Person, User
 
 
@@ -30,6 +35,7 @@ class AccessRow(NamedTuple):
     person_id: int
     password: str
     is_active: bool
+    second_step: bool  # the user needs the second sign-in step: the fast path never answers
 
 
 class SessionRead(NamedTuple):
@@ -72,7 +78,7 @@ def access_row_for_user_id(user_id: int, lesson_id: int) -> AccessRow | None:
     """The access row when user ``user_id``'s person is enrolled in the published course of
     live lesson ``lesson_id``, in one query; None otherwise."""
     with prepared_cursor() as cursor:
-        cursor.execute(ACCESS_SQL, [LessonPage.steplen, lesson_id, True, True, user_id])
+        cursor.execute(ACCESS_SQL, access_params(LessonPage.steplen, lesson_id, user_id))
         row = cursor.fetchone()
     return None if row is None else AccessRow(*row)
 
@@ -87,7 +93,7 @@ def session_and_access_row(
     with prepared_cursor() as cursor:
         cursor.execute(
             SESSION_AND_ACCESS_SQL,
-            [LessonPage.steplen, lesson_id, True, True, user_id, session_key, now],
+            [*access_params(LessonPage.steplen, lesson_id, user_id), session_key, now],
         )
         row = cursor.fetchone()
     if row is None:

@@ -25,6 +25,10 @@ the fast path can only be *narrower* than the full one, never more permissive:
   user exists and is active, the session's auth hash matches the password's), from the same
   row (``session_user``). A hash that only a ``SECRET_KEY_FALLBACKS`` key verifies goes the
   full way (it rotates the key).
+- Second step: a user who needs it (a staff role, ``is_staff``, a superuser) is never
+  answered here, verified or not: the access row says so (``AccessRow.second_step``, read in
+  the same query, and part of what the one-round-trip check below must still find), and the
+  full stack's ``RequireStaffOTPMiddleware`` decides.
 - Recording: ``store.record_common_beat`` records a beat that ``rule.decide_beat`` calls
   common (one call of ``learning_common_beat`` on PostgreSQL); the rest go through
   ``store.do_record_heartbeat``.
@@ -163,8 +167,10 @@ class HeartbeatFastPathMiddleware:
             found = access.access_row_for_user_id(user.user_id, beat.lesson_id)
             if found is None:
                 return None
-        if not found.is_active or not constant_time_compare(
-            user.auth_hash, _session_auth_hash(found.password)
+        if (
+            not found.is_active
+            or found.second_step  # staff: the two-factor middleware decides (full stack)
+            or not constant_time_compare(user.auth_hash, _session_auth_hash(found.password))
         ):
             return None
         if loaded.text is not None:

@@ -17,6 +17,7 @@ import contextlib
 import types
 
 import psycopg
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session as SessionRow
 from django.db import connection
 from wagtail.models import Page
@@ -25,6 +26,7 @@ from courses.models import LessonPage
 from learning.models import Enrollment, LessonProgress, StudySession
 from participation.models import ParticipationRecord
 from people.models import Person, User
+from people.roles import STAFF_ROLES
 
 _TABLES = {
     "lesson": LessonPage._meta.db_table,
@@ -36,15 +38,26 @@ _TABLES = {
     "ledger": ParticipationRecord._meta.db_table,
     "user": User._meta.db_table,
     "signed_in": SessionRow._meta.db_table,  # Django's sessions (``lib.session_store``)
+    "user_groups": User.groups.through._meta.db_table,
+    "group": Group._meta.db_table,
 }
+# The staff roles' group names, parameters of ACCESS_SQL (``access_params``).
+_STAFF_ROLE_NAMES = sorted(STAFF_ROLES)
+_TABLES_AND_ROLES = {**_TABLES, "staff_roles": ", ".join(["%s"] * len(_STAFF_ROLE_NAMES))}
 
 # --- Who may beat ---------------------------------------------------------------------------
 
 # The enrollment of user %s's person in the published course of live lesson %s, with the
-# user's password hash and flag for the session check (``access.AccessRow``, in this order).
-# Parameters: the page tree's step length, the lesson, True, True, the user.
+# user's password hash and flag for the session check, and whether the user needs the second
+# sign-in step (``people.twofactor.needs_two_factor``: a staff role, ``is_staff`` or a
+# superuser), which the fast path leaves to the full stack (``access.AccessRow``, in this
+# order). Parameters: ``access_params``.
 ACCESS_SQL = """
-    SELECT u.id, l.page_ptr_id, l.expected_seconds, e.person_id, u.password, u.is_active
+    SELECT u.id, l.page_ptr_id, l.expected_seconds, e.person_id, u.password, u.is_active,
+        (u.is_staff OR u.is_superuser OR EXISTS (
+            SELECT 1 FROM {user_groups} ug JOIN {group} g ON g.id = ug.group_id
+            WHERE ug.user_id = u.id AND g.name IN ({staff_roles})
+        )) AS second_step
     FROM {lesson} l
     JOIN {page} lp ON lp.id = l.page_ptr_id
     JOIN {page} cp ON cp.path = SUBSTR(lp.path, 1, LENGTH(lp.path) - %s)
@@ -52,7 +65,13 @@ ACCESS_SQL = """
     JOIN {person} pe ON pe.id = e.person_id
     JOIN {user} u ON u.id = pe.user_id
     WHERE l.page_ptr_id = %s AND lp.live = %s AND cp.live = %s AND pe.user_id = %s
-""".format(**_TABLES)  # noqa: S608 (table names from the models; values are parameters)
+""".format(**_TABLES_AND_ROLES)  # noqa: S608 (table names from the models; values are parameters)
+
+
+def access_params(steplen: int, lesson_id: int, user_id: int | None) -> list:
+    """ACCESS_SQL's parameters, in order."""
+    return [*_STAFF_ROLE_NAMES, steplen, lesson_id, True, True, user_id]
+
 
 # Where a live session row s is (parameters: the session key, now).
 _LIVE_SESSION = "WHERE s.session_key = %s AND s.expire_date > %s"
@@ -158,7 +177,7 @@ SESSION_BEAT_PG_SQL = f"""
     CROSS JOIN LATERAL (
         SELECT COALESCE(
             s.session_data = %s AND a.person_id = %s AND a.password = %s AND a.is_active
-                AND a.expected_seconds = %s,
+                AND a.expected_seconds = %s AND NOT a.second_step,
             false
         ) AS matched
     ) c

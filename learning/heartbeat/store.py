@@ -48,6 +48,7 @@ from learning.heartbeat.statements import (
     SESSION_BEAT_PG_SQL,
     STORE_CREDIT_SQL,
     UPDATE_LEDGER_SQL,
+    access_params,
     prepared_cursor,
 )
 from learning.models import LessonProgress, StudySession
@@ -327,11 +328,7 @@ def session_beat(
     ``access`` as from ``session_and_access_row``."""
     lesson_id = checked.lesson_id
     params = [
-        LessonPage.steplen,
-        lesson_id,
-        True,
-        True,
-        checked.user_id,
+        *access_params(LessonPage.steplen, lesson_id, checked.user_id),
         checked.text,
         checked.person_id,
         checked.password,
@@ -348,7 +345,7 @@ def session_beat(
         row = cursor.fetchone()
     if row is None:
         return None
-    text, access, matched, result = row[0], row[1:7], row[7], row[8:]
+    text, access, matched, result = row[0], row[1:8], row[8], row[9:]
     access = None if access[0] is None else AccessRow(*access)
     if not matched:
         return SessionBeat(text, access, False)

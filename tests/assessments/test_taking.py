@@ -17,6 +17,7 @@ from assessments.taking import (
 )
 from people.privacy import do_acknowledge
 from tests.assessments.helpers import answer_all, assign, submitted
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +110,7 @@ def test_another_persons_assignment_is_404_for_lookups_answers_and_submission(
 
 def test_staff_have_no_questionnaires_to_take(org, client):
     assignment = assign(org.person, org.counselor)
-    client.force_login(org.counselor)
+    login_staff(client, org.counselor)
     assert client.get(take_url(assignment)).status_code == 404
     assert client.get(reverse("assessments_mine")).status_code == 404
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import login_staff
+
 pytestmark = pytest.mark.django_db
 
 
@@ -35,7 +37,7 @@ def test_learner_sees_dashboard_shell_with_honest_placeholders(client, org):
 
 
 def test_staff_see_a_way_to_the_workspace(client, org):
-    client.force_login(org.officer)
+    login_staff(client, org.officer)
     response = client.get("/")
     assert 'href="/admin/"' in response.text
 

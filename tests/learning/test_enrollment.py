@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from learning.models import Enrollment
+from tests.factories import login_staff
 from tests.learning.builders import lessons_of, make_course
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_another_learners_lesson_is_404(client, org, lesson):
 
 def test_staff_and_outsiders_get_404(client, org, lesson):
     for user in (org.officer, org.outsider):
-        client.force_login(user)
+        login_staff(client, user)
         assert client.get(lesson.url).status_code == 404
 
 

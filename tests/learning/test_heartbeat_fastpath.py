@@ -24,6 +24,8 @@ from learning.models import LessonProgress, StudySession
 from lib.session_store import SessionStore
 from participation.models import ParticipationRecord
 from people.middleware import LAST_ACTIVITY_KEY
+from people.roles import Role
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -530,3 +532,29 @@ def test_a_ledger_row_never_goes_below_zero(org, lesson):
         )
     row = ParticipationRecord.objects.get(period=dt.date(2026, 4, 1))
     assert row.minutes == 0
+
+
+def test_a_staff_session_without_the_second_step_takes_no_short_way(client, org, lesson):
+    """A learner's account that also holds a staff role needs the second step: the short way
+    never answers its beats, and the full stack refuses them until it is passed."""
+    org.learner.groups.add(org.lecturer.groups.get(name=Role.LECTURER))
+    client.force_login(org.learner)
+    for _ in range(2):
+        response = post(client, {"lesson": lesson.pk, "tab": TAB})
+        assert response.status_code == 403
+        assert response.json()["error"] == "two_factor_required"
+    assert not StudySession.objects.exists()
+    login_staff(client, org.learner)
+    with mock.patch.object(
+        access, "access_lesson_for_heartbeat", wraps=access.access_lesson_for_heartbeat
+    ) as full:
+        assert post(client, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    full.assert_called_once()  # the full stack checked the second step
+
+
+def test_a_staff_role_given_during_a_checked_session_stops_the_short_way(signed_in, org, lesson):
+    assert post(signed_in, {"lesson": lesson.pk, "tab": TAB}).status_code == 200
+    backdate_first_beat()
+    org.learner.groups.add(org.lecturer.groups.get(name=Role.LECTURER))
+    response = post(signed_in, {"lesson": lesson.pk, "tab": TAB})
+    assert response.status_code == 403

@@ -140,7 +140,7 @@ def test_bad_tokens_store_nothing(client, org, token, reason):
 def test_someone_outside_the_audience_is_told_and_nothing_is_stored(client, org):
     lecture = running(org)
     for user in (org.other_learner, org.outsider, org.officer):
-        client.force_login(user)
+        login_staff(client, user)
         response = client.get(scan_url(lecture))
         assert response.status_code == 403
         assert b"not on the list for this lecture" in response.content

@@ -102,7 +102,7 @@ def test_the_attendee_token_is_no_moderator_and_carries_only_the_opaque_id(
 
 
 def test_the_lecturer_joins_as_moderator(client, org, running, self_hosted):
-    client.force_login(org.lecturer)
+    login_staff(client, org.lecturer)
     response = client.get(_url(running))
     assert response.status_code == 200
     assert 'data-testid="lecturer-note"' in response.content.decode()

@@ -15,6 +15,7 @@ from live import makeups, services
 from live.models import AttendanceStatus, Makeup, MakeupKind, MakeupWatchSession
 from notifications.models import Notification
 from participation.models import ParticipationRecord, ParticipationSource, ParticipationStatus
+from tests.factories import login_staff
 from tests.live.helpers import attend, past_lecture, pid, store
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +231,7 @@ def test_the_makeup_page_plays_the_recording_with_heartbeats(client, org, record
 
 @pytest.mark.parametrize("who", ["other_learner", "officer", "lecturer", "outsider"])
 def test_the_makeup_page_is_the_persons_own(client, org, recording_makeup, who):
-    client.force_login(getattr(org, who))
+    login_staff(client, getattr(org, who))
     assert client.get(f"/live/makeups/{recording_makeup.pk}/").status_code == 404
     response = client.post(
         URL, {"lesson": recording_makeup.pk, "tab": "tab-aaaaaaaa"}, content_type="application/json"

@@ -244,7 +244,7 @@ def test_opening_a_notification_with_an_unsafe_link_stays_on_the_site(org, clien
 def test_another_users_notification_answers_404_and_stays_unread(org, client):
     n = notify(org.learner, kind="general", title="x", url="/x/")
     for user in (org.other_learner, org.counselor, org.administrator, org.outsider):
-        client.force_login(user)
+        login_staff(client, user)
         assert client.post(reverse("notifications_open", args=[n.pk])).status_code == 404
     n.refresh_from_db()
     assert n.read_at is None

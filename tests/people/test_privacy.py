@@ -89,7 +89,7 @@ def test_anonymous_visitor_can_read_but_has_no_button(client, db):
 
 
 def test_staff_see_the_notice_without_a_button(client, org):
-    client.force_login(org.officer)
+    login_staff(client, org.officer)
     response = english(client).get(PRIVACY_URL)
     assert response.status_code == 200
     assert 'data-testid="privacy-not-learner"' in response.text
@@ -176,7 +176,7 @@ def test_anonymous_post_is_sent_to_sign_in(client, org):
 
 @pytest.mark.parametrize("role", ["officer", "counselor", "administrator", "lecturer", "outsider"])
 def test_staff_cannot_acknowledge_for_a_learner(client, org, role):
-    client.force_login(getattr(org, role))
+    login_staff(client, getattr(org, role))
     for payload in ({"version": "1"}, {"version": "1", "person": org.person.pk}):
         assert client.post(PRIVACY_URL, payload).status_code == 404
     assert not PrivacyAcknowledgement.objects.exists()

@@ -141,7 +141,7 @@ def test_an_administrator_with_the_explicit_permission_sees_the_bureau_without_s
 
 @pytest.mark.parametrize("who", ["learner", "other_learner", "outsider"])
 def test_people_without_staff_roles_never_reach_the_admin_pages(client, org, plan, who):
-    client.force_login(getattr(org, who))
+    login_staff(client, getattr(org, who))
     response = client.get(detail(plan))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
@@ -357,7 +357,7 @@ def test_another_learner_sees_only_their_own_empty_page(client, org, approved):
 
 def test_staff_and_outsiders_have_no_learner_plan_page(client, org):
     for user in (org.counselor, org.outsider):
-        client.force_login(user)
+        login_staff(client, user)
         assert client.get(reverse("plans_mine")).status_code == 404
 
 

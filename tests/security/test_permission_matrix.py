@@ -15,7 +15,11 @@ How it works
 * ``OBJECT_PROBES`` substitute in-scope, out-of-scope and missing ids into our object URLs:
   out-of-scope staff get 404 (existence is never revealed).
 * Websocket routes are connected through the real ``config.asgi.application`` (origin check
-  and session cookie) for every role.
+  and session cookie) for every role, from foreign origins (another host, scheme or port),
+  and as every staff role signed in with the password only (refused).
+* ``test_permission_matrix_password_only_staff``: every HTTP route × every staff role with
+  the password only goes to the second step (JSON: 403), but the routes
+  ``people.twofactor.EXEMPT_URL_NAMES`` names.
 
 Outcome classes (``classify``): ``ok`` 2xx · ``login`` redirect to a login page ·
 ``forbidden`` 403, or Wagtail's redirect to the admin home with an error message ·
@@ -37,6 +41,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RoutePattern
 
+from people.twofactor import EXEMPT_URL_NAMES
 from tests.factories import Org
 from tests.security.matrix import (
     ACCEPT,
@@ -49,6 +54,7 @@ from tests.security.matrix import (
     ROLES,
     SCOPE,
     SIGNED_IN,
+    STAFF,
     WAGTAIL_NAMES,
     Expect,
     Rule,
@@ -424,6 +430,7 @@ def test_permission_matrix_object_probes(org, capsys, record_property):
 
 def test_permission_matrix_websockets(org, capsys, record_property):
     matrix = Matrix(org)
+    password_only_clients: dict[str, Client] = {}
 
     # 3. Websocket routes through the real ASGI stack (origin check + session cookie).
     for route in iter_ws_routes():
@@ -446,11 +453,73 @@ def test_permission_matrix_websockets(org, capsys, record_property):
                 matrix.mismatches.append(
                     f"WS {path} as {role}: expected {expected}, got connected={connected} {detail}"
                 )
-        # A signed-in user from a foreign origin is refused by AllowedHostsOriginValidator.
+        # A signed-in user from a foreign origin is refused (lib.ws_origin): another host, and
+        # the site's own host with another scheme or port.
         cookie = matrix.clients["learner"].cookies[settings.SESSION_COOKIE_NAME].value
-        connected, detail = async_to_sync(_ws_cell)(path, cookie, b"http://evil.example")
-        matrix.cells += 1
-        if connected:
-            matrix.mismatches.append(f"WS {path} from a foreign origin was accepted")
+        for origin in FOREIGN_ORIGINS:
+            connected, detail = async_to_sync(_ws_cell)(path, cookie, origin)
+            matrix.cells += 1
+            if connected:
+                matrix.mismatches.append(f"WS {path} from origin {origin.decode()} was accepted")
+        # Staff who typed only the password are refused every socket (people.consumers).
+        for role in STAFF:
+            client = password_only_clients.setdefault(role, _password_only(matrix.users[role]))
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            connected, detail = async_to_sync(_ws_cell)(path, cookie, b"http://testserver")
+            matrix.cells += 1
+            if connected:
+                matrix.mismatches.append(
+                    f"WS {path} as {role} with the password only: accepted ({detail})"
+                )
 
     _summarise(matrix, "websockets", capsys, record_property)
+
+
+FOREIGN_ORIGINS = (
+    b"http://evil.example",
+    b"http://testserver:1337",
+    b"https://testserver",
+    b"https://testserver:8101",
+)
+# What a staff member who typed only the password may still reach (people.twofactor).
+SECOND_STEP_EXEMPT = EXEMPT_URL_NAMES
+# Where it is sent instead (the matrix's staff have a device: verify).
+SECOND_STEP_PAGES = {"/accounts/2fa/setup/", "/accounts/2fa/verify/"}
+
+
+def _password_only(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_permission_matrix_password_only_staff(org, capsys, record_property):
+    """Every HTTP route (the admins and the front end) × every staff role signed in with the
+    password only: sent to the second step (a JSON request: 403 JSON), except the sign-in,
+    sign-out and second-step pages, health, language and webhooks."""
+    matrix = Matrix(org)
+    clients = {role: _password_only(matrix.users[role]) for role in STAFF}
+    for route in iter_routes():
+        if route.name in SECOND_STEP_EXEMPT:
+            continue
+        rule = rule_for(route.route, route.name, route.module)
+        url = route.url(rule.params(org) if rule is not None and rule.params else None)
+        if url.startswith(settings.STATIC_URL):  # static files are exempt
+            continue
+        for role, client in clients.items():
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                matrix.cells += 1
+                location = urlsplit(response.get("Location", "")).path
+                if response.status_code != 302 or location not in SECOND_STEP_PAGES:
+                    matrix.mismatches.append(
+                        f"{method.upper()} {url} as {role} with the password only: "
+                        f"{response.status_code} {location}"
+                    )
+            response = client.get(url, HTTP_ACCEPT="application/json")
+            matrix.cells += 1
+            if response.status_code != 403 or response.get("Content-Type") != "application/json":
+                matrix.mismatches.append(
+                    f"GET {url} (JSON) as {role} with the password only: {response.status_code}"
+                )
+    _summarise(matrix, "password-only staff", capsys, record_property)

@@ -75,5 +75,12 @@
     button.disabled = true;
     socket.send(JSON.stringify({ type: "check.answer", check: current }));
   });
+  // While the page is shown, being in the lecture is activity, as playing a lesson is (its
+  // heartbeat): a ping every few minutes moves the session's idle clock on, so that a quiet
+  // stretch of the lecture does not close the socket before the next presence check.
+  window.setInterval(function () {
+    if (document.visibilityState !== "visible") return;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "ping" }));
+  }, 5 * 60 * 1000);
   connect();
 })();
