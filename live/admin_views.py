@@ -95,6 +95,7 @@ def lecture_attendance(request, pk: int):
             "expected": expected,
             "counts": [(AttendanceStatus(s).label, n) for s, n in counts.items()],
             "ended": lecture.has_ended(now),
+            # The lecturer's own lecture: names, offices, statuses, minutes (live.reports).
             "show_case_numbers": not lecturer_view or officer,
         },
     )
