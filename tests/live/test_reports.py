@@ -88,7 +88,9 @@ def test_the_lecturer_sees_names_offices_statuses_and_minutes_only(client, org, 
 
 def _hospital(org, lecture):
     row = lecture.attendance.get(person=org.person)
-    services.do_override_attendance(row, status="excused", reason="住院，已提供病假条", by=org.officer)
+    services.do_override_attendance(
+        row, status="excused", reason="住院，已提供病假条", by=org.officer
+    )
 
 
 def test_an_override_reason_is_in_the_officers_table(client, org, lecture):
@@ -120,7 +122,9 @@ def test_the_lecturer_never_sees_an_officers_override_reason(client, org, lectur
     else:
         from pypdf import PdfReader
 
-        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+        text = "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        )
         assert "张三" in text and "住院" not in text
 
     page = client.get(f"/admin/live/lectures/{lecture.pk}/attendance/")
