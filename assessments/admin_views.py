@@ -238,7 +238,7 @@ class StatisticsForm(forms.Form):
 
 
 def _statistics_form(request) -> StatisticsForm:
-    data = request.GET.copy()
+    data = (request.POST if request.method == "POST" else request.GET).copy()
     if "instrument" not in data:
         first = StatisticsForm.base_fields["instrument"].queryset.order_by("slug").first()
         if first is not None:
@@ -260,7 +260,11 @@ def statistics(request):
                 "instrument": flt.instrument,
                 "tables": band_tables(request.user, flt, definition),
                 "alphas": alpha_rows(request.user, flt),
-                "query": request.GET.urlencode(),
+                "export_filters": [
+                    (name, form.data[name])
+                    for name in ("instrument", "period", "since", "until")
+                    if form.data.get(name)
+                ],
             }
         )
         record_access(
@@ -272,14 +276,15 @@ def statistics(request):
     return render(request, "assessments/admin/statistics.html", context)
 
 
+@require_POST
 @permission_required(VIEW_STATISTICS)
-@require_GET
 def statistics_export(request):
     """``format=csv`` (``table=bands`` or ``alpha``; UTF-8 with BOM for Excel) or ``xlsx``
-    (both tables, one sheet each). Logged as an export."""
+    (both tables, one sheet each), with the page's filters. POST (a logged export is never
+    triggered by a link or a prefetch); logged as an export."""
     form = _statistics_form(request)
-    export_format = request.GET.get("format", "csv")
-    table = request.GET.get("table", "bands")
+    export_format = request.POST.get("format", "csv")
+    table = request.POST.get("table", "bands")
     if not form.is_valid() or export_format not in ("csv", "xlsx") or table not in TABLES:
         return HttpResponseBadRequest(
             _("The statistics could not be exported: please check the filter."),

@@ -9,4 +9,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("Access log")
 
     def ready(self) -> None:
-        from audit import signals  # noqa: F401 - connects the login/logout receivers
+        from audit import signals, wagtail_exports  # noqa: F401 - signals connects receivers
+
+        wagtail_exports.install()  # Wagtail's own exports: administrators, logged, formula-safe

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
 class CmsConfig(AppConfig):
     name = "cms"
     verbose_name = _("Site")
+
+    def ready(self) -> None:
+        from lib.startup import check_static_manifest
+
+        # Deploy only: ``migrate`` runs every other check, and may come before collectstatic.
+        checks.register(check_static_manifest, checks.Tags.staticfiles, deploy=True)

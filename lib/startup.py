@@ -14,11 +14,50 @@ from __future__ import annotations
 
 import gc
 
+from django.core.exceptions import ImproperlyConfigured
+
+STATIC_MANIFEST_CHECK_ID = "lib.E001"
+
+
+def static_manifest_problem() -> str | None:
+    """Why the static files cannot be served, or ``None``. With a manifest storage
+    (``DJANGO_ENV=production``) every page that links a static file looks its name up in
+    ``STATIC_ROOT/staticfiles.json``; without that file each such page (sign-in first)
+    answers 500. ``collectstatic`` writes it."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
+    from django.core.files.storage import storages
+
+    storage = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin):
+        return None
+    if storage.manifest_storage.exists(storage.manifest_name):
+        return None
+    return (
+        f"The static files' manifest {storage.manifest_storage.path(storage.manifest_name)} "
+        "is missing, so every page would answer 500: run `python manage.py collectstatic "
+        "--noinput` (into STATIC_ROOT) before starting the server."
+    )
+
+
+def check_static_manifest(app_configs=None, **kwargs) -> list:
+    """The system check (``check --deploy``) of ``static_manifest_problem``."""
+    from django.core.checks import Error
+
+    problem = static_manifest_problem()
+    if problem is None:
+        return []
+    return [Error(problem, id=STATIC_MANIFEST_CHECK_ID)]
+
 
 def settle() -> None:
-    """Load the URL conf (otherwise loaded by the first request), collect, then freeze."""
+    """Refuse to start without the static files' manifest (``ImproperlyConfigured`` with the
+    step to run); load the URL conf (otherwise loaded by the first request), collect, then
+    freeze."""
     from django.urls import get_resolver
 
+    problem = static_manifest_problem()
+    if problem is not None:
+        raise ImproperlyConfigured(problem)
     get_resolver().url_patterns  # noqa: B018 (loading it is the point)
     gc.collect()
     gc.freeze()

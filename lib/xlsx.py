@@ -28,6 +28,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from lib.downloads import spreadsheet_safe
+
 MAX_TEXT = 32767  # Excel's limit; openpyxl cuts longer text the same way
 _ILLEGAL = ILLEGAL_CHARACTERS_RE.search
 _LETTERS = [get_column_letter(n) for n in range(1, 703)]  # A … ZZ
@@ -37,8 +39,9 @@ _FLUSH = 500  # rows kept in memory before they go to the temporary file
 
 
 def _text(value: str) -> str:
-    """A text cell after its reference: ``' t="inlineStr">…</c>'``."""
-    value = value[:MAX_TEXT]
+    """A text cell after its reference: ``' t="inlineStr">…</c>'``; text a spreadsheet would
+    run as a formula is neutralised (``spreadsheet_safe``) here too."""
+    value = spreadsheet_safe(value)[:MAX_TEXT]
     if _ILLEGAL(value):
         raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
     text = (
@@ -144,8 +147,8 @@ class _Rows:
 def fast_rows(sheet: WriteOnlyWorksheet) -> WriteOnlyWorksheet:
     """``sheet`` (new, nothing appended yet), whose ``append`` now takes rows of text,
     numbers, booleans and ``None`` only (others raise ``TypeError``; empty text is left out
-    like ``None``). Text is always stored as text, never as a formula: make it
-    ``spreadsheet_safe`` as for any export. Returns the sheet."""
+    like ``None``). Text is always stored as text, never as a formula, and goes through
+    ``spreadsheet_safe`` like every export's. Returns the sheet."""
     if not (
         openpyxl_xml.LXML
         and isinstance(sheet, WriteOnlyWorksheet)

@@ -88,6 +88,7 @@ def lecture_attendance(request, pk: int):
             "expected": expected,
             "counts": [(AttendanceStatus(s).label, n) for s, n in counts.items()],
             "ended": lecture.has_ended(now),
+            # The lecturer's own lecture: names (masked), offices, statuses, minutes (live.reports).
             "show_case_numbers": reports.shows_case_numbers(request.user, lecture),
         },
     )

@@ -3,9 +3,11 @@ for the admin pages and as CSV, Excel and PDF downloads.
 
 Who sees what follows the attendance table (``live.admin_views.lecture_attendance``): rows of
 ``Attendance.objects.visible_to(user)`` (the lecturer their lecture's whole audience, an
-officer or an administrator the persons in their scope); names in full and case numbers for
-everyone except a lecturer looking at their own lecture, who sees names masked as on the
-live roster (``attendee_name``). A person's history is for staff
+officer or an administrator the persons in their scope). A lecturer looking at their own
+lecture sees names masked as on the live roster (``attendee_name``), offices, statuses and
+minutes only (``shows_case_numbers`` is false): no case numbers, no override reasons (an
+officer's "in hospital, sick note seen" is health information), no how or when. Everyone
+else sees the full table. A person's history is for staff
 who may see the person (``people.services.access_person_for_user``). Each table is built in
 a fixed number of queries, whatever its length.
 """
@@ -43,8 +45,10 @@ def is_lecturer_view(user, lecture: Lecture) -> bool:
 
 
 def shows_case_numbers(user, lecture: Lecture) -> bool:
-    """The attendance table's rule: officers and administrators see case numbers; a
-    lecturer looking at their own lecture does not."""
+    """The attendance table's rule: a lecturer looking at their own lecture sees names (masked,
+    ``attendee_name``), offices, statuses and minutes only; officers, administrators (and a
+    lecturer who is also an officer) see case numbers, how each person attended and the
+    reasons for changes too."""
     return not is_lecturer_view(user, lecture)
 
 
@@ -113,24 +117,32 @@ def lecture_rows(user, lecture: Lecture) -> list[LectureRow]:
             office=row.person.office.name,
             status=row.get_effective_status_display(),
             minutes=row.minutes,
-            how=_how(row, row.person_id in checked_in, makeups.get(row.person_id)),
-            reason=row.override_reason if row.override_status else "",
+            how=_how(row, row.person_id in checked_in, makeups.get(row.person_id))
+            if show_numbers
+            else "",
+            reason=row.override_reason if row.override_status and show_numbers else "",
         )
         for row in rows
     ]
 
 
 def lecture_table(rows: list[LectureRow], *, case_numbers: bool) -> list[list[object]]:
+    """The full table, or without ``case_numbers`` the lecturer's: name, office, status and
+    minutes."""
     header = [_("Name")]
     if case_numbers:
         header.append(_("Case number"))
-    header += [_("Office"), _("Status"), _("Minutes present"), _("How"), _("Reason for change")]
+    header += [_("Office"), _("Status"), _("Minutes present")]
+    if case_numbers:
+        header += [_("How"), _("Reason for change")]
     table: list[list[object]] = [[str(h) for h in header]]
     for row in rows:
         cells: list[object] = [row.name]
         if case_numbers:
             cells.append(row.case_number)
-        cells += [row.office, row.status, row.minutes, row.how, row.reason]
+        cells += [row.office, row.status, row.minutes]
+        if case_numbers:
+            cells += [row.how, row.reason]
         table.append(cells)
     return table
 

@@ -93,7 +93,7 @@ def monthly_xlsx(report: MonthlyReport, footer: Footer, progress: Progress = no_
 
     summary = book.create_sheet(title=sheet_titles([_("Summary")])[0])
     summary.append([spreadsheet_safe(report_title(report))])
-    summary.append([footer.left()])
+    summary.append([spreadsheet_safe(footer.left())])
     summary.append([])
     # xgettext:no-python-format
     rate_header = _("Rate (%)")

@@ -32,6 +32,7 @@ from plans.access import (
     may_see_results,
 )
 from plans.approval import do_approve_plan
+from plans.change_text import history_entries
 from plans.drafting import do_draft_plan, do_record_intake, do_revise_plan
 from plans.editing import do_update_plan
 from plans.errors import PlanError, StaleRevision
@@ -167,7 +168,12 @@ def plan_detail(request, pk: int):
             "appointment_form": AppointmentForm(),
             "reviews": list(plan.reviews.select_related("held_by")),
             "notes": list(plan.notes.select_related("author", "goal")[:50]),
-            "history": list(plan.changes.select_related("by")[:100]),
+            "history": history_entries(
+                plan.changes.select_related("by")[:100],
+                show_scores=show_scores,
+                titles=titles,
+                goals=dict(plan.goals.values_list("pk", "title")),
+            ),
             "can_edit": can_edit,
             "note_form": NoteForm(plan=plan) if can_edit else None,
             "close_form": CloseForm() if can_edit else None,

@@ -258,7 +258,7 @@ def test_the_csv_export_has_a_bom_suppressed_cells_and_is_logged(org, client):
     for person in persons(org, org.east, 5):
         stored_result(person, MINIMAL, at(2026, 3))
     login_staff(client, org.administrator)
-    response = client.get(
+    response = client.post(
         reverse("assessments_statistics_export"),
         {"instrument": "phq9", "period": "month", "format": "csv", "table": "bands"},
     )
@@ -273,11 +273,28 @@ def test_the_csv_export_has_a_bom_suppressed_cells_and_is_logged(org, client):
 
 
 @pytest.mark.django_db
+def test_the_export_is_a_post_form_carrying_the_pages_filters(org, client):
+    for person in persons(org, org.east, 5):
+        stored_result(person, MINIMAL, at(2026, 3))
+    login_staff(client, org.administrator)
+    page = client.get(
+        reverse("assessments_statistics"), {"instrument": "phq9", "period": "quarter"}
+    )
+    body = page.content.decode()
+    assert 'data-testid="statistics-export"' in body and 'method="post"' in body
+    assert '<input type="hidden" name="period" value="quarter">' in body
+    assert "?format=" not in body and "&amp;format=" not in body
+    export = reverse("assessments_statistics_export")
+    assert client.get(export, {"instrument": "phq9"}).status_code == 405
+    assert not AccessEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+@pytest.mark.django_db
 def test_the_excel_export_has_both_tables(org, client):
     for person in persons(org, org.east, 5):
         stored_result(person, MILD, at(2026, 3))
     login_staff(client, org.administrator)
-    response = client.get(
+    response = client.post(
         reverse("assessments_statistics_export"), {"instrument": "phq9", "format": "xlsx"}
     )
     assert response.status_code == 200
@@ -298,10 +315,10 @@ def test_office_names_cannot_smuggle_formulas_into_the_export(org, client):
         stored_result(person, MINIMAL, at(2026, 3))
     login_staff(client, org.administrator)
     url = reverse("assessments_statistics_export")
-    text = client.get(url, {"instrument": "phq9", "format": "csv"}).content.decode()
+    text = client.post(url, {"instrument": "phq9", "format": "csv"}).content.decode()
     assert "'=HYPERLINK" in text
     book = load_workbook(
-        io.BytesIO(client.get(url, {"instrument": "phq9", "format": "xlsx"}).content)
+        io.BytesIO(client.post(url, {"instrument": "phq9", "format": "xlsx"}).content)
     )
     values = [c for row in book.worksheets[0].values for c in row]
     assert '\'=HYPERLINK("http://x")' in values
@@ -322,7 +339,7 @@ def test_office_names_cannot_smuggle_formulas_into_the_export(org, client):
 def test_a_bad_export_request_is_a_clear_400_and_not_logged(org, client, params):
     load("phq9")
     login_staff(client, org.administrator)
-    response = client.get(reverse("assessments_statistics_export"), params)
+    response = client.post(reverse("assessments_statistics_export"), params)
     assert response.status_code == 400
     assert not AccessEvent.objects.filter(action=Action.EXPORT).exists()
 
@@ -350,8 +367,8 @@ def refused(response) -> bool:
 def test_only_administrators_see_statistics(org, client, name):
     load("phq9")
     login_staff(client, getattr(org, name))
-    for url in (reverse("assessments_statistics"), reverse("assessments_statistics_export")):
-        assert refused(client.get(url, {"instrument": "phq9"}))
+    assert refused(client.get(reverse("assessments_statistics"), {"instrument": "phq9"}))
+    assert refused(client.post(reverse("assessments_statistics_export"), {"instrument": "phq9"}))
     assert not AccessEvent.objects.filter(object_type="assessments.statistics").exists()
     assert AccessEvent.objects.filter(action=Action.DENIED).count() == 2
 

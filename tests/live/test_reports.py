@@ -76,26 +76,64 @@ def test_the_officer_downloads_the_csv_with_case_numbers(client, org, lecture):
     assert event.object_id == str(lecture.pk) and event.detail == "attendance csv, 2 rows"
 
 
-def test_the_lecturer_sees_everyone_but_no_case_numbers(client, org, lecture):
+def test_the_lecturer_sees_names_offices_statuses_and_minutes_only(client, org, lecture):
     login_staff(client, org.lecturer)
     rows = _csv_rows(_export(client, lecture, "csv"))
-    assert "Case number" not in rows[0]
+    assert rows[0] == ["Name", "Office", "Status", "Minutes present"]
     by_name = {row[0]: row for row in rows[1:]}
     # names as the live roster shows them (people.names.mask_name_for_peers)
     assert set(by_name) == {"张*", "'=***", "李*"}
-    assert by_name["李*"][1:5] == ["西司法所", "Absent", "0", "makeup"]
+    assert by_name["李*"][1:] == ["西司法所", "Absent", "0"]
     assert org.person.case_number not in _export(client, lecture, "csv").content.decode()
 
 
-def test_an_override_reason_is_in_the_table(client, org, lecture):
-    row = lecture.attendance.get(person=org.other_person)
+def _hospital(org, lecture):
+    row = lecture.attendance.get(person=org.person)
     services.do_override_attendance(
-        row, status="excused", reason="hospital, certificate seen", by=org.other_officer
+        row, status="excused", reason="住院，已提供病假条", by=org.officer
     )
-    login_staff(client, org.lecturer)
+
+
+def test_an_override_reason_is_in_the_officers_table(client, org, lecture):
+    _hospital(org, lecture)
+    login_staff(client, org.officer)
     by_name = {row[0]: row for row in _csv_rows(_export(client, lecture, "csv"))[1:]}
-    assert by_name["李*"][2] == "Excused"  # no case-number column for the lecturer
-    assert by_name["李*"][-1] == "hospital, certificate seen"
+    assert by_name["张三"][3] == "Excused"
+    assert by_name["张三"][-1] == "住院，已提供病假条"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_the_lecturer_never_sees_an_officers_override_reason(client, org, lecture, fmt):
+    """Health information ("in hospital, sick note seen") is not the lecturer's to see: not
+    in any download of their own lecture's attendance, nor on its page."""
+    _hospital(org, lecture)
+    login_staff(client, org.lecturer)
+    response = _export(client, lecture, fmt)
+    assert response.status_code == 200
+    if fmt == "csv":
+        rows = _csv_rows(response)
+        assert all(len(row) == 4 for row in rows)
+        assert {row[0]: row for row in rows[1:]}["张*"][2] == "Excused"
+        assert "住院" not in response.content.decode()
+    elif fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        cells = [str(cell.value) for row in sheet.iter_rows() for cell in row]
+        assert not any("住院" in cell for cell in cells)
+        assert sheet.max_column == 4
+    else:
+        from pypdf import PdfReader
+
+        text = "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        )
+        assert "张*" in text and "住院" not in text
+
+    page = client.get(f"/admin/live/lectures/{lecture.pk}/attendance/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "张*" in html and "张三" not in html and "Excused" in html
+    assert "住院" not in html
+    assert org.officer.get_full_name() not in html  # who changed it is not shown either
 
 
 def test_the_excel_download_keeps_text_as_text(client, org, lecture):

@@ -109,6 +109,44 @@ def test_the_officer_sees_retests_as_done_or_not_never_their_scores(client, org,
     assert "score 0" not in officer_view and "RCI" not in officer_view
 
 
+def _history(body: str) -> str:
+    return body.split('data-testid="history"', 1)[1].split("</table>", 1)[0]
+
+
+def test_the_history_names_no_questionnaire_to_the_officer(client, org, approved):
+    """Officers read what changed in plain sentences, without which questionnaires the
+    person took or their result numbers (the rest of the page's rule)."""
+    officer_view = _history(staff(client, org.officer).get(detail(approved)).content.decode())
+    assert "phq" not in officer_view.lower()
+    assert "Retest of a questionnaire due" in officer_view  # a retest, not which one
+    assert "Review of a questionnaire result signed" not in officer_view
+    assert "(result" not in officer_view
+    assert "Needs reassessed" in officer_view
+    assert "Goal added:" in officer_view and "Next review:" in officer_view
+
+    counselor_view = _history(staff(client, org.counselor).get(detail(approved)).content.decode())
+    assert "Retest of phq9 due" in counselor_view
+    assert "Review of a questionnaire result signed (result" in counselor_view
+
+
+@pytest.mark.parametrize("who", ["counselor", "officer"])
+def test_the_history_is_sentences_never_a_raw_dict(client, org, approved, who):
+    from plans.followup import do_record_review
+
+    goal = approved.goals.get(domain="mental_health")
+    decisions = {g.pk: "continue" for g in approved.goals.filter(status__in=["open", "adjusted"])}
+    decisions[goal.pk] = "close"
+    do_record_review(approved, org.counselor, decisions, met={goal.pk}, notes="")
+    body = staff(client, getattr(org, who)).get(detail(approved)).content.decode()
+    history = _history(body)
+    assert "{&#x27;" not in history and "&#x27;:" not in history and "{" not in history
+    assert "put_in_place" not in history and "retests_cancelled" not in history
+    assert f"Goal “{goal.title}”: closed, target met" in history
+    assert "Retest cancelled: " in history
+    if who == "officer":
+        assert "phq" not in history.lower()
+
+
 @pytest.mark.parametrize("who", ["other_counselor", "other_officer"])
 def test_staff_outside_the_scope_get_404_and_a_logged_denial(client, org, plan, who):
     user = getattr(org, who)

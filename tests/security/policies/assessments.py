@@ -85,8 +85,9 @@ RULES += [
     Rule(name="assessments_statistics", get=ADMINISTRATORS_ONLY),
     Rule(
         name="assessments_statistics_export",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=frozenset({OK, BAD})),
-        note="a CSV of the first loaded questionnaire; 400 while none is loaded",
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=frozenset({OK, BAD})),
+        note="POST: a CSV of the first loaded questionnaire; 400 while none is loaded",
     ),
     # The automatic schedule (Wagtail ModelViewSet, Settings menu): administrators only.
     Rule(name="assessments_schedule:index", get=ADMINISTRATORS_ONLY),

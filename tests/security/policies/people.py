@@ -89,7 +89,8 @@ RULES = [
     ),
     Rule(
         name="audit_access_log_export",
-        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
     ),
 ]
 
