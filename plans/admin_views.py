@@ -208,12 +208,17 @@ def plan_edit(request, pk: int):
                 form.add_error(None, str(exc))
                 status = 409
             except PlanError as exc:
-                form.add_error(None, str(exc))
+                if exc.field in form.fields:
+                    form.add_error(exc.field, str(exc))
+                    form.add_error(None, _("The plan was not saved: see the marked field."))
+                else:
+                    form.add_error(None, str(exc))
                 status = 400
             else:
                 messages.success(request, _("The plan was saved."))
                 return redirect("plans_plan_detail", pk=plan.pk)
         else:
+            form.add_error(None, _("The plan was not saved: see the marked field."))
             status = 400
     titles = instrument_titles()
     return render(

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Topic
+from lib.widgets import DateInput
 from plans.models import (
     AppointmentStatus,
     Goal,
@@ -27,7 +28,7 @@ from plans.schema import (
     SocialTies,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 # The parameters of each intervention kind, in form order (plans.schema.*Def).
 PARAMS: dict[str, tuple[str, ...]] = {
@@ -247,6 +248,11 @@ class PlanEditForm(forms.Form):
             self.add_error("new_due", _("Give the new goal a due date."))
         if data.get("add_kind") and not data.get("add_goal"):
             self.add_error("add_goal", _("Choose the goal the intervention serves."))
+        for goal in self.goals:
+            name = f"g{goal.pk}_due"
+            if name in self.data and not data.get(f"g{goal.pk}_remove") and not data.get(name):
+                if name not in self.errors:
+                    self.add_error(name, _("Give the goal a due date."))
         return data
 
 

@@ -22,7 +22,7 @@ from plans.rules import (
 )
 from plans.schema import Domain, InterventionKind, Level
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def defaults() -> dict:
@@ -111,7 +111,8 @@ def test_a_goal_without_a_target_is_named(rules):
 def test_other_mistakes_are_named_too(rules):
     bad = copy.deepcopy(rules)
     bad["rules"].append(copy.deepcopy(bad["rules"][0]))
-    assert "rule (legal, low) is listed twice" in problems_of(bad)
+    twice = "The rule for Legal knowledge and attitudes, level Low is listed twice"
+    assert twice in problems_of(bad)
     bad = copy.deepcopy(rules)
     bad["signals"]["facts"][0]["values"] = ["on_the_moon"]
     assert "unknown value(s) on_the_moon" in problems_of(bad)
