@@ -113,9 +113,10 @@ def _details(details: dict, catalog: dict, where: str, field_prefix: str = "") -
         parsed = intervention_def(details, catalog)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        names = [str(part) for part in first["loc"] if str(part) in FIELD_LABELS]
+        loc = first["loc"] or (("kind",) if first["type"].startswith("union_tag") else ())
+        names = [str(part) for part in loc if str(part) in FIELD_LABELS]
         field = f"{field_prefix}_{names[-1]}" if field_prefix and names else None
-        label = _label(first["loc"])
+        label = _label(loc)
         problem = plain_error(first)
         text = f"{label}: {problem}" if label else problem
         raise PlanError(f"{where}: {text}", field=field) from None
