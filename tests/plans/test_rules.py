@@ -139,7 +139,7 @@ def test_the_migration_loaded_the_defaults_as_version_one():
 
 
 def test_a_rule_set_changes_in_place_until_a_plan_used_it(org, rules):
-    row, outcome = do_save_rule_set(check_rules(defaults()), org.administrator)
+    row, outcome = do_save_rule_set(check_rules(defaults()), org.administrator, "same")
     assert (row.version, outcome) == (1, "unchanged")
     rules["intensity"]["high_at"] = 6
     row, outcome = do_save_rule_set(check_rules(rules), org.administrator, "stricter")
