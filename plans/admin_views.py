@@ -229,7 +229,8 @@ def plan_edit(request, pk: int):
                 messages.success(request, _("The plan was saved."))
                 return redirect("plans_plan_detail", pk=plan.pk)
         else:
-            form.add_error(None, _("The plan was not saved: see the marked field."))
+            if form.is_bound:  # an empty POST leaves the form unbound
+                form.add_error(None, _("The plan was not saved: see the marked field."))
             status = 400
     titles = instrument_titles()
     return render(
