@@ -37,6 +37,7 @@ from plans.editing import do_update_plan
 from plans.errors import PlanError, StaleRevision
 from plans.followup import do_add_note, do_close_plan, do_record_appointment, do_record_review
 from plans.forms import (
+    PARAMS,
     AppointmentForm,
     CloseForm,
     IntakeForm,
@@ -534,6 +535,7 @@ def rules_cell(request, domain: str, level: str):
             "domain": Domain(domain),
             "level": Level(level),
             "current": current_row,
+            "params": {kind: list(names) for kind, names in PARAMS.items()},
         },
         status=status,
     )

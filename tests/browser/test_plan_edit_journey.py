@@ -95,6 +95,9 @@ def test_an_administrator_changes_a_rule_with_the_form_in_chinese(live_server, d
     assert "第 1 版" in page.inner_text("[data-testid=rule-versions]")
     page.click("[data-testid=cell-family-high] a")
     page.wait_for_load_state("networkidle")
+    # each intervention row shows only its kind's parameters
+    assert page.is_visible("input[name=g0_i0_interval_days]")
+    assert page.is_hidden("input[name=g0_i0_service]")
     page.fill("input[name=g0_target_zh]", "三个月内与家人至少和解一次")
     page.click("[data-testid=save-rules]")  # without a note the browser does not even send it
     assert page.evaluate("document.querySelector('input[name=note]').validity.valueMissing")
