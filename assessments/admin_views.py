@@ -52,6 +52,7 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
 from lib.downloads import attachment
+from lib.widgets import DateInput
 from people.models import Person
 from people.roles import Role, has_role
 
@@ -166,9 +167,7 @@ class AssignForm(forms.Form):
     )
     person = forms.ModelChoiceField(label=gettext_lazy("Person"), queryset=Person.objects.none())
     reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=AssignmentReason.choices)
-    due = forms.DateField(
-        label=gettext_lazy("Due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due = forms.DateField(label=gettext_lazy("Due"), required=False, widget=DateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,12 +218,8 @@ class StatisticsForm(forms.Form):
         choices=[("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter"))],
         initial="month",
     )
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
 
     def clean(self):
         data = super().clean()

@@ -15,6 +15,7 @@ from audit.decorators import permission_required
 from audit.models import AccessEvent, Action
 from audit.services import record_access
 from lib.downloads import CSV_TYPE, attachment, csv_stream
+from lib.widgets import DateInput
 
 PAGE_SIZE = 100
 EXPORT_FIELDS = [
@@ -40,8 +41,8 @@ class AccessLogFilter(forms.Form):
     )
     username = forms.CharField(label=_("User"), max_length=150, required=False)
     person_id = forms.IntegerField(label=_("Person id"), required=False, min_value=1)
-    since = forms.DateField(label=_("From"), required=False)
-    until = forms.DateField(label=_("To"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def clean(self):
         data = super().clean()

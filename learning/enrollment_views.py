@@ -40,6 +40,7 @@ from learning.enrollment import (
 from learning.models import Certificate, Enrollment, EnrollmentRule
 from lib.downloads import attachment
 from lib.parse import parse_id
+from lib.widgets import DateInput
 from people.models import Category, Office, Person
 from people.roles import is_staff_member
 
@@ -82,9 +83,7 @@ class EnrollForm(forms.Form):
         choices=[("", "---------"), *Category.choices],
         required=False,
     )
-    due_date = forms.DateField(
-        label=gettext_lazy("Due date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(label=gettext_lazy("Due date"), widget=DateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,6 +28,7 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
 from lib.parse import parse_id
+from lib.widgets import TimeInput
 from live import centre
 from live.models import CentreCheckIn, Lecture
 from live.reports import shows_case_numbers
@@ -128,7 +129,7 @@ def check_in_screen(request, pk: int):
 class MarkForm(forms.Form):
     person = forms.IntegerField(min_value=1)
     action = forms.ChoiceField(choices=[(a, a) for a in centre.MARK_ACTIONS])
-    at = forms.TimeField(required=False, input_formats=["%H:%M", "%H:%M:%S"])
+    at = forms.TimeField(required=False, input_formats=["%H:%M", "%H:%M:%S"], widget=TimeInput())
     reason = forms.CharField(required=False, max_length=200, strip=True)
 
 

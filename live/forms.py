@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from lib.widgets import DateTimeInput
 from live.attendance import MAX_MINUTES, PolicyRules
 from live.models import AttendancePolicy, AttendanceStatus, AudienceCategory, Lecture
 from live.services import current_policy
@@ -45,6 +46,8 @@ class LectureForm(WagtailAdminModelForm):
             "required",
         ]
         widgets = {
+            "start": DateTimeInput(),
+            "end": DateTimeInput(),
             "audience_offices": forms.CheckboxSelectMultiple,
             "audience_categories": forms.CheckboxSelectMultiple,
         }

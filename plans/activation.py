@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from learning.enrollment import do_enroll
 from learning.models import Enrollment
 from live.models import Lecture
 from people.models import Person, PersonStatus, User
+from plans.booking import Busy, Series, merge_series, schedule_series
 from plans.models import (
     AppointmentStatus,
     CounselingAppointment,
@@ -51,6 +53,7 @@ from plans.schema import (
 APPOINTMENT_HOUR = 10
 # A retest opens on its planned day and stays open this long.
 RETEST_WINDOW = dt.timedelta(days=14)
+APPOINTMENT_MINUTES = 50
 
 
 @dataclass(frozen=True)
@@ -170,18 +173,45 @@ def _assign_retest(
 def _make_appointments(
     intervention: Intervention, details: CounselingDef, person: Person, by: User, today: dt.date
 ) -> Outcome:
-    for number in range(1, details.sessions + 1):
-        CounselingAppointment.objects.create(
+    return do_book_counseling([intervention], person, by, today)
+
+
+def do_book_counseling(
+    interventions: list[Intervention], person: Person, by: User, today: dt.date
+) -> Outcome:
+    """Book the counseling ``interventions`` of one plan, all held by ``by``, as one series
+    (``plans.booking``): the appointments belong to the first of them, each at the first slot
+    free in the counselor's and the person's calendars. Call inside a transaction: the
+    counselor's row is locked so that two approvals cannot take the same slot."""
+    User.objects.select_for_update().filter(pk=by.pk).first()
+    details = [intervention_def(i.details) for i in interventions]
+    series = merge_series(Series(d.interval_days, d.sessions) for d in details)
+    if series is None:
+        return Outcome()
+    length = dt.timedelta(minutes=APPOINTMENT_MINUTES)
+    zone = timezone.get_default_timezone()
+    since = timezone.now() - dt.timedelta(days=1)
+    taken = CounselingAppointment.objects.filter(
+        Q(counselor=by) | Q(person=person),
+        status=AppointmentStatus.SCHEDULED,
+        scheduled_at__gte=since,
+    ).values_list("scheduled_at", "duration_minutes")
+    busy = [Busy(start, start + dt.timedelta(minutes=minutes)) for start, minutes in taken]
+    first_day = today + dt.timedelta(days=series.interval_days)
+    times = schedule_series(series, first_day, zone, length, busy)
+    CounselingAppointment.objects.bulk_create(
+        CounselingAppointment(
             person=person,
             counselor=by,
-            intervention=intervention,
-            scheduled_at=appointment_time(
-                today + dt.timedelta(days=details.interval_days * number)
-            ),
+            intervention=interventions[0],
+            scheduled_at=at,
+            duration_minutes=APPOINTMENT_MINUTES,
         )
+        for at in times
+    )
     return Outcome(
         done=_("%(count)s counseling appointments, every %(days)s days")
-        % {"count": details.sessions, "days": details.interval_days}
+        % {"count": series.sessions, "days": series.interval_days}
     )
 
 
@@ -201,6 +231,25 @@ ACTIVATORS: dict[str, Activator] = {
     InterventionKind.COUNSELING: _make_appointments,
     InterventionKind.REFERRAL: _refer,
 }
+
+
+def activate_all(
+    interventions: list[Intervention], person: Person, by: User, today: dt.date
+) -> list[Outcome]:
+    """Put each of ``interventions`` (not yet activated) in place; the counseling ones are one
+    series with one set of appointments (``do_book_counseling``)."""
+    counseling = [i for i in interventions if i.kind == InterventionKind.COUNSELING]
+    outcomes = []
+    if counseling:
+        outcome = do_book_counseling(counseling, person, by, today)
+        for intervention in counseling:
+            intervention.activated_at = timezone.now()
+            intervention.save(update_fields=["activated_at"])
+        outcomes.append(outcome)
+    for intervention in interventions:
+        if intervention.kind != InterventionKind.COUNSELING:
+            outcomes.append(activate(intervention, person, by, today))
+    return outcomes
 
 
 def activate(intervention: Intervention, person: Person, by: User, today: dt.date) -> Outcome:
@@ -253,8 +302,10 @@ def do_book_lecture_series(
 
 
 def carry_appointments(previous: Plan, new: Plan, today: dt.date) -> None:
-    """Appointments follow their intervention into the new version; those of counseling the
-    new version dropped are cancelled from today on."""
+    """Appointments follow their intervention into the new version. The plan's counseling is
+    one series: when the intervention holding it was dropped but other counseling was carried,
+    the series goes on under that one; when no counseling is left, the appointments from today
+    on are cancelled."""
     carried = dict(
         Intervention.objects.filter(goal__plan=new, carried_from__isnull=False).values_list(
             "carried_from_id", "pk"
@@ -262,11 +313,22 @@ def carry_appointments(previous: Plan, new: Plan, today: dt.date) -> None:
     )
     for old_id, new_id in carried.items():
         CounselingAppointment.objects.filter(intervention_id=old_id).update(intervention_id=new_id)
-    CounselingAppointment.objects.filter(
+    left = CounselingAppointment.objects.filter(
         intervention__goal__plan=previous,
         status=AppointmentStatus.SCHEDULED,
         scheduled_at__gte=appointment_time(today).replace(hour=0),
-    ).update(status=AppointmentStatus.CANCELLED)
+    )
+    heir = (
+        Intervention.objects.filter(
+            goal__plan=new, carried_from__isnull=False, kind=InterventionKind.COUNSELING
+        )
+        .order_by("goal__position", "position", "pk")
+        .first()
+    )
+    if heir is not None:
+        left.update(intervention=heir)
+    else:
+        left.update(status=AppointmentStatus.CANCELLED)
 
 
 def cancel_retests(interventions, by: User | None, reason: str) -> list[dict]:

@@ -9,15 +9,15 @@ plans only with ``plans.view_bureau_plans`` and edit the rules with ``plans.chan
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.decorators import deny, permission_required
 from audit.models import Action
@@ -38,13 +38,15 @@ from plans.editing import do_update_plan
 from plans.errors import PlanError, StaleRevision
 from plans.followup import do_add_note, do_close_plan, do_record_appointment, do_record_review
 from plans.forms import (
+    PARAMS,
     AppointmentForm,
     CloseForm,
     IntakeForm,
     NoteForm,
     PlanEditForm,
+    RestoreRulesForm,
     ReviewForm,
-    RulesForm,
+    RuleCellForm,
 )
 from plans.models import (
     VIEW_BUREAU_PLANS,
@@ -59,7 +61,17 @@ from plans.models import (
 from plans.outcomes import appointments_for, describe_change, plan_outcomes
 from plans.pdf import plan_pdf
 from plans.presentation import describe_intervention, instrument_titles, need_rows
-from plans.rules import RuleSetError, RuleSetMissing, do_save_rule_set, parse_rules_text
+from plans.rules import (
+    RuleSetError,
+    RuleSetMissing,
+    check_rules,
+    current_rule_set,
+    do_restore_rule_set,
+    do_save_rule_set,
+    signal_options,
+    with_rule,
+)
+from plans.schema import Domain, Level, PlanRulesDef
 
 PAGE_SIZE = 50
 
@@ -214,12 +226,18 @@ def plan_edit(request, pk: int):
                 form.add_error(None, str(exc))
                 status = 409
             except PlanError as exc:
-                form.add_error(None, str(exc))
+                if exc.field in form.fields:
+                    form.add_error(exc.field, str(exc))
+                    form.add_error(None, _("The plan was not saved: see the marked field."))
+                else:
+                    form.add_error(None, str(exc))
                 status = 400
             else:
                 messages.success(request, _("The plan was saved."))
                 return redirect("plans_plan_detail", pk=plan.pk)
         else:
+            if form.is_bound:  # an empty POST leaves the form unbound
+                form.add_error(None, _("The plan was not saved: see the marked field."))
             status = 400
     titles = instrument_titles()
     return render(
@@ -429,40 +447,119 @@ def draft_now(request, pk: int):
 # --- Rules ----------------------------------------------------------------------------------------
 
 
+SAVED = {
+    "unchanged": _lazy("Nothing changed: the rules are the same as version %(v)s."),
+    "updated": _lazy("Version %(v)s was updated (no plan has used it yet)."),
+    "created": _lazy("Saved as version %(v)s; plans drafted from now on use it."),
+}
+
+
+def _cells(rules) -> list[dict]:
+    """The overview: per need area, per level, what raises it and the goals suggested."""
+    rows = []
+    for domain in Domain:
+        levels = []
+        for level in Level:
+            rule = rules.rule_for(domain, level) if rules else None
+            signals = (
+                [s for s in rules.signals.results if (s.domain, s.level) == (domain, level)]
+                + [s for s in rules.signals.facts if (s.domain, s.level) == (domain, level)]
+                if rules
+                else []
+            )
+            language = translation.get_language()
+            levels.append(
+                {
+                    "level": level,
+                    "signals": len(signals),
+                    "goals": [g.title.for_language(language) for g in rule.goals] if rule else [],
+                }
+            )
+        rows.append({"domain": domain, "levels": levels})
+    return rows
+
+
 @permission_required("plans.change_planruleset")
-@require_http_methods(["GET", "POST"])
+@require_GET
 def rules(request):
     current = PlanRuleSet.objects.current()
-    initial = {"rules": json.dumps(current.rules, ensure_ascii=False, indent=2)} if current else {}
-    form = RulesForm(request.POST or None, initial=initial)
-    problems: list[str] = []
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                parsed = parse_rules_text(form.cleaned_data["rules"])
-            except RuleSetError as exc:
-                problems = exc.problems
-                status = 400
-            else:
-                row, outcome = do_save_rule_set(parsed, request.user, form.cleaned_data["note"])
-                text = {
-                    "unchanged": _("Nothing changed: the rules are the same as version %(v)s."),
-                    "updated": _("Version %(v)s was updated (no plan has used it yet)."),
-                    "created": _("Saved as version %(v)s; plans drafted from now on use it."),
-                }[outcome]
-                messages.success(request, text % {"v": row.version})
-                return redirect("plans_rules")
-        else:
-            status = 400
+    parsed = PlanRulesDef.model_validate(current.rules) if current else None
     return render(
         request,
         "plans/admin/rules.html",
         {
-            "form": form,
-            "problems": problems,
             "current": current,
-            "versions": list(PlanRuleSet.objects.order_by("-version")[:20]),
+            "cells": _cells(parsed),
+            "versions": list(
+                PlanRuleSet.objects.select_related("created_by").order_by("-version")[:30]
+            ),
+            "restore_form": RestoreRulesForm(),
+        },
+    )
+
+
+@permission_required("plans.change_planruleset")
+@require_http_methods(["GET", "POST"])
+def rules_cell(request, domain: str, level: str):
+    if domain not in Domain.values or level not in Level.values:
+        raise Http404("No such need area or level")
+    try:
+        current_row, current = current_rule_set()
+    except RuleSetMissing:
+        messages.error(request, _("No plan rules are loaded yet."))
+        return redirect("plans_rules")
+    options = signal_options(translation.get_language())
+    form = RuleCellForm(
+        request.POST or None, rules=current, domain=domain, level=level, options=options
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            rule, signals = form.cell()
+            data = with_rule(current, domain, level, rule, signals)
+            cells = [(r["domain"], r["level"]) for r in data["rules"]]
+            position = cells.index((domain, level)) if (domain, level) in cells else None
+            try:
+                row, outcome = do_save_rule_set(
+                    check_rules(data), request.user, form.cleaned_data["note"]
+                )
+            except RuleSetError as exc:
+                if exc.errors:
+                    form.place_errors(exc.errors, position)
+                else:
+                    for problem in exc.problems:
+                        form.add_error(None, problem)
+            else:
+                messages.success(request, SAVED[outcome] % {"v": row.version})
+                return redirect("plans_rules")
+    return render(
+        request,
+        "plans/admin/rules_cell.html",
+        {
+            "form": form,
+            "domain": Domain(domain),
+            "level": Level(level),
+            "current": current_row,
+            "params": {kind: list(names) for kind, names in PARAMS.items()},
         },
         status=status,
     )
+
+
+@permission_required("plans.change_planruleset")
+@require_POST
+def rules_restore(request, pk: int):
+    earlier = get_object_or_404(PlanRuleSet, pk=pk)
+    form = RestoreRulesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why you go back to version %(v)s.") % {"v": earlier.version})
+        return redirect("plans_rules")
+    try:
+        row, outcome = do_restore_rule_set(earlier, request.user, form.cleaned_data["note"])
+    except RuleSetError as exc:
+        for problem in exc.problems:
+            messages.error(request, problem)
+    else:
+        messages.success(request, SAVED[outcome] % {"v": row.version})
+    return redirect("plans_rules")

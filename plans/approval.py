@@ -17,7 +17,7 @@ from notifications.models import NotificationKind
 from notifications.services import notify
 from people.models import User
 from plans.access import require_counselor
-from plans.activation import activate, cancel_retests, carry_appointments
+from plans.activation import activate_all, cancel_retests, carry_appointments
 from plans.errors import PlanError, StaleRevision
 from plans.followup import schedule_review
 from plans.history import bump_revision, record_change
@@ -88,14 +88,17 @@ def do_approve_plan(plan: Plan, by: User, expected_revision: int | None = None) 
                     _("Retest of %(slug)s cancelled: it is no longer in the plan")
                     % {"slug": item["instrument"]}
                 )
-        for goal in goals:
-            for intervention in goal.interventions.all():
-                if intervention.activated_at is None:
-                    outcome = activate(intervention, locked.person, by, today)
-                    if outcome.warning:
-                        report.warnings.append(outcome.warning)
-                    elif outcome.done:
-                        report.put_in_place.append(outcome.done)
+        waiting = [
+            intervention
+            for goal in goals
+            for intervention in goal.interventions.all()
+            if intervention.activated_at is None
+        ]
+        for outcome in activate_all(waiting, locked.person, by, today):
+            if outcome.warning:
+                report.warnings.append(outcome.warning)
+            elif outcome.done:
+                report.put_in_place.append(outcome.done)
         locked.status = PlanStatus.APPROVED
         locked.approved_by = by
         locked.approved_at = timezone.now()

@@ -9,8 +9,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lib.validation import plain_error
 from people.models import User
 from plans.access import require_counselor
 from plans.errors import PlanError, StaleRevision
@@ -79,15 +81,45 @@ class PlanChanges(_Edit):
     interventions_remove: list[int] = Field(default_factory=list)
 
 
-def _details(details: dict, catalog: dict, where: str) -> dict:
+# Names of the fields a counselor edits, for error messages.
+FIELD_LABELS = {
+    "domain": _lazy("Need area"),
+    "title": _lazy("Goal"),
+    "target": _lazy("Measurable target"),
+    "due": _lazy("Due date"),
+    "kind": _lazy("Kind"),
+    "interval_days": _lazy("Every (days)"),
+    "sessions": _lazy("Sessions"),
+    "slug": _lazy("Course slug"),
+    "topic": _lazy("Topic"),
+    "instrument": _lazy("Questionnaire (slug)"),
+    "service": _lazy("Service"),
+    "contact": _lazy("Contact"),
+    "phase": _lazy("Phase"),
+    "support_intensity": _lazy("Support intensity"),
+    "intensity_explanation": _lazy("Why this intensity (plain words, no diagnosis)"),
+}
+
+
+def _label(loc) -> str:
+    names = [str(part) for part in loc if not isinstance(part, int)]
+    return str(FIELD_LABELS.get(names[-1], names[-1])) if names else ""
+
+
+def _details(details: dict, catalog: dict, where: str, field_prefix: str = "") -> dict:
+    """``details`` validated; a problem raises PlanError in plain words, naming the form field
+    ``<field_prefix>_<parameter>`` it concerns."""
     try:
         parsed = intervention_def(details, catalog)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors(include_url=False)
-        )
-        raise PlanError(f"{where}: {problems}") from None
+        first = exc.errors(include_url=False)[0]
+        loc = first["loc"] or (("kind",) if first["type"].startswith("union_tag") else ())
+        names = [str(part) for part in loc if str(part) in FIELD_LABELS]
+        field = f"{field_prefix}_{names[-1]}" if field_prefix and names else None
+        label = _label(loc)
+        problem = plain_error(first)
+        text = f"{label}: {problem}" if label else problem
+        raise PlanError(f"{where}: {text}", field=field) from None
     except ValueError as exc:
         raise PlanError(f"{where}: {exc}") from None
     return parsed.model_dump(mode="json", exclude_none=True)
@@ -102,22 +134,30 @@ def _text(value: str | None, what: str, title: str) -> str:
     return value
 
 
-def _change_problem(plan: Plan, raw: dict, error: dict) -> str:
-    """A pydantic error on raw ``changes`` as a sentence naming the goal it concerns."""
+def _change_problem(plan: Plan, raw: dict, error: dict) -> PlanError:
+    """A pydantic error on raw ``changes`` as a plain sentence naming the goal and field it
+    concerns (and the edit form's field, ``g<id>_<name>`` or ``new_<name>``)."""
     loc = error["loc"]
-    field = ".".join(str(part) for part in loc[2:]) or ".".join(str(part) for part in loc)
+    label = _label(loc[2:] or loc)
+    problem = plain_error(error)
+    name = str(loc[2]) if len(loc) >= 3 else ""
     if len(loc) >= 2 and loc[0] in ("goals_update", "goals_add") and isinstance(loc[1], int):
+        field = None
         try:
             item = raw[loc[0]][loc[1]]
+            if loc[0] == "goals_update":
+                field = f"g{int(item['id'])}_{name}" if name else None
+            else:
+                field = f"new_{name}" if name else None
             title = item.get("title") or plan.goals.get(pk=item["id"]).title
-        except (KeyError, IndexError, TypeError, AttributeError, Goal.DoesNotExist):
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, Goal.DoesNotExist):
             title = "—"
-        return _("Goal “%(title)s”: %(field)s: %(problem)s") % {
-            "title": title,
-            "field": field,
-            "problem": error["msg"],
-        }
-    return f"{field}: {error['msg']}"
+        return PlanError(
+            _("Goal “%(title)s”: %(field)s: %(problem)s")
+            % {"title": title, "field": label, "problem": problem},
+            field=field,
+        )
+    return PlanError(f"{label}: {problem}" if label else problem)
 
 
 def check_changes(plan: Plan, changes: PlanChanges | dict) -> PlanChanges:
@@ -127,7 +167,7 @@ def check_changes(plan: Plan, changes: PlanChanges | dict) -> PlanChanges:
             changes = PlanChanges.model_validate(changes)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
-            raise PlanError(_change_problem(plan, changes, first)) from None
+            raise _change_problem(plan, changes, first) from None
     if changes.phase is not None and changes.phase not in Phase.values:
         raise PlanError(_("Unknown phase."))
     if changes.support_intensity is not None and changes.support_intensity not in Intensity.values:
@@ -267,6 +307,7 @@ def do_update_plan(
                 edit.details,
                 catalog,
                 _("Intervention for “%(title)s”") % {"title": intervention.goal.title},
+                field_prefix=f"i{intervention.pk}",
             )
             if details["kind"] != intervention.kind:
                 raise PlanError(
@@ -287,7 +328,10 @@ def do_update_plan(
         for add in changes.interventions_add:
             goal = Goal.objects.get(pk=add.goal, plan=locked)
             details = _details(
-                add.details, catalog, _("New intervention for “%(title)s”") % {"title": goal.title}
+                add.details,
+                catalog,
+                _("New intervention for “%(title)s”") % {"title": goal.title},
+                field_prefix="add",
             )
             slot = goal.interventions.count()
             intervention = Intervention.objects.create(

@@ -7,6 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Topic
+from lib.validation import plain_error
+from lib.widgets import DateInput
 from plans.models import (
     AppointmentStatus,
     Goal,
@@ -16,6 +18,7 @@ from plans.models import (
     ReviewDecision,
 )
 from plans.schema import (
+    FACTS,
     Attitude,
     Domain,
     Education,
@@ -27,7 +30,7 @@ from plans.schema import (
     SocialTies,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 # The parameters of each intervention kind, in form order (plans.schema.*Def).
 PARAMS: dict[str, tuple[str, ...]] = {
@@ -247,6 +250,11 @@ class PlanEditForm(forms.Form):
             self.add_error("new_due", _("Give the new goal a due date."))
         if data.get("add_kind") and not data.get("add_goal"):
             self.add_error("add_goal", _("Choose the goal the intervention serves."))
+        for goal in self.goals:
+            name = f"g{goal.pk}_due"
+            if name in self.data and not data.get(f"g{goal.pk}_remove") and not data.get(name):
+                if name not in self.errors:
+                    self.add_error(name, _("Give the goal a due date."))
         return data
 
 
@@ -310,10 +318,201 @@ class CloseForm(forms.Form):
     reason = forms.CharField(label=_("Why is the plan closed?"), max_length=500)
 
 
-class RulesForm(forms.Form):
-    rules = forms.CharField(
-        label=_("Rules (JSON)"),
-        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false"}),
-        max_length=200_000,
+FACT_LABELS = {
+    "employment": _("Employment"),
+    "education": _("Education"),
+    "housing": _("Housing"),
+    "finances": _("Finances"),
+    "family": _("Family situation"),
+    "social_ties": _("Social ties"),
+    "attitude": _("Attitude towards the offence"),
+}
+GOAL_TEXTS = ("title_zh", "title_en", "target_zh", "target_en")
+EXTRA_GOALS = 1
+EXTRA_INTERVENTIONS = 2
+
+
+class RuleCellForm(forms.Form):
+    """The rules of one need area at one level: the results and intake facts that raise the
+    area to the level, and the goals (each with its interventions) a draft then suggests.
+    ``cell()`` gives what ``plans.rules.with_rule`` takes; ``place_errors`` puts the
+    schema's complaints beside the fields they concern."""
+
+    note = forms.CharField(
+        label=_("What changed and why"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
     )
-    note = forms.CharField(label=_("What changed"), max_length=200, required=False)
+
+    def __init__(self, *args, rules, domain: str, level: str, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain, self.level = domain, level
+        self.raises = level != "low"  # signals raise an area; low is where every area starts
+        if self.raises:
+            chosen = [
+                f"{s.instrument}|{s.scale}|{'!critical' if s.critical else s.band_at_least}"
+                for s in rules.signals.results
+                if (s.domain, s.level) == (domain, level)
+            ]
+            known = dict(options)
+            self.fields["results"] = forms.MultipleChoiceField(
+                label=_("Reviewed results that raise this need to this level"),
+                choices=[*options, *((c, c) for c in chosen if c not in known)],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=chosen,
+            )
+            for fact, labels in FACT_LABELS.items():
+                values = [
+                    value
+                    for s in rules.signals.facts
+                    if (s.domain, s.level, s.fact) == (domain, level, fact)
+                    for value in s.values
+                ]
+                self.fields[f"fact_{fact}"] = forms.MultipleChoiceField(
+                    label=labels,
+                    choices=FACTS[fact].choices,
+                    widget=forms.CheckboxSelectMultiple,
+                    required=False,
+                    initial=values,
+                )
+        rule = rules.rule_for(domain, level)
+        goals = list(rule.goals) if rule else []
+        self.shape: list[int] = []  # interventions rows per goal row
+        for row in range(len(goals) + EXTRA_GOALS):
+            goal = goals[row] if row < len(goals) else None
+            self._goal_fields(row, goal)
+            items = list(goal.interventions) if goal else []
+            for slot in range(len(items) + EXTRA_INTERVENTIONS):
+                self._intervention_fields(row, slot, items[slot] if slot < len(items) else None)
+            self.shape.append(len(items) + EXTRA_INTERVENTIONS)
+
+    def _goal_fields(self, row: int, goal) -> None:
+        prefix = f"g{row}"
+        texts = {
+            "title_zh": (_("Goal (Chinese)"), goal.title.zh_hans if goal else ""),
+            "title_en": (_("Goal (English)"), goal.title.en if goal else ""),
+            "target_zh": (_("Measurable target (Chinese)"), goal.target.zh_hans if goal else ""),
+            "target_en": (_("Measurable target (English)"), goal.target.en if goal else ""),
+        }
+        for name, (label, initial) in texts.items():
+            self.fields[f"{prefix}_{name}"] = forms.CharField(
+                label=label, max_length=500, required=False, initial=initial
+            )
+        self.fields[f"{prefix}_due_in_days"] = forms.IntegerField(
+            label=_("Due after (days)"),
+            min_value=7,
+            max_value=730,
+            initial=goal.due_in_days if goal else 90,
+            required=False,
+        )
+        self.fields[f"{prefix}_remove"] = forms.BooleanField(
+            label=_("Remove this goal"), required=False
+        )
+
+    def _intervention_fields(self, row: int, slot: int, item) -> None:
+        prefix = f"g{row}_i{slot}"
+        self.fields[f"{prefix}_kind"] = forms.ChoiceField(
+            label=_("Kind"),
+            choices=[("", _("— none —")), *InterventionKind.choices],
+            required=False,
+            initial=item.kind if item else "",
+        )
+        for name in ALL_PARAMS:
+            value = getattr(item, name, None) if item else None
+            self.fields[f"{prefix}_{name}"] = _param_field(name, value)
+
+    # For the template.
+    def signal_fields(self):
+        if not self.raises:
+            return []
+        return [self["results"], *(self[f"fact_{fact}"] for fact in FACT_LABELS)]
+
+    def goal_rows(self):
+        return [
+            {
+                "number": row + 1,
+                "fields": [self[f"g{row}_{n}"] for n in (*GOAL_TEXTS, "due_in_days")],
+                "remove": self[f"g{row}_remove"],
+                "interventions": [
+                    [self[f"g{row}_i{slot}_{n}"] for n in ("kind", *ALL_PARAMS)]
+                    for slot in range(count)
+                ],
+            }
+            for row, count in enumerate(self.shape)
+        ]
+
+    def cell(self) -> tuple[dict | None, dict]:
+        """(the rule for the cell or ``None``, its signals) from the cleaned form. Empty goal
+        rows and intervention rows without a kind are left out."""
+        data = self.cleaned_data
+        self._rows: list[tuple[int, list[int]]] = []
+        goals = []
+        for row, count in enumerate(self.shape):
+            prefix = f"g{row}"
+            texts = {n: (data.get(f"{prefix}_{n}") or "").strip() for n in GOAL_TEXTS}
+            if data.get(f"{prefix}_remove") or not any(texts.values()):
+                continue
+            interventions, slots = [], []
+            for slot in range(count):
+                kind = data.get(f"{prefix}_i{slot}_kind")
+                if not kind:
+                    continue
+                values = {n: data.get(f"{prefix}_i{slot}_{n}") for n in ALL_PARAMS}
+                interventions.append(_details(kind, values))
+                slots.append(slot)
+            goals.append(
+                {
+                    "title": {"zh-hans": texts["title_zh"], "en": texts["title_en"]},
+                    "target": {"zh-hans": texts["target_zh"], "en": texts["target_en"]},
+                    "due_in_days": data.get(f"{prefix}_due_in_days") or 90,
+                    "interventions": interventions,
+                }
+            )
+            self._rows.append((row, slots))
+        rule = {"domain": self.domain, "level": self.level, "goals": goals} if goals else None
+        signals: dict[str, list] = {"results": [], "facts": []}
+        if self.raises:
+            for choice in data.get("results") or []:
+                slug, scale, band = choice.split("|", 2)
+                signal = {"instrument": slug, "scale": scale}
+                if band == "!critical":
+                    signal["critical"] = True
+                else:
+                    signal["band_at_least"] = band
+                signals["results"].append({**signal, "domain": self.domain, "level": self.level})
+            for fact in FACT_LABELS:
+                values = data.get(f"fact_{fact}") or []
+                if values:
+                    signals["facts"].append(
+                        {"fact": fact, "values": values, "domain": self.domain, "level": self.level}
+                    )
+        return rule, signals
+
+    def place_errors(self, errors: list[dict], rule_index: int | None) -> None:
+        """Put each schema error beside its field (in plain words), the rest above the form."""
+        for error in errors:
+            loc = list(error["loc"])
+            field = None
+            if rule_index is not None and loc[:2] == ["rules", rule_index] and len(loc) > 3:
+                row, slots = self._rows[loc[3]]
+                rest = [str(part) for part in loc[4:]]
+                if rest[:1] == ["interventions"] and len(rest) > 1:
+                    slot = slots[int(rest[1])]
+                    names = [n for n in rest[2:] if n in ALL_PARAMS]
+                    field = f"g{row}_i{slot}_{names[-1] if names else 'kind'}"
+                elif rest[:1] in (["title"], ["target"]):
+                    field = f"g{row}_{rest[0]}_{'en' if rest[-1] == 'en' else 'zh'}"
+                elif rest[:1] == ["due_in_days"]:
+                    field = f"g{row}_due_in_days"
+                else:  # the goal's own check: a measurable target
+                    field = f"g{row}_target_zh"
+            message = plain_error(error)
+            if field in self.fields:
+                self.add_error(field, message)
+            else:
+                self.add_error(None, message)
+
+
+class RestoreRulesForm(forms.Form):
+    note = forms.CharField(label=_("Why go back to this version?"), max_length=150)

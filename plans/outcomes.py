@@ -120,6 +120,14 @@ def plan_outcomes(plan: Plan, show_scores: bool) -> list[GoalOutcome]:
     )
     interventions = [i for g in goals for i in g.interventions.all()]
     kinds = {i.kind for i in interventions}
+    # The plan's counseling is one series (plans.booking): its appointments belong to the
+    # first counseling intervention and serve every goal with counseling.
+    counseling = [
+        a
+        for i in interventions
+        if i.kind == InterventionKind.COUNSELING
+        for a in i.appointments.all()
+    ]
 
     progress = {}
     if InterventionKind.COURSE in kinds:
@@ -195,7 +203,7 @@ def plan_outcomes(plan: Plan, show_scores: bool) -> list[GoalOutcome]:
             elif intervention.kind == InterventionKind.RETEST:
                 outcome.retest = _retest(intervention, baselines.get(intervention.pk), show_scores)
             elif intervention.kind == InterventionKind.COUNSELING:
-                outcome.attendance = _attendance(intervention.appointments.all(), now)
+                outcome.attendance = _attendance(counseling, now)
             elif intervention.kind == InterventionKind.LECTURE_SERIES:
                 outcome.lecture_totals = lectures
                 outcome.lectures = [

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, model_validator
 
@@ -227,7 +228,9 @@ class CourseDef(_Strict):
     @model_validator(mode="after")
     def _slug_or_topic(self) -> CourseDef:
         if (self.slug is None) == (self.topic is None):
-            raise ValueError("a course intervention names either a course slug or a topic")
+            raise ValueError(
+                gettext("A course intervention names either a course slug or a topic.")
+            )
         return self
 
 
@@ -274,7 +277,10 @@ class GoalDef(_Strict):
             if not isinstance(text, str) or not text.strip():
                 title = data.get("title")
                 name = title.get("zh-hans", "") if isinstance(title, dict) else title
-                raise ValueError(f"goal {name!r}: a measurable target is required")
+                raise ValueError(
+                    gettext("Goal “%(title)s”: a measurable target is required.")
+                    % {"title": name or "—"}
+                )
         return data
 
 
@@ -313,7 +319,10 @@ class PlanRulesDef(_Strict):
         for rule in self.rules:
             key = (rule.domain, rule.level)
             if key in seen:
-                raise ValueError(f"rule ({rule.domain}, {rule.level}) is listed twice")
+                raise ValueError(
+                    gettext("The rule for %(domain)s, level %(level)s is listed twice.")
+                    % {"domain": Domain(rule.domain).label, "level": Level(rule.level).label}
+                )
             seen.add(key)
         catalog = (info.context or {}).get("instruments")
         if catalog is None:
@@ -353,7 +362,8 @@ class PlanRulesDef(_Strict):
 def _instrument(catalog: dict, slug: str, where: str) -> dict[str, list[str]]:
     if slug not in catalog:
         raise ValueError(
-            f"{where}: unknown instrument {slug!r} (known: {', '.join(sorted(catalog))})"
+            gettext("%(where)s: unknown instrument '%(slug)s' (known: %(known)s)")
+            % {"where": where, "slug": slug, "known": ", ".join(sorted(catalog))}
         )
     return catalog[slug]
 

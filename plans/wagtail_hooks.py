@@ -29,6 +29,16 @@ def register_plan_urls():
             name="plans_appointment",
         ),
         path("plans/rules/", admin_views.rules, name="plans_rules"),
+        path(
+            "plans/rules/<str:domain>/<str:level>/",
+            admin_views.rules_cell,
+            name="plans_rules_cell",
+        ),
+        path(
+            "plans/rules/versions/<int:pk>/restore/",
+            admin_views.rules_restore,
+            name="plans_rules_restore",
+        ),
     ]
 
 

@@ -22,7 +22,7 @@ from plans.rules import (
 )
 from plans.schema import Domain, InterventionKind, Level
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def defaults() -> dict:
@@ -111,7 +111,8 @@ def test_a_goal_without_a_target_is_named(rules):
 def test_other_mistakes_are_named_too(rules):
     bad = copy.deepcopy(rules)
     bad["rules"].append(copy.deepcopy(bad["rules"][0]))
-    assert "rule (legal, low) is listed twice" in problems_of(bad)
+    twice = "The rule for Legal knowledge and attitudes, level Low is listed twice"
+    assert twice in problems_of(bad)
     bad = copy.deepcopy(rules)
     bad["signals"]["facts"][0]["values"] = ["on_the_moon"]
     assert "unknown value(s) on_the_moon" in problems_of(bad)
@@ -138,7 +139,7 @@ def test_the_migration_loaded_the_defaults_as_version_one():
 
 
 def test_a_rule_set_changes_in_place_until_a_plan_used_it(org, rules):
-    row, outcome = do_save_rule_set(check_rules(defaults()), org.administrator)
+    row, outcome = do_save_rule_set(check_rules(defaults()), org.administrator, "same")
     assert (row.version, outcome) == (1, "unchanged")
     rules["intensity"]["high_at"] = 6
     row, outcome = do_save_rule_set(check_rules(rules), org.administrator, "stricter")

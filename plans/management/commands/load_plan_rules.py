@@ -21,9 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, note: str, **options):
         try:
             rules = read_rules_file(path)
+            row, outcome = do_save_rule_set(rules, None, note or f"loaded from {path.name}")
         except RuleSetError as exc:
             for problem in exc.problems:
                 self.stderr.write(f"  {problem}")
             raise CommandError(f"{path}: invalid plan rules, nothing loaded") from exc
-        row, outcome = do_save_rule_set(rules, None, note or f"loaded from {path.name}")
         self.stdout.write(f"{path.name}: plan rules v{row.version} {outcome}")

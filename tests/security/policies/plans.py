@@ -34,6 +34,11 @@ def _appointment(org) -> dict[str, str]:
     return import_module("tests.plans.helpers").matrix_appointment(org)
 
 
+def _rule_set(org) -> dict[str, str]:
+    rule_set = import_module("plans.models").PlanRuleSet.objects.order_by("version").first()
+    return {"pk": str(rule_set.pk)}
+
+
 def _person(org) -> dict[str, str]:
     return {"pk": str(org.person.pk)}
 
@@ -165,8 +170,22 @@ RULES = [
     Rule(
         name="plans_rules",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=METHOD),
+        note="the overview only; each need area and level is edited on its own page",
+    ),
+    Rule(
+        name="plans_rules_cell",
+        params=lambda org: {"domain": "mental_health", "level": "high"},
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
         post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=BAD),
-        note="empty POST: the form's errors, answered 400",
+        note="empty POST: no note, the form's errors, answered 400, nothing saved",
+    ),
+    Rule(
+        name="plans_rules_restore",
+        params=_rule_set,
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=REDIRECT),
+        note="empty POST: no note, nothing restored, message",
     ),
 ]
 
