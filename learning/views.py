@@ -45,7 +45,11 @@ def serve_lesson(request, lesson: LessonPage):
         )
     context = lesson.get_context(request)
     completion_seconds = int(lesson.expected_seconds * COMPLETION_SHARE)
+    # A lesson ends with the way on: back to its course, and on to the next lesson.
+    course = lesson.get_parent().specific
     context.update(
+        course=course,
+        next_lesson=course.lessons().filter(path__gt=lesson.path).first(),
         person=person,
         progress=progress,
         quiz=lesson.quiz(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
@@ -81,7 +82,8 @@ class LectureViewSet(ModelViewSet):
     delete_view_class = LectureDeleteView
     history_view_class = LectureHistoryView
     usage_view_class = LectureUsageView
-    list_display = ["title", "start", "speaker", "mode"]
+    # "speaker" is a property: without a label the column reads "Speaker" in every language
+    list_display = ["title", "start", Column("speaker", label=_("Speaker")), "mode"]
     ordering = ["-start"]
     icon = "media"
     menu_label = _("Lectures")
