@@ -38,6 +38,7 @@ from learning.enrollment import (
     persons_in_office,
 )
 from learning.models import Certificate, Enrollment, EnrollmentRule
+from lib.admin_columns import YesNoColumn
 from lib.downloads import attachment
 from lib.parse import parse_id
 from lib.widgets import DateInput
@@ -301,7 +302,14 @@ class EnrollmentRuleEditView(RuleSavingMixin, generic.EditView):
 class EnrollmentRuleViewSet(ModelViewSet):
     model = EnrollmentRule
     form_fields = ["category", "course", "due_days", "due_from", "active"]
-    list_display = ["category", "course", "due_days", "due_from", "active", "created_by"]
+    list_display = [
+        "category",
+        "course",
+        "due_days",
+        "due_from",
+        YesNoColumn("active", model=EnrollmentRule),
+        "created_by",
+    ]
     list_filter = ["category", "active"]
     add_view_class = EnrollmentRuleCreateView
     edit_view_class = EnrollmentRuleEditView

@@ -17,6 +17,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import ListingButton
 from wagtail.log_actions import log
 
+from lib.admin_columns import YesNoColumn
 from live import admin_views, centre_views, report_views, roster_views, services
 from live.centre import CENTRE_MODES
 from live.forms import AttendancePolicyForm, LectureForm
@@ -133,7 +134,13 @@ class AttendancePolicyViewSet(ModelViewSet):
     form_class = AttendancePolicyForm
     add_view_class = PolicyCreateView
     edit_view_class = PolicyEditView
-    list_display = ["version", "active", "note", "created_at", "created_by"]
+    list_display = [
+        "version",
+        YesNoColumn("active", model=AttendancePolicy),
+        "note",
+        "created_at",
+        "created_by",
+    ]
     ordering = ["-version"]
     icon = "cog"
     menu_label = _("Attendance policy")

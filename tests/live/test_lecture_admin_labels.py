@@ -16,3 +16,13 @@ def test_the_lecture_list_names_the_speaker_column_in_chinese(client, org):
     listing = client.get("/admin/lectures/").content.decode()
     assert "东区讲座" in listing
     assert "主讲" in listing and "Speaker" not in listing
+
+
+def test_the_attendance_policy_list_says_yes_not_true(client, org):
+    from live.models import AttendancePolicy
+
+    if not AttendancePolicy.objects.filter(active=True).exists():
+        AttendancePolicy.objects.create(version=1, active=True, rules={}, note="初始")
+    login_staff(client, org.administrator)
+    listing = client.get("/admin/attendance-policies/").content.decode()
+    assert "True" not in listing and "<td>是</td>" in listing.replace("\n", "").replace(" ", "")
