@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.decorators import permission_required
+from audit.labels import describe_events
 from audit.models import AccessEvent, Action
 from audit.services import record_access
 from lib.downloads import CSV_TYPE, attachment, csv_stream
@@ -76,6 +77,8 @@ def access_log(request):
     query = request.GET.copy()
     query.pop("p", None)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
+    page.object_list = list(page.object_list)
+    describe_events(page.object_list)
     return render(
         request,
         "audit/access_log.html",

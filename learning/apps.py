@@ -11,11 +11,18 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         from learning.certificates import collect_certificate_data
         from learning.enrollment import do_apply_rules_to_persons
-        from learning.requirements import course_requirement_rows, course_requirements
+        from learning.requirements import (
+            course_requirement_rows,
+            course_requirements,
+            course_titles,
+            lesson_titles,
+        )
         from learning.services import collect_learning_data, dashboard_cards
         from participation.requirements import (
             COURSE,
+            LESSON,
             register_requirement_rows,
+            register_requirement_titles,
             register_requirements,
         )
         from people.cards import register_learner_card
@@ -24,6 +31,8 @@ class LearningConfig(AppConfig):
 
         register_requirements(COURSE, course_requirements)
         register_requirement_rows(COURSE, course_requirement_rows)
+        register_requirement_titles(COURSE, course_titles)
+        register_requirement_titles(LESSON, lesson_titles)
         register_after_import(do_apply_rules_to_persons)
         register_learner_card("study", dashboard_cards)
         register_person_data(collect_learning_data)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 
-from courses.models import CoursePage
+from courses.models import CoursePage, LessonPage
 from learning.models import Enrollment
 from participation.requirements import COURSE, Requirement, RequirementRows, month_end, pks
 from people.models import Person
@@ -54,3 +54,11 @@ def course_requirement_rows(period: dt.date) -> RequirementRows:
         }
 
     return RequirementRows((rows,), titles)
+
+
+def course_titles(ids: list[int]) -> dict[int, str]:
+    return dict(CoursePage.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def lesson_titles(ids: list[int]) -> dict[int, str]:
+    return dict(LessonPage.objects.filter(pk__in=ids).values_list("pk", "title"))

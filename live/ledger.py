@@ -28,6 +28,10 @@ def lecture_key(lecture: Lecture | int) -> str:
     return f"lecture:{getattr(lecture, 'pk', lecture)}"
 
 
+def lecture_titles(ids: list[int]) -> dict[int, str]:
+    return dict(Lecture.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
 def ledger_period(lecture: Lecture) -> dt.date:
     return month_start(timezone.localdate(lecture.start))
 

@@ -55,6 +55,7 @@ from participation.requirements import (
     hours,
     month_results,
     month_start,
+    requirement_labels,
 )
 from people.models import Person, User
 from people.roles import Role, roles_of
@@ -140,8 +141,10 @@ class _Open:
 def _values(person: Person, items: list[_Open]) -> dict[str, str]:
     result = items[0].result
     parts = []
+    blank = [item.follow_up.requirement_key for item in items if not item.follow_up.requirement]
+    labels = requirement_labels(blank) if blank else {}
     for item in items:
-        title = item.follow_up.requirement or item.follow_up.requirement_key
+        title = item.follow_up.requirement or labels[item.follow_up.requirement_key]
         if item.minutes_short:
             title = _("%(title)s (%(missing)s)") % {"title": title, "missing": item.missing_text}
         parts.append(f"“{title}”" if not title.startswith("“") else title)

@@ -28,6 +28,7 @@ from decimal import ROUND_UP, Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lib.months import month_start
 from participation.models import (
@@ -244,6 +245,49 @@ def pks(persons: list[Person]) -> QuerySet:
 
 
 register_requirements(QUOTA, quota_requirements)
+
+
+# --- What a stored key names ------------------------------------------------------------------
+
+# kind → lookup(ids) → {id: title}: the current title of what a ledger or follow-up key names
+# (``lesson:10``, ``course:3``, ``lecture:7``), for screens whose stored title is blank. The app
+# that owns the kind registers it (``learning``: lessons and courses, ``live``: lectures).
+TitleLookup = Callable[[list[int]], dict[int, str]]
+TITLE_LOOKUPS: dict[str, TitleLookup] = {}
+
+LESSON = "lesson"
+GONE_LABELS = {
+    LESSON: gettext_lazy("Lesson (deleted)"),
+    COURSE: gettext_lazy("Course (deleted)"),
+    LECTURE: gettext_lazy("Lecture (deleted)"),
+}
+
+
+def register_requirement_titles(kind: str, lookup: TitleLookup) -> None:
+    TITLE_LOOKUPS[kind] = lookup
+
+
+def requirement_labels(keys: Iterable[str]) -> dict[str, str]:
+    """A title a person can read for each key, in the reader's language: the lesson's, course's
+    or lecture's title; the month's quota; "Lesson (deleted)" when what it named is gone. One
+    query per kind, whatever the number of keys."""
+    ids: dict[str, dict[str, int]] = defaultdict(dict)
+    out: dict[str, str] = {}
+    for key in set(keys):
+        kind, _sep, ref = key.partition(":")
+        if kind == QUOTA:
+            out[key] = _("Study quota of %(month)s") % {"month": ref}
+        elif ref.isdigit():
+            ids[kind][key] = int(ref)
+        else:
+            out[key] = str(GONE_LABELS.get(kind, _("Requirement (deleted)")))
+    for kind, by_key in ids.items():
+        lookup = TITLE_LOOKUPS.get(kind)
+        titles = lookup(sorted(set(by_key.values()))) if lookup else {}
+        gone = str(GONE_LABELS.get(kind, _("Requirement (deleted)")))
+        for key, pk in by_key.items():
+            out[key] = titles.get(pk) or gone
+    return out
 
 
 # --- Requirements as SQL rows (``participation.month_sql``) -------------------------------------

@@ -47,6 +47,7 @@ from plans.forms import (
     RestoreRulesForm,
     ReviewForm,
     RuleCellForm,
+    ThresholdsForm,
 )
 from plans.models import (
     VIEW_BUREAU_PLANS,
@@ -70,6 +71,7 @@ from plans.rules import (
     do_save_rule_set,
     signal_options,
     with_rule,
+    with_thresholds,
 )
 from plans.schema import Domain, Level, PlanRulesDef
 
@@ -479,11 +481,11 @@ def _cells(rules) -> list[dict]:
     return rows
 
 
-@permission_required("plans.change_planruleset")
-@require_GET
-def rules(request):
+def _rules_overview(request, thresholds_form: ThresholdsForm | None = None, status: int = 200):
     current = PlanRuleSet.objects.current()
     parsed = PlanRulesDef.model_validate(current.rules) if current else None
+    if thresholds_form is None and parsed is not None:
+        thresholds_form = ThresholdsForm(rules=parsed)
     return render(
         request,
         "plans/admin/rules.html",
@@ -494,8 +496,46 @@ def rules(request):
                 PlanRuleSet.objects.select_related("created_by").order_by("-version")[:30]
             ),
             "restore_form": RestoreRulesForm(),
+            "thresholds_form": thresholds_form,
         },
+        status=status,
     )
+
+
+@permission_required("plans.change_planruleset")
+@require_GET
+def rules(request):
+    return _rules_overview(request)
+
+
+@permission_required("plans.change_planruleset")
+@require_POST
+def rules_thresholds(request):
+    """POST: the participation, quiz and intensity thresholds, with a note; saved as the rules'
+    next version (or the current one while unused). Refused: the overview again, answered 400,
+    with the form's errors, nothing saved."""
+    try:
+        _row, current = current_rule_set()
+    except RuleSetMissing:
+        messages.error(request, _("No plan rules are loaded yet."))
+        return redirect("plans_rules")
+    form = ThresholdsForm(request.POST)
+    if form.is_valid():
+        thresholds = form.thresholds()
+        data = with_thresholds(
+            current, thresholds["participation"], thresholds["quiz"], thresholds["intensity"]
+        )
+        try:
+            row, outcome = do_save_rule_set(
+                check_rules(data), request.user, form.cleaned_data["note"]
+            )
+        except RuleSetError as exc:
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(request, SAVED[outcome] % {"v": row.version})
+            return redirect("plans_rules")
+    return _rules_overview(request, form, status=400)
 
 
 @permission_required("plans.change_planruleset")

@@ -516,3 +516,112 @@ class RuleCellForm(forms.Form):
 
 class RestoreRulesForm(forms.Form):
     note = forms.CharField(label=_("Why go back to this version?"), max_length=150)
+
+
+def _number(label, low: int, high: int, help_text="") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, min_value=low, max_value=high, required=False, help_text=help_text
+    )
+
+
+class ThresholdsForm(forms.Form):
+    """The numbers of the rule set that are not per need area and level: how low participation
+    and quiz accuracy raise a need (``plans.schema.ParticipationSignal``, ``QuizSignal``) and how
+    the levels add up to a support intensity (``IntensityDef``). ``thresholds()`` gives what
+    ``plans.rules.with_thresholds`` takes; the orders the schema insists on are checked here,
+    beside the fields, in the reader's language."""
+
+    participation_on = forms.BooleanField(
+        label=_("Low participation raises a need"), required=False
+    )
+    participation_domain = forms.ChoiceField(label=_("Need area"), choices=Domain.choices)
+    participation_months = _number(_("Over the last (months)"), 1, 12)
+    participation_moderate_below = _number(_("“Moderate” below (% of the monthly quota)"), 1, 100)
+    participation_high_below = _number(_("“High” below (% of the monthly quota)"), 0, 100)
+    quiz_on = forms.BooleanField(label=_("Low quiz accuracy raises a need"), required=False)
+    quiz_domain = forms.ChoiceField(label=_("Need area"), choices=Domain.choices)
+    quiz_min_questions = _number(_("Once this many questions are answered"), 1, 1000)
+    quiz_moderate_below = _number(_("“Moderate” below (% answered right)"), 1, 100)
+    quiz_high_below = _number(_("“High” below (% answered right)"), 0, 100)
+    intensity_moderate_weight = _number(_("Weight of a “moderate” need area"), 0, 10)
+    intensity_high_weight = _number(_("Weight of a “high” need area"), 0, 10)
+    intensity_medium_at = _number(_("Medium support intensity from a total of"), 1, 100)
+    intensity_high_at = _number(_("High support intensity from a total of"), 1, 100)
+    note = forms.CharField(
+        label=_("What changed and why"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+    SIGNALS = {
+        "participation": ("domain", "months", "moderate_below", "high_below"),
+        "quiz": ("domain", "min_questions", "moderate_below", "high_below"),
+    }
+    INTENSITY = ("moderate_weight", "high_weight", "medium_at", "high_at")
+
+    def __init__(self, *args, rules=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if rules is None or self.is_bound:
+            return
+        for kind, names in self.SIGNALS.items():
+            signal = getattr(rules.signals, kind)
+            self.initial[f"{kind}_on"] = signal is not None
+            defaults = {"domain": Domain.LEGAL, "months": 3, "min_questions": 5}
+            for name in names:
+                value = getattr(signal, name) if signal is not None else defaults.get(name)
+                self.initial[f"{kind}_{name}"] = value
+        for name in self.INTENSITY:
+            self.initial[f"intensity_{name}"] = getattr(rules.intensity, name)
+
+    def groups(self) -> list[tuple[str, list]]:
+        return [
+            (
+                _("Participation"),
+                [self[f"participation_{n}"] for n in ("on", *self.SIGNALS["participation"])],
+            ),
+            (_("Quiz accuracy"), [self[f"quiz_{n}"] for n in ("on", *self.SIGNALS["quiz"])]),
+            (_("Support intensity"), [self[f"intensity_{n}"] for n in self.INTENSITY]),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        required = [f"intensity_{n}" for n in self.INTENSITY]
+        for kind, names in self.SIGNALS.items():
+            if data.get(f"{kind}_on"):
+                required += [f"{kind}_{n}" for n in names]
+        for name in required:
+            if data.get(name) is None and name not in self.errors:
+                self.add_error(name, _("Please enter a number."))
+        for kind in self.SIGNALS:
+            moderate, high = data.get(f"{kind}_moderate_below"), data.get(f"{kind}_high_below")
+            if data.get(f"{kind}_on") and None not in (moderate, high) and high > moderate:
+                self.add_error(
+                    f"{kind}_high_below",
+                    _(
+                        "The “high” threshold must not be above the “moderate” one: the lower "
+                        "the share, the higher the need."
+                    ),
+                )
+        low, high = data.get("intensity_moderate_weight"), data.get("intensity_high_weight")
+        if None not in (low, high) and high < low:
+            self.add_error(
+                "intensity_high_weight",
+                _("A “high” need area must weigh at least as much as a “moderate” one."),
+            )
+        low, high = data.get("intensity_medium_at"), data.get("intensity_high_at")
+        if None not in (low, high) and high < low:
+            self.add_error(
+                "intensity_high_at",
+                _("High support intensity cannot start below medium support intensity."),
+            )
+        return data
+
+    def thresholds(self) -> dict:
+        """``{"participation": {...} | None, "quiz": {...} | None, "intensity": {...}}``."""
+        data = self.cleaned_data
+        out: dict = {
+            kind: {n: data[f"{kind}_{n}"] for n in names} if data.get(f"{kind}_on") else None
+            for kind, names in self.SIGNALS.items()
+        }
+        out["intensity"] = {n: data[f"intensity_{n}"] for n in self.INTENSITY}
+        return out

@@ -199,6 +199,21 @@ def with_rule(
     return data
 
 
+def with_thresholds(
+    rules: PlanRulesDef, participation: dict | None, quiz: dict | None, intensity: dict
+) -> dict:
+    """``rules`` as data with the participation and quiz signals (none: not used) and the
+    support intensity replaced; validate it with ``check_rules``."""
+    data = canonical(rules)
+    for kind, signal in (("participation", participation), ("quiz", quiz)):
+        if signal is None:
+            data["signals"].pop(kind, None)
+        else:
+            data["signals"][kind] = signal
+    data["intensity"] = intensity
+    return data
+
+
 def _cells() -> list[tuple[str, str]]:
     return [(domain, level) for domain in Domain.values for level in Level.values]
 

@@ -30,6 +30,11 @@ def register_plan_urls():
         ),
         path("plans/rules/", admin_views.rules, name="plans_rules"),
         path(
+            "plans/rules/thresholds/",
+            admin_views.rules_thresholds,
+            name="plans_rules_thresholds",
+        ),
+        path(
             "plans/rules/<str:domain>/<str:level>/",
             admin_views.rules_cell,
             name="plans_rules_cell",

@@ -44,6 +44,7 @@ from participation.followup import (
 )
 from participation.models import FollowUpPolicy, FollowUpStage, FollowUpStep, ReminderTemplate
 from participation.reminders import check_template, reminder_templates
+from participation.requirements import requirement_labels
 
 PAGE_SIZE = 50
 
@@ -94,8 +95,10 @@ def followup_list(request):
         rows = rows.filter(officer=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("p"))
     labels = dict(Resolution.choices)
+    titles = requirement_labels(row.requirement_key for row in page if not row.requirement)
     for row in page:
         row.resolution_label = labels.get(row.resolution, row.resolution)
+        row.requirement_label = row.requirement or titles[row.requirement_key]
     return render(
         request,
         "participation/followup/list.html",
@@ -164,11 +167,15 @@ def followup_detail(request, pk):
     steps = list(follow_up.steps.select_related("actor").order_by("at", "pk"))
     for step in steps:
         step.label = STEP_LABELS.get(step.kind, step.kind)
+    requirement = follow_up.requirement or requirement_labels([follow_up.requirement_key]).get(
+        follow_up.requirement_key, ""
+    )
     return render(
         request,
         "participation/followup/detail.html",
         {
             "follow_up": follow_up,
+            "requirement": requirement,
             "steps": steps,
             "form": form,
             "is_open": follow_up.stage != FollowUpStage.RESOLVED,

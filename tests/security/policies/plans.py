@@ -174,6 +174,12 @@ RULES = [
         note="the overview only; each need area and level is edited on its own page",
     ),
     Rule(
+        name="plans_rules_thresholds",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=BAD),
+        note="empty POST: no note, the overview again with the form's errors, 400, nothing saved",
+    ),
+    Rule(
         name="plans_rules_cell",
         params=lambda org: {"domain": "mental_health", "level": "high"},
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
