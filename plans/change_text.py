@@ -74,8 +74,10 @@ def _loose(name: str) -> str:
     if not name.isascii():
         return re.escape(name)
     pieces = re.findall(r"[A-Za-z]+|[0-9]+|[^A-Za-z0-9]+", name)
+    # Between words a dash, underscore or space may be there or not; other punctuation (the
+    # brackets of "Patient Health Questionnaire (PHQ-9)") must be there as written.
     loose = r"[-_ ]?".join(
-        r"[-_ ]?" if not piece.isalnum() else re.escape(piece) for piece in pieces
+        re.escape(piece) if piece.isalnum() or piece.strip("-_ ") else r"[-_ ]?" for piece in pieces
     )
     return rf"(?<![A-Za-z0-9]){loose}(?![A-Za-z0-9])"
 

@@ -116,14 +116,15 @@ def test_the_history_names_no_questionnaire_to_the_officer(client, org, approved
     person took or their result numbers (the rest of the page's rule)."""
     officer_view = _history(staff(client, org.officer).get(detail(approved)).content.decode())
     assert "phq" not in officer_view.lower()
-    assert "Retest of a questionnaire due" in officer_view  # a retest, not which one
+    assert "Retest of a questionnaire opens" in officer_view  # a retest, not which one
+    assert "Patient Health" not in officer_view  # the whole title, brackets and all
     assert "Review of a questionnaire result signed" not in officer_view
     assert "(result" not in officer_view
     assert "Needs reassessed" in officer_view
     assert "Goal added:" in officer_view and "Next review:" in officer_view
 
     counselor_view = _history(staff(client, org.counselor).get(detail(approved)).content.decode())
-    assert "Retest of phq9 due" in counselor_view
+    assert "Retest of Patient Health Questionnaire (PHQ-9) opens" in counselor_view
     assert "Review of a questionnaire result signed (result" in counselor_view
 
 
