@@ -6,6 +6,7 @@ import datetime as dt
 from itertools import chain
 
 from django import forms
+from django.apps import apps
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from audit.models import AccessEvent, Action
 from audit.services import record_access
 from lib.downloads import CSV_TYPE, attachment, csv_stream
 from lib.widgets import DateInput
+from people.roles import Role
 
 PAGE_SIZE = 100
 EXPORT_FIELDS = [
@@ -67,6 +69,24 @@ class AccessLogFilter(forms.Form):
         return events
 
 
+def _object_label(object_type: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
+
+def _describe(events: list[AccessEvent]) -> list[AccessEvent]:
+    """Give each event ``role_label`` and ``object_label`` in the reader's language: the log
+    stores codes (``administrator``, ``people.person``), which the page must not show."""
+    roles = {**dict(Role.choices), "superuser": _("Superuser")}
+    for event in events:
+        codes = [code for code in event.role.split(",") if code]
+        event.role_label = "、".join(str(roles.get(code, code)) for code in codes)
+        event.object_label = _object_label(event.object_type) if event.object_type else ""
+    return events
+
+
 @permission_required("audit.view_accessevent")
 def access_log(request):
     form = AccessLogFilter(request.GET or None)
@@ -76,6 +96,7 @@ def access_log(request):
     query = request.GET.copy()
     query.pop("p", None)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("p"))
+    page.object_list = _describe(list(page.object_list))
     return render(
         request,
         "audit/access_log.html",
