@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from plans.models import PlanRuleSet
-from tests.browser.test_plan_edit_journey import sign_in
+from tests.browser.test_plan_edit_journey import shot, sign_in
 from tests.factories import make_org, make_totp_device
 from tests.plans.helpers import drafted
 
@@ -43,10 +43,10 @@ def test_an_administrator_changes_a_rule_and_finds_the_views_in_the_access_log(
     page.wait_for_load_state("networkidle")
     page.fill("input[name=g0_target_zh]", "每两周与咨询师谈一次，情绪稳定")
     page.fill("input[name=note]", "心理目标写得更具体")
-    page.screenshot(path="/tmp/journeys-admin-rule-cell.png", full_page=True)
+    shot(page, "journeys-admin-rule-cell")
     page.click("[data-testid=save-rules]")
     page.wait_for_load_state("networkidle")
-    page.screenshot(path="/tmp/journeys-admin-rules.png", full_page=True)
+    shot(page, "journeys-admin-rules")
     assert page.url.endswith("/admin/plans/rules/"), page.url
     newest = page.inner_text(f"[data-testid=rule-version-{before.version + 1}]")
     assert "心理目标写得更具体" in newest
@@ -74,7 +74,7 @@ def test_an_administrator_changes_a_rule_and_finds_the_views_in_the_access_log(
     assert "administrator" in first and "查看" in first and str(person.pk) in first
     assert "管理员" in first and "矫正对象" in first  # role and record type in Chinese
     assert "people.person" not in first
-    page.screenshot(path="/tmp/journeys-admin-access-log.png", full_page=True)
+    shot(page, "journeys-admin-access-log")
     export = page.locator("[data-testid=access-log-export]")
     assert export.get_attribute("method") == "post"
     assert export.locator("input[name=username]").get_attribute("value") == "administrator"

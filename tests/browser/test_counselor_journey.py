@@ -4,14 +4,12 @@ it drafted and approves it."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from assessments.models import Alert
 from plans.models import Plan, PlanStatus
 from tests.assessments.helpers import submitted
-from tests.browser.test_plan_edit_journey import sign_in
+from tests.browser.test_plan_edit_journey import shot, sign_in
 from tests.factories import make_org, make_totp_device
 from tests.plans.helpers import intake
 
@@ -47,7 +45,7 @@ def test_a_counselor_answers_an_alert_signs_the_review_and_approves_the_plan(
     panel = page.inner_text("[data-testid=home-open-alerts]")
     assert "张三" in panel and "PHQ-9" in panel
     assert "小时" in page.inner_text("[data-testid=home-alert-left]")
-    page.screenshot(path="/tmp/journeys-counselor-home.png", full_page=True)
+    shot(page, "journeys-counselor-home")
     page.click("[data-testid=home-alert] a")
     page.wait_for_load_state("networkidle")
 
@@ -62,7 +60,7 @@ def test_a_counselor_answers_an_alert_signs_the_review_and_approves_the_plan(
     page.click("[data-testid=review-form] button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "已电话联系" in page.inner_text("[data-testid=review]")
-    page.screenshot(path="/tmp/journeys-counselor-result.png", full_page=True)
+    shot(page, "journeys-counselor-result")
 
     # the signed review drafted a plan: it waits in the plan list
     page.get_by_role("link", name="帮扶矫正方案").first.click()
@@ -79,6 +77,6 @@ def test_a_counselor_answers_an_alert_signs_the_review_and_approves_the_plan(
     outcomes = page.inner_text(".messages")  # no course is published: each topic by its name
     assert "没有已发布的课程符合“心理健康”" in outcomes and "mental_health" not in outcomes
     assert "矫正对象尚未确认阅读" in page.inner_text("[data-testid=not-acknowledged]")
-    page.screenshot(path="/tmp/journeys-counselor-plan.png", full_page=True)
+    shot(page, "journeys-counselor-plan")
     assert Alert.objects.get(result=result).acknowledged_at is not None
     desk.close()
