@@ -78,7 +78,7 @@ def _enroll_in_courses(
     )
     courses = list(courses.order_by("path"))
     if not courses:
-        what = details.slug or str(details.topic)
+        what = details.slug or Topic(details.topic).label
         return Outcome(
             warning=_("No published course matches “%(what)s”: enroll the person by hand later.")
             % {"what": what}
