@@ -536,7 +536,9 @@ class ThresholdsForm(forms.Form):
     )
     participation_domain = forms.ChoiceField(label=_("Need area"), choices=Domain.choices)
     participation_months = _number(_("Over the last (months)"), 1, 12)
-    participation_moderate_below = _number(_("“Moderate” below (percent of the monthly quota)"), 1, 100)
+    participation_moderate_below = _number(
+        _("“Moderate” below (percent of the monthly quota)"), 1, 100
+    )
     participation_high_below = _number(_("“High” below (percent of the monthly quota)"), 0, 100)
     quiz_on = forms.BooleanField(label=_("Low quiz accuracy raises a need"), required=False)
     quiz_domain = forms.ChoiceField(label=_("Need area"), choices=Domain.choices)
