@@ -34,12 +34,15 @@ def _own_enrollments(user):
 
 
 def enrollment_for_lesson(user, lesson: LessonPage, with_progress: bool = False):
-    """The user's enrollment in the lesson's published course, with its person; one query.
+    """The user's enrollment in the lesson's published course, with its person and course;
+    one query.
 
     With ``with_progress`` the row also carries the lesson's progress and latest quiz attempt
     as ``progress_*`` and ``attempt_*`` attributes (still one query)."""
     course_path = lesson.path[: -LessonPage.steplen]
-    enrollments = _own_enrollments(user).filter(course__path=course_path).select_related("person")
+    enrollments = (
+        _own_enrollments(user).filter(course__path=course_path).select_related("person", "course")
+    )
     if with_progress:
         progress = LessonProgress.objects.filter(person=OuterRef("person"), lesson=lesson)
         attempt = QuizAttempt.objects.filter(person=OuterRef("person"), lesson=lesson).order_by(

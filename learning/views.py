@@ -46,10 +46,9 @@ def serve_lesson(request, lesson: LessonPage):
     context = lesson.get_context(request)
     completion_seconds = int(lesson.expected_seconds * COMPLETION_SHARE)
     # A lesson ends with the way on: back to its course, and on to the next lesson.
-    course = lesson.get_parent().specific
     context.update(
-        course=course,
-        next_lesson=course.lessons().filter(path__gt=lesson.path).first(),
+        course=enrollment.course,  # read with the enrollment
+        next_lesson=lesson.get_next_siblings().type(LessonPage).live().order_by("path").first(),
         person=person,
         progress=progress,
         quiz=lesson.quiz(),
