@@ -44,7 +44,7 @@ def test_a_critical_answer_shows_the_help_page_on_a_phone(live_server, demo, pho
 
 
 def test_the_learner_sees_appointments_and_adds_one_to_the_calendar(live_server, demo, phone):
-    sign_in(phone, live_server.url, "learner2")  # learner2 has an approved plan
+    sign_in(phone, live_server.url, "learner3")  # learner3: an approved plan with counseling
     phone.goto(f"{live_server.url}/plans/mine/")
     appointments = phone.inner_text("[data-testid=my-appointments]")
     assert "地点：" in appointments and "10:00" in appointments
