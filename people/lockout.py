@@ -41,7 +41,9 @@ class SignInView(LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form):
-        username = (self.request.POST.get("username") or "").strip()[:150]
+        # The form's cleaned value: the raw one may hold what the field refuses (a NUL, which
+        # PostgreSQL cannot even compare) and must not reach django-axes' query.
+        username = (form.cleaned_data.get("username") or "").strip()[:150]
         if username:
             left = attempts_left(self.request, username)
             if 0 < left <= WARN_WHEN_LEFT:

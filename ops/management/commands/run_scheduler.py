@@ -30,10 +30,11 @@ class Command(BaseCommand):
             where = "db_worker runs them" if uses_worker() else "run here (immediate backend)"
             self.stdout.write(f"scheduler started: jobs are queued when due; {where}")
         while not stop.is_set():
-            close_old_connections()
             for run in enqueue_due():
                 self.stdout.write(f"{run.enqueued_at:%H:%M:%S} {run.job}: {run.status}")
             if options["once"]:
                 break
             stop.wait(seconds_to_sleep())
-        close_old_connections()
+            # Between passes only: a connection that broke or aged while the loop slept is
+            # dropped (never the caller's, with --once: it may be inside a transaction).
+            close_old_connections()
