@@ -47,18 +47,26 @@ def do_enqueue(job: Job, *, due_at: dt.datetime, now: dt.datetime) -> JobRun:
 
 def enqueue_due(now: dt.datetime | None = None) -> list[JobRun]:
     """Queue every job due at ``now`` (never run, or its ``next_due_at`` reached) and move its
-    ``next_due_at`` to the next slot after ``now``. Returns the runs queued."""
+    ``next_due_at`` to the next slot after ``now``; a job with a run still waiting for the
+    worker skips the slot. Returns the runs queued."""
     now = now or timezone.now()
     states = dict(JobState.objects.filter(name__in=_names()).values_list("name", "next_due_at"))
     JobState.objects.bulk_create(
         [JobState(name=job.name) for job in JOBS if job.name not in states], ignore_conflicts=True
+    )
+    waiting = set(
+        JobRun.objects.filter(job__in=_names(), status=RunStatus.QUEUED).values_list(
+            "job", flat=True
+        )
     )
     runs = []
     for job in JOBS:
         due = states.get(job.name)
         if due is not None and due > now:
             continue
-        if claim(job, due, now):
+        # A run still waiting for the worker does this slot's work when it starts: queuing
+        # another would pile up a copy per minute while no worker runs.
+        if claim(job, due, now) and job.name not in waiting:
             runs.append(do_enqueue(job, due_at=due or now, now=now))
     return runs
 

@@ -68,7 +68,22 @@ def test_after_a_pause_an_overdue_job_runs_once(db, queue):
     all_due_later(close_presence_checks=NOW - dt.timedelta(hours=5))
     assert len(scheduler.enqueue_due(NOW)) == 1
     assert scheduler.enqueue_due(NOW + dt.timedelta(seconds=20)) == []
+    JobRun.objects.update(status=RunStatus.SUCCEEDED)  # the worker has run it
     assert [r.job for r in scheduler.enqueue_due(NOW + dt.timedelta(seconds=31))] == [
+        "close_presence_checks"
+    ]
+
+
+def test_while_a_run_waits_for_the_worker_its_slots_are_skipped_not_piled_up(db, queue):
+    all_due_later(close_presence_checks=NOW)
+    for minute in range(10):  # ten minutes without a worker
+        scheduler.enqueue_due(NOW + dt.timedelta(minutes=minute))
+    assert JobRun.objects.filter(job="close_presence_checks").count() == 1
+    assert JobState.objects.get(name="close_presence_checks").next_due_at == dt.datetime(
+        2027, 3, 1, 10, 12, tzinfo=BEIJING
+    )
+    JobRun.objects.filter(job="close_presence_checks").update(status=RunStatus.RUNNING)
+    assert [r.job for r in scheduler.enqueue_due(NOW + dt.timedelta(minutes=10))] == [
         "close_presence_checks"
     ]
 
