@@ -448,6 +448,15 @@ class CounselingAppointment(models.Model):
         verbose_name = _("counseling appointment")
         verbose_name_plural = _("counseling appointments")
         indexes = [models.Index(fields=["person", "scheduled_at"])]
+        constraints = [
+            # One counselor, one time, one appointment (booking offers the next free slot;
+            # this holds even against a write that bypasses it).
+            models.UniqueConstraint(
+                fields=["counselor", "scheduled_at"],
+                condition=models.Q(status=AppointmentStatus.SCHEDULED),
+                name="plans_one_appointment_per_counselor_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"appointment {self.person_id} {self.scheduled_at:%Y-%m-%d %H:%M}"
