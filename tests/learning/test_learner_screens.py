@@ -142,3 +142,8 @@ def test_the_demo_lecturer_has_a_plain_name_and_the_upcoming_lecture_its_own_spe
 def test_participation_in_progress_is_not_the_questionnaires_filling_in():
     with translation.override("zh-hans"):
         assert str(ParticipationStatus.IN_PROGRESS.label) == "进行中"
+
+
+def test_the_home_page_questionnaire_buttons_have_no_bullets():
+    rule = re.search(r"\.q-dashboard\s*\{([^}]*)\}", SITE_CSS.read_text())
+    assert rule and "list-style: none" in rule.group(1)
