@@ -91,7 +91,7 @@ def question_rows(
 
 
 def missing_answers_message(numbers: list[int]) -> str:
-    """"Question 2 has no answer yet…", naming every question left."""
+    """ "Question 2 has no answer yet…", naming every question left."""
     listed = pgettext("list separator", ", ").join(str(n) for n in numbers)
     return ngettext(
         "Question %(numbers)s has no answer yet. Your other answers are kept: choose an "

@@ -18,7 +18,7 @@ from learning.heartbeat.rule import COMPLETION_SHARE
 from learning.models import LessonProgress, QuizAttempt
 from lib.downloads import attachment
 from lib.parse import parse_id
-from lib.study_time import study_time_text
+from lib.study_time import study_time
 from people.names import mask_name
 
 
@@ -69,7 +69,7 @@ def serve_lesson(
         next_attempt=(attempt.number + 1) if attempt else 1,
         completion_seconds=completion_seconds,
         shown_seconds=shown_seconds,
-        study_time=study_time_text(shown_seconds, completion_seconds),
+        study_time=study_time(shown_seconds, completion_seconds),
         has_video=lesson.has_video(),
     )
     response = TemplateResponse(request, lesson.get_template(request), context)
@@ -101,9 +101,7 @@ def submit_quiz(request, lesson_id: int):
     except quizzes.InvalidAnswers as error:
         # Nothing is stored; the page comes back with the answers given still ticked.
         missing = quizzes.unanswered(quiz, answers)
-        messages.error(
-            request, quizzes.missing_answers_message(missing) if missing else str(error)
-        )
+        messages.error(request, quizzes.missing_answers_message(missing) if missing else str(error))
         return serve_lesson(request, lesson, answers, missing)
     except quizzes.QuizAlreadySubmitted:
         messages.error(request, _("These answers were already submitted."))

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from lib.parse import parse_id
-from lib.study_time import study_time_text
+from lib.study_time import study_time
 from live import makeups, services
 from live.models import Attendance, Makeup
 from live.webhooks import (
@@ -161,7 +161,7 @@ def makeup_page(request, pk: int):
             "credited": makeup.credited_seconds,
             "completion_seconds": completion_seconds,
             "shown_seconds": shown_seconds,
-            "study_time": study_time_text(shown_seconds, completion_seconds),
+            "study_time": study_time(shown_seconds, completion_seconds),
             "later_lectures": makeups.later_lectures_for(makeup) if not makeup.completed_at else [],
         },
     )

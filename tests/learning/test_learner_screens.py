@@ -84,8 +84,11 @@ def study_time(text: str) -> str:
 
 def test_the_lesson_counter_reads_minutes_not_a_count_of_seconds(client, org, lesson):
     client.force_login(org.learner)
-    shown = study_time(client.get(lesson.url).text)
-    assert shown == "已学 0 分钟 / 共 4 分钟"  # the need is 240 s, never "0 / 240 秒"
+    text = client.get(lesson.url).text
+    assert study_time(text) == "已学 0 分钟 / 共 4 分钟"  # the need is 240 s, never "0 / 240 秒"
+    # The script that updates it live gets the same words in Chinese.
+    assert 'data-sentence="已学 %(done)s / 共 %(total)s"' in text
+    assert 'data-minutes="%(n)s 分钟"' in text and 'data-secs="%(n)s 秒"' in text
 
 
 @pytest.mark.parametrize(
