@@ -3,7 +3,7 @@
 Whole minutes, seconds only between 1 and 59 ("0 min" before any credit); what has been
 studied is rounded down (never claim more than was credited) and what is needed rounded up,
 except that credit that has reached the need reads as the need ("6 of 6", not "5 of 6" beside
-"Completed").
+"Completed"); a need under a minute puts both in seconds.
 ``static/js/heartbeat.js`` applies the same rules when it updates the counter live; the
 template passes it the translated formats (``StudyTime``, ``includes/study_time.html``).
 """
@@ -30,7 +30,12 @@ def study_time_text(done: int, total: int) -> str:
     total = max(0, int(total))
     done = min(max(0, int(done)), total)
     need = duration_text(total, round_up=True)
-    studied = need if done >= total else duration_text(done)
+    if done >= total:
+        studied = need
+    elif total < MINUTE:  # a need under a minute: both in seconds, never "0 min of 36 sec"
+        studied = _("%(n)s sec") % {"n": done}
+    else:
+        studied = duration_text(done)
     return _("Studied %(done)s of %(total)s") % {"done": studied, "total": need}
 
 

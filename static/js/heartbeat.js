@@ -27,7 +27,8 @@
   }
 
   // The same rules as lib/study_time.py: whole minutes, seconds only under one minute; the
-  // studied time rounded down, the need rounded up, credit at the need reads as the need.
+  // studied time rounded down, the need rounded up, credit at the need reads as the need,
+  // and a need under a minute puts both in seconds.
   function duration(seconds, roundUp, text) {
     if (seconds > 0 && seconds < 60) return text.dataset.secs.replace("%(n)s", String(seconds));
     var minutes = roundUp ? Math.ceil(seconds / 60) : Math.floor(seconds / 60);
@@ -36,7 +37,10 @@
 
   function studyTime(done, total, text) {
     var need = duration(total, true, text);
-    var studied = done >= total ? need : duration(done, false, text);
+    var studied;
+    if (done >= total) studied = need;
+    else if (total < 60) studied = text.dataset.secs.replace("%(n)s", String(done));
+    else studied = duration(done, false, text);
     return text.dataset.sentence.replace("%(done)s", studied).replace("%(total)s", need);
   }
 

@@ -113,6 +113,7 @@ def test_study_time_rounds_the_need_up_and_the_credit_down():
         assert study_time_text(335, 336) == "已学 5 分钟 / 共 6 分钟"
         assert study_time_text(336, 336) == "已学 6 分钟 / 共 6 分钟"
         assert study_time_text(20, 36) == "已学 20 秒 / 共 36 秒"
+        assert study_time_text(0, 36) == "已学 0 秒 / 共 36 秒"  # not "0 分钟 / 共 36 秒"
 
 
 def test_the_heartbeat_script_updates_the_counter_with_the_same_formats():
