@@ -138,6 +138,7 @@ def apply_assessment_schedules(run_id: int | None = None) -> Counts:
             "assignments_created": report.created,
             "already_assigned": report.already_assigned,
             "still_open": report.still_open,
+            "retests_opened": report.opened,
             "instruments_not_loaded": len(report.unknown_instruments),
         }
 

@@ -37,6 +37,7 @@ COUNT_LABELS = {
     "assignments_created": gettext_lazy("questionnaires assigned"),
     "already_assigned": gettext_lazy("already assigned"),
     "still_open": gettext_lazy("skipped, still open"),
+    "retests_opened": gettext_lazy("planned retests opened"),
     "instruments_not_loaded": gettext_lazy("questionnaires not loaded"),
     "rules": gettext_lazy("rules"),
     "persons": gettext_lazy("persons"),
