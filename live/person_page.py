@@ -7,6 +7,7 @@ see it here; lecturers never reach a person page (they see nobody)."""
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,30 +50,50 @@ def _open_makeups(person: Person):
     return Makeup.objects.for_person(person).open()
 
 
-def makeup_facts(person: Person, user: User) -> list[Fact]:
+def _attendance_totals(person: Person) -> dict[str, int]:
+    return (
+        AttendanceRow.objects.for_person(person)
+        .with_effective_status()
+        .aggregate(
+            total=Count("pk"),
+            attended=Count("pk", filter=Q(effective__in=ATTENDED)),
+            missed=Count("pk", filter=Q(effective__in=NEEDS_MAKEUP)),
+            excused=Count("pk", filter=Q(effective=AttendanceStatus.EXCUSED)),
+        )
+    )
+
+
+def lecture_facts(person: Person, user: User) -> list[Fact]:
     if not user.has_perm(VIEW_PERMISSION):
         return []
+    facts = []
+    totals = _attendance_totals(person)
+    if totals["total"]:
+        facts.append(
+            Fact(
+                _("Lectures attended"),
+                f"{totals['attended']}/{totals['total']}",
+                Tone.GOOD
+                if totals["attended"] + totals["excused"] == totals["total"]
+                else Tone.NEUTRAL,
+                reverse("live_person_history", args=[person.pk]),
+            )
+        )
     today = timezone.localdate()
     counts = _open_makeups(person).aggregate(
         open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today))
     )
-    if not counts["open"]:
-        return []
-    tone = Tone.BAD if counts["overdue"] else Tone.WARN
-    return [Fact(_("Open makeups"), str(counts["open"]), tone)]
+    if counts["open"]:
+        tone = Tone.BAD if counts["overdue"] else Tone.WARN
+        facts.append(Fact(_("Open makeups"), str(counts["open"]), tone))
+    return facts
 
 
 def lectures_section(person: Person, user: User) -> dict | None:
     if not user.has_perm(VIEW_PERMISSION):
         return None
     now = timezone.now()
-    effective = AttendanceRow.objects.for_person(person).with_effective_status()
-    totals = effective.aggregate(
-        total=Count("pk"),
-        attended=Count("pk", filter=Q(effective__in=ATTENDED)),
-        missed=Count("pk", filter=Q(effective__in=NEEDS_MAKEUP)),
-        excused=Count("pk", filter=Q(effective=AttendanceStatus.EXCUSED)),
-    )
+    totals = _attendance_totals(person)
     audiences = list(
         LectureAudience.objects.filter(person=person, lecture__start__lte=now)
         .select_related("lecture")
@@ -161,7 +182,7 @@ def lecture_events(person: Person, user: User, limit: int) -> list[TimelineEntry
 
 
 def register() -> None:
-    register_summary_fact("makeups", 30, makeup_facts)
+    register_summary_fact("lectures", 30, lecture_facts)
     register_section(
         "lectures",
         30,

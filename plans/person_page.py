@@ -66,11 +66,24 @@ def plan_facts(person: Person, user: User) -> list[Fact]:
         return []
     plan = _current_plan(person)
     if plan is None:
-        return [Fact(_("Plan"), _("none yet"), Tone.WARN)]
-    url = reverse("plans_plan_detail", args=[plan.pk])
-    if plan.status == PlanStatus.DRAFT:
-        return [Fact(_("Plan"), _("draft, not approved"), Tone.WARN, url)]
-    return [Fact(_("Phase"), plan.get_phase_display(), Tone.NEUTRAL, url)]
+        facts = [Fact(_("Plan"), _("none yet"), Tone.WARN)]
+    elif plan.status == PlanStatus.DRAFT:
+        url = reverse("plans_plan_detail", args=[plan.pk])
+        facts = [Fact(_("Plan"), _("draft, not approved"), Tone.WARN, url)]
+    else:
+        url = reverse("plans_plan_detail", args=[plan.pk])
+        facts = [Fact(_("Phase"), plan.get_phase_display(), Tone.NEUTRAL, url)]
+    upcoming = (
+        CounselingAppointment.objects.filter(person=person)
+        .upcoming(timezone.now())
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    if upcoming is not None:
+        when = timezone.localtime(upcoming)
+        facts.append(Fact(_("Next counseling"), f"{when:%Y-%m-%d %H:%M}"))
+    return facts
 
 
 def plan_section(person: Person, user: User) -> dict | None:
