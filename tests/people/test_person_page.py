@@ -12,9 +12,12 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assessments.models import Review
 from audit.models import AccessEvent, Action
@@ -380,3 +383,22 @@ def test_the_page_has_no_english_words_in_chinese(client, org, role):
     text = DATA_WORDS.sub(" ", " ".join(parser.parts))
     assert "讲座与补课" in text
     assert set(re.findall(r"[A-Za-z]{2,}", text)) == set()
+
+
+def test_any_timeline_query_answers_without_an_error(org):
+    client = Client(raise_request_exception=False)
+    login_staff(client, org.officer)
+    url = reverse("people_person_detail", args=[org.person.pk])
+    words = st.text(max_size=30)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        kinds=st.lists(st.one_of(st.sampled_from(["lectures", "plan", ""]), words), max_size=4),
+        shown=words,
+    )
+    def run(kinds, shown):
+        response = client.get(url, {"kind": kinds, "shown": shown})
+        # 400 is Django refusing a NUL or undecodable byte before the view runs.
+        assert response.status_code in (200, 400), response.status_code
+
+    run()
