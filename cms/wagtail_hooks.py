@@ -1,0 +1,29 @@
+"""The admin home: each app adds the panels of the roles they are for (``<app>/panels.py``,
+registered in its ``wagtail_hooks.py``); here Wagtail's own dashboard panels and site summary
+go, since none of them is a task of any role here. Editors get their review list from
+``courses.panels`` instead of Wagtail's."""
+
+from __future__ import annotations
+
+from wagtail import hooks
+
+# Wagtail's default home panels (``wagtail.admin.views.home``), by ``name``.
+WAGTAIL_PANELS = frozenset(
+    {
+        "workflow_objects_to_moderate",
+        "user_objects_in_workflow_moderation",
+        "recent_edits",
+        "locked_pages",
+        "whats_new_in_wagtail_version",
+    }
+)
+
+
+@hooks.register("construct_homepage_panels")
+def remove_wagtail_panels(request, panels):
+    panels[:] = [panel for panel in panels if getattr(panel, "name", "") not in WAGTAIL_PANELS]
+
+
+@hooks.register("construct_homepage_summary_items")
+def remove_site_summary(request, summary_items):
+    summary_items.clear()
