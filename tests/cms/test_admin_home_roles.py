@@ -3,17 +3,24 @@ role's. Each app adds its panels in its ``wagtail_hooks.py``; cms removes Wagtai
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 from wagtail import hooks
 from wagtail.admin.views.home import HomeView
 
+from assessments.models import Alert
+from participation.models import AbsenceRequest, FollowUp, FollowUpStage
 from people.roles import Role
-from tests.factories import login_staff, make_user
+from plans.models import CounselingAppointment
+from tests.assessments.helpers import submitted
+from tests.factories import login_staff, make_person, make_user
+
+PHQ9_CRITICAL = [0, 0, 0, 0, 0, 0, 0, 0, 1]
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +145,53 @@ def test_a_staff_member_with_no_panel_is_told_what_to_do(client, org, chinese):
     login_staff(client, staff)
     html = client.get("/admin/").content.decode()
     assert 'data-testid="home-no-panels"' in html and "请联系管理员" in html
+
+
+# --- The whole home at a fixed number of queries ------------------------------------------
+
+
+def _busy_persons(org, count: int) -> None:
+    """``count`` more persons of the east office and the counselor's caseload, each with a
+    task in every panel that lists persons."""
+    now = timezone.now()
+    today = timezone.localdate()
+    for _ in range(count):
+        person = make_person(org.east, case_officer=org.officer, counselors=(org.counselor,))
+        person.user.set_unusable_password()
+        person.user.save(update_fields=["password"])
+        FollowUp.objects.create(
+            person=person,
+            period=today.replace(day=1),
+            requirement_key=f"quota:{today:%Y-%m}",
+            stage=FollowUpStage.OFFICER,
+            opened_at=now,
+            officer_due=today - dt.timedelta(days=1),
+        )
+        AbsenceRequest.objects.create(
+            person=person,
+            period=today.replace(day=1),
+            requirement_key=f"quota:{today:%Y-%m}",
+            reason="住院",
+            filed_at=now,
+        )
+        submitted(person, PHQ9_CRITICAL, org.counselor)
+        CounselingAppointment.objects.create(
+            person=person, counselor=org.counselor, scheduled_at=now + dt.timedelta(days=1)
+        )
+    Alert.objects.update(escalated_at=now)
+
+
+@pytest.mark.parametrize("role", ["officer", "counselor", "administrator"])
+def test_the_home_reads_a_fixed_number_of_queries_whatever_the_persons(
+    client, org, chinese, role, django_assert_max_num_queries
+):
+    login_staff(client, getattr(org, role))
+    _busy_persons(org, 1)
+    client.get("/admin/")  # warm the per-process caches (menu, site)
+    with django_assert_max_num_queries(60) as few:
+        client.get("/admin/")
+    _busy_persons(org, 12)
+    # at most the "and N more" counts, which a full list adds
+    with django_assert_max_num_queries(len(few.captured_queries) + 4):
+        response = client.get("/admin/")
+    assert response.status_code == 200
