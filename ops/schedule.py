@@ -121,6 +121,12 @@ JOBS: tuple[Job, ...] = (
         "",
     ),
     Job(
+        tasks.verify_access_log,
+        Daily(dt.time(4, 0)),
+        _("Verify the access log's chain"),
+        "verify_access_log",
+    ),
+    Job(
         tasks.apply_assessment_schedules,
         Daily(dt.time(7, 0)),
         _("Assign scheduled questionnaires"),

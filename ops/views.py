@@ -43,6 +43,7 @@ COUNT_LABELS = {
     "persons": gettext_lazy("persons"),
     "enrolled": gettext_lazy("enrollments created"),
     "runs_deleted": gettext_lazy("old records deleted"),
+    "events_verified": gettext_lazy("access log records verified"),
 }
 
 
