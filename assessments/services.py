@@ -74,9 +74,9 @@ def canonical_definition(definition: InstrumentDef) -> dict[str, Any]:
 
 
 def definition_checksum(definition: InstrumentDef) -> str:
-    canonical = json.dumps(
-        canonical_definition(definition), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    """SHA-256 of the canonical form without ``notes``: notes explain, they never score."""
+    scored = {k: v for k, v in canonical_definition(definition).items() if k != "notes"}
+    canonical = json.dumps(scored, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -268,7 +268,7 @@ def test_it_refuses_answers_that_are_not_option_indexes(bad):
 
 def test_the_result_records_versions():
     result = score(load_def("phq9"), [0] * 9)
-    assert (result.instrument, result.version, result.engine_version) == ("phq9", 1, "1.0")
+    assert (result.instrument, result.version, result.engine_version) == ("phq9", 1, "1.1")
 
 
 @pytest.mark.django_db
