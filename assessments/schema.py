@@ -300,6 +300,11 @@ class InstrumentDef(_Strict):
             raise ValueError("items must be numbered 1..n in order")
         if self.min_answered > len(self.items):
             raise ValueError(f"min_answered {self.min_answered} exceeds {len(self.items)} items")
+        if self.scoring_series > self.version:
+            raise ValueError(
+                f"scoring_series {self.scoring_series} is after version {self.version}: a series "
+                "starts at the version that rescales the scores"
+            )
         codes = [scale.code for scale in self.scales]
         if len(set(codes)) != len(codes):
             raise ValueError("scale codes must be unique")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from assessments.schema import InstrumentDef, Scale, ScaleMethod
-from assessments.skips import shown_matrix, skipped_items
+from assessments.skips import skipped_items, skipped_matrix, skipped_values
 
 # 1.1: skip logic (``show_if``/``skipped_value``); scores of instruments without it unchanged.
 ENGINE_VERSION = "1.1"
@@ -87,7 +87,9 @@ def check_answers(instrument: InstrumentDef, answers: Sequence[Any]) -> list[int
         checked.append(int(answer))
     skipped = skipped_items(instrument, checked)
     checked = [None if skip else answer for answer, skip in zip(checked, skipped, strict=True)]
-    answered = sum(answer is not None or skip for answer, skip in zip(checked, skipped, strict=True))
+    answered = sum(
+        answer is not None or skip for answer, skip in zip(checked, skipped, strict=True)
+    )
     if answered < instrument.min_answered:
         if instrument.has_skips:
             empty = [
@@ -150,7 +152,9 @@ def score(instrument: InstrumentDef, answers: Sequence[int | None]) -> ScoreResu
         # Report scales in the file's order, whatever order they were computed in.
         scales={scale.code: results[scale.code] for scale in instrument.scales},
         critical_items=find_critical_items(instrument, indexes),
-        answered=sum(index is not None or skip for index, skip in zip(indexes, skipped, strict=True)),
+        answered=sum(
+            index is not None or skip for index, skip in zip(indexes, skipped, strict=True)
+        ),
     )
 
 
@@ -215,14 +219,10 @@ def score_frame(instrument: InstrumentDef, frame: pd.DataFrame) -> pd.DataFrame:
 
     critical_answers, critical_values = answers, values
     if instrument.has_skips:
-        full = answered_mask.all(axis=1)
-        skipped = ~shown_matrix(instrument, values) & ~full[:, np.newaxis]
+        skipped = skipped_matrix(instrument, values)
         critical_answers = np.where(skipped, np.nan, answers)  # a skipped item never fires
         critical_values = np.where(skipped, np.nan, values)
-        fixed = np.array(
-            [np.nan if item.skipped_value is None else item.skipped_value for item in items]
-        )
-        values = np.where(skipped, fixed[np.newaxis, :], values)
+        values = np.where(skipped, skipped_values(instrument)[np.newaxis, :], values)
         answered_mask = answered_mask | skipped
     complete = answered_mask.sum(axis=1) >= instrument.min_answered
     scores: dict[str, np.ndarray] = {}

@@ -67,3 +67,19 @@ def shown_matrix(instrument: InstrumentDef, values: np.ndarray) -> np.ndarray:
             np.nan if item.skipped_value is None else float(item.skipped_value),
         )
     return shown
+
+
+def skipped_matrix(instrument: InstrumentDef, values: np.ndarray) -> np.ndarray:
+    """``skipped_items`` for many responses at once (``values`` as in ``shown_matrix``)."""
+    if not instrument.has_skips:
+        return np.zeros(values.shape, dtype=bool)
+    full = ~np.isnan(values).any(axis=1)
+    return ~shown_matrix(instrument, values) & ~full[:, np.newaxis]
+
+
+def skipped_values(instrument: InstrumentDef) -> np.ndarray:
+    """Per item, the value a skipped item scores (NaN for items that are never skipped)."""
+    return np.array(
+        [np.nan if item.skipped_value is None else item.skipped_value for item in instrument.items],
+        dtype=float,
+    )
