@@ -142,9 +142,7 @@ def test_sds_index_bands(raw, index, band):
     assert total("sds", zung_answers(raw, SDS_REVERSED)) == (raw, index, band)
 
 
-@pytest.mark.parametrize(
-    ("answer", "critical"), [(0, []), (1, [19]), (2, [19]), (3, [19])]
-)
+@pytest.mark.parametrize(("answer", "critical"), [(0, []), (1, [19]), (2, [19]), (3, [19])])
 def test_sds_item_19_from_some_of_the_time_is_critical(answer, critical):
     """小部分时间 (option 1) is the first answer that endorses the thought, as PHQ-9 item 9."""
     answers = [0] * 20
