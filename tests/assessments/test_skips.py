@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from assessments.schema import InstrumentDef
+from assessments.schema import InstrumentDef, Notes
 from assessments.scoring import AnswerError, score, score_frame
+from assessments.services import ImmutableVersionError, definition_checksum, do_load_instrument
 from assessments.skips import shown_items, shown_matrix, skipped_items, without_hidden
 from tests.assessments.conftest import SHIPPED_SLUGS, load_def, raw_file
 
@@ -226,3 +227,17 @@ def test_score_frame_and_shown_matrix_agree_with_the_scalar_rule(data, slug):
         assert list(shown[position]) == shown_items(definition, row)
         assert frame.iloc[position]["complete"]
         assert frame.iloc[position]["total.raw"] == total(definition, row)
+
+
+@pytest.mark.django_db
+def test_rewording_a_note_needs_no_new_version():
+    definition = load_def("phq9")
+    assert do_load_instrument(definition) == "created"
+    reworded = definition.model_copy(update={"notes": Notes(critical_items="Reworded.")})
+    assert definition_checksum(reworded) == definition_checksum(definition)
+    assert do_load_instrument(reworded) == "unchanged"
+    assert do_load_instrument(load_def("k10")) == "created"
+    moved = raw_file("k10")
+    moved["items"][2]["show_if"] = "q2 > 2"
+    with pytest.raises(ImmutableVersionError):
+        do_load_instrument(InstrumentDef.model_validate(moved))
