@@ -10,10 +10,10 @@ from django.urls import reverse
 from assessments.models import Assignment, Instrument, InstrumentVersion, Response, Result
 from assessments.report import history, item_answers
 from assessments.schema import InstrumentDef
-from assessments.services import canonical_definition, definition_checksum
-from assessments.taking import answers_of, do_save_answer, do_submit
+from assessments.services import canonical_definition, definition_checksum, do_load_instrument
+from assessments.taking import answers_of, do_assign, do_save_answer, do_submit
 from people.privacy import do_acknowledge
-from tests.assessments.conftest import raw_file
+from tests.assessments.conftest import load_def, raw_file
 from tests.assessments.helpers import assign, stored_result
 from tests.factories import login_staff
 
@@ -126,3 +126,45 @@ def test_history_keeps_results_of_another_scoring_series_apart(org):
     )
     assert [r.pk for r in history(after)] == [after.pk, same_series.pk]
     assert [r.pk for r in history(before)] == [before.pk]
+
+
+def version_1_of(slug: str, **changes) -> InstrumentDef:
+    data = raw_file(slug)
+    data.update(version=1, **changes)
+    data.pop("notes", None)
+    if slug == "sds":
+        data["critical_items"] = [{"item": 19, "op": ">=", "option": 2}]  # the old threshold
+    return InstrumentDef.model_validate(data)
+
+
+def test_a_new_version_takes_over_open_assignments_whose_answers_mean_the_same(org):
+    """SDS v1 flagged item 19 only from 相当多时间; an SDS handed out before v2 was loaded
+    is scored with v2 and raises the alert from 小部分时间."""
+    do_load_instrument(version_1_of("sds"))
+    assignment = do_assign("sds", org.person, org.counselor)
+    for number in range(1, 21):
+        do_save_answer(assignment, number, 1 if number == 19 else 0)
+    do_load_instrument(load_def("sds"))
+    assignment.refresh_from_db()
+    assert assignment.instrument_version.version == 2
+    assert do_submit(assignment).critical_items == [19]
+
+
+def test_open_assignments_stay_when_the_items_changed_order_and_submitted_ones_always_stay(org):
+    old = raw_file("rosenberg")
+    old["items"] = list(reversed(old["items"]))
+    for number, item in enumerate(old["items"], 1):
+        item["number"] = number
+    do_load_instrument(version_1_of("rosenberg", items=old["items"], scoring_series=1))
+    open_one = do_assign("rosenberg", org.person, org.counselor)
+    do_load_instrument(version_1_of("sds"))
+    sent = do_assign("sds", org.other_person, org.counselor)
+    for number in range(1, 21):
+        do_save_answer(sent, number, 0)
+    do_submit(sent)
+    do_load_instrument(load_def("rosenberg"))
+    do_load_instrument(load_def("sds"))
+    open_one.refresh_from_db()
+    sent.refresh_from_db()
+    assert open_one.instrument_version.version == 1
+    assert sent.instrument_version.version == 1
