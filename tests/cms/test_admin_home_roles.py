@@ -175,8 +175,10 @@ def _busy_persons(org, count: int) -> None:
             filed_at=now,
         )
         submitted(person, PHQ9_CRITICAL, org.counselor)
-        CounselingAppointment.objects.create(
-            person=person, counselor=org.counselor, scheduled_at=now + dt.timedelta(days=1)
+        CounselingAppointment.objects.create(  # one counselor, one appointment per time
+            person=person,
+            counselor=org.counselor,
+            scheduled_at=now + dt.timedelta(days=1, minutes=person.pk),
         )
     Alert.objects.update(escalated_at=now)
 
