@@ -211,7 +211,10 @@ def monthly_pdf(report: MonthlyReport, footer: Footer) -> bytes:
     if len(rows) == 1:
         blocks.append(("text", _("Nobody to list.")))
     else:
-        wrap = {0, len(rows[0]) - 1} if report.is_bureau else {len(rows[0]) - 1}
+        # The office (bureau), "study / quota" (its header is wider than its values) and
+        # what is missing break into lines.
+        last = len(rows[0]) - 1
+        wrap = {0, last - 1, last} if report.is_bureau else {last - 1, last}
         blocks.append(("flowable", grid(rows, widths=widths, wrap=wrap)))
     return pdf_document(report_title(report), blocks, footer=footer)
 
