@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint check pytest bench browser-deps messages clean
+.PHONY: run test install lint check pytest bench browser-deps pdf-font messages clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -17,8 +17,20 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium drives the browser tests; Playwright never downloads a browser.
-browser-deps:
+# The CJK font every PDF embeds (settings.PDF_FONT): Debian's WenQuanYi Micro Hei, TrueType
+# outlines, Apache 2.0. Without it PDFs still work with a non-embedded font, so `make run` goes
+# on if it cannot be installed (`manage.py check` then warns, lib.W001).
+PDF_FONT_FILE := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+pdf-font:
+	@test -f $(PDF_FONT_FILE) || { \
+		echo "Installing Debian's fonts-wqy-microhei for the PDFs..."; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; } \
+		|| echo "Could not install fonts-wqy-microhei: PDFs will use a non-embedded font."; }
+
+# Debian's Chromium drives the browser tests; Playwright never downloads a browser. The tests
+# check that PDFs embed their font, so the font must be there.
+browser-deps: pdf-font
+	@test -f $(PDF_FONT_FILE) || { echo "$(PDF_FONT_FILE) is missing"; exit 1; }
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
@@ -27,7 +39,7 @@ browser-deps:
 # Jobs and reports are queued in the database (SQLite by default) for the worker.
 run: export TASKS_BACKEND ?= database
 run: export PYTHONUNBUFFERED = 1
-run: install
+run: install pdf-font
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/honcho start

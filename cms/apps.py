@@ -10,7 +10,8 @@ class CmsConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self) -> None:
-        from lib.startup import check_static_manifest
+        from lib.startup import check_pdf_font, check_static_manifest
 
         # Deploy only: ``migrate`` runs every other check, and may come before collectstatic.
         checks.register(check_static_manifest, checks.Tags.staticfiles, deploy=True)
+        checks.register(check_pdf_font)

@@ -265,6 +265,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Uploads about a person (absence evidence, generated reports) never sit under MEDIA_URL: they
 # are served only through views that check who asks (``lib.storage.private_storage``).
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+# The CJK font every PDF embeds (a subset of it): TrueType outlines, .ttf or .ttc (reportlab
+# cannot embed CFF-flavoured OpenType such as Noto CJK). Debian's fonts-wqy-microhei, installed
+# by `make browser-deps`; when it is missing PDFs use a non-embedded font and `check` warns.
+PDF_FONT = env_str("PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {

@@ -27,7 +27,6 @@ from audit.models import Action
 from audit.services import record_access
 from courses.models import CoursePage, LessonPage
 from learning.models import Certificate, Enrollment, LessonProgress
-from lib.pdf import pdf_document
 from participation.requirements import record_course_completion
 from people.models import Person
 from people.roles import Role, has_role
@@ -253,64 +252,6 @@ def verification_url(certificate: Certificate, request) -> str:
     """The public verification page as an absolute URL on the host the request came to
     (``ALLOWED_HOSTS`` guards it; ``SECURE_PROXY_SSL_HEADER`` gives https behind the proxy)."""
     return request.build_absolute_uri(reverse("certificate_verify", args=[certificate.code]))
-
-
-def certificate_blocks(certificate: Certificate, url: str) -> list[tuple[str, object]]:
-    completed = date_format(timezone.localtime(certificate.completed_at), "DATE_FORMAT")
-    hours = f"{certificate.credit_hours.normalize():f}"
-    revoked = []
-    if is_revoked(certificate):
-        revoked = [
-            (
-                "text",
-                _("REVOKED on %(date)s: this certificate no longer certifies completion.")
-                % {"date": date_format(timezone.localtime(certificate.revoked_at), "DATE_FORMAT")},
-            )
-        ]
-    return [
-        *revoked,
-        (
-            "text",
-            _(
-                "This is to certify that %(name)s has completed the course “%(course)s” "
-                "(%(hours)s credit hours) on %(date)s."
-            )
-            % {
-                "name": certificate.person_name,
-                "course": certificate.course_title,
-                "hours": hours,
-                "date": completed,
-            },
-        ),
-        (
-            "table",
-            [
-                [_("Name"), certificate.person_name],
-                [_("Course"), certificate.course_title],
-                [_("Credit hours"), hours],
-                [_("Completed on"), completed],
-                [_("Issued by"), certificate.office_name],
-                [_("Verification code"), format_code(certificate.code)],
-            ],
-        ),
-        ("text", _("Anyone can check this certificate at:")),
-        ("text", url),
-        (
-            "small",
-            _("Issued on %(date)s.")
-            % {"date": date_format(timezone.localtime(certificate.issued_at), "DATE_FORMAT")},
-        ),
-    ]
-
-
-def certificate_pdf(certificate: Certificate, url: str) -> bytes:
-    return pdf_document(
-        _("Certificate of completion (revoked)")
-        if is_revoked(certificate)
-        else _("Certificate of completion"),
-        certificate_blocks(certificate, url),
-        author=certificate.office_name,
-    )
 
 
 def certificate_filename(certificate: Certificate) -> str:

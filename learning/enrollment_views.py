@@ -23,9 +23,9 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import access_logged, record_access
 from courses.models import CoursePage
+from learning.certificate_pdf import certificate_pdf
 from learning.certificates import (
     certificate_filename,
-    certificate_pdf,
     may_revoke,
     verification_url,
 )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from courses.models import CoursePage, LessonPage
 from learning import certificates, quizzes, services
+from learning.certificate_pdf import certificate_pdf
 from learning.heartbeat.rule import COMPLETION_SHARE
 from learning.models import LessonProgress, QuizAttempt
 from lib.downloads import attachment
@@ -124,9 +125,7 @@ def certificate_download(request, course_id: int):
         return TemplateResponse(
             request, "learning/certificate_revoked.html", {"certificate": certificate}, status=410
         )
-    body = certificates.certificate_pdf(
-        certificate, certificates.verification_url(certificate, request)
-    )
+    body = certificate_pdf(certificate, certificates.verification_url(certificate, request))
     return attachment(body, "application/pdf", certificates.certificate_filename(certificate))
 
 

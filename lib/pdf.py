@@ -1,7 +1,14 @@
-"""Small PDF builder with Chinese text (reportlab's built-in ``STSong-Light`` CID font, so no
-font file ships with the project). Modules describe a document as blocks and get bytes back.
+"""Small PDF builder with Chinese text, and the one place that chooses the PDFs' font. Modules
+describe a document as blocks and get bytes back.
 
     pdf_document("Title", [("heading", "Section"), ("text", "…"), ("table", [[...], ...])])
+
+The font is a TrueType CJK font (``settings.PDF_FONT``: WenQuanYi Micro Hei from Debian's
+``fonts-wqy-microhei`` by default, Apache 2.0), embedded as a subset of the glyphs each document
+uses: the document then looks the same in every reader and can be archived. Without that
+file, documents fall back to reportlab's ``STSong-Light`` CID font, which is not embedded (the
+reader's own fonts draw it; poppler shows "·" as a box), and ``manage.py check`` warns
+(``lib.W001``). Every producer takes its font from ``register_font()``.
 
 Formal documents (reports) add a ``Footer``: every page then carries who generated it and
 when, and "page x of y". ``table``, ``grid`` (a faster table of plain text, drawn on the
@@ -13,15 +20,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache, partial
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -29,6 +40,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -40,7 +52,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-CJK_FONT = "STSong-Light"
+FALLBACK_FONT = "STSong-Light"
+FONT_CHECK_ID = "lib.W001"
 MARGIN = 18 * mm
 # Chart colours: one per series, readable when printed in grey.
 PALETTE = ("#2f6f9f", "#d98c1f", "#5a9e4b", "#a23b3b", "#6b5b95")
@@ -48,15 +61,59 @@ PALETTE = ("#2f6f9f", "#d98c1f", "#5a9e4b", "#a23b3b", "#6b5b95")
 Block = tuple[str, object]
 
 
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=4)
+def _load_font(path: str) -> TTFont | str:
+    """The TrueType font at ``path`` (the first face of a collection), or why it cannot be
+    used. Read once per process (about 0.2 s); forked workers inherit it."""
+    try:
+        # Named after the file, so fonts read from two paths never share a name.
+        return TTFont(f"CJK-{Path(path).stem}", path, subfontIndex=0)
+    except (OSError, TTFError) as error:
+        # TTFError: not a font, or CFF outlines (OpenType .otf, Noto CJK), which reportlab
+        # cannot embed.
+        return f"{error}"
+
+
+def font_problem() -> str | None:
+    """Why PDFs cannot embed their font (``settings.PDF_FONT``), or ``None``."""
+    path = settings.PDF_FONT
+    loaded = _load_font(path)
+    if isinstance(loaded, TTFont):
+        return None
+    return (
+        f"The PDF font {path!r} cannot be used ({loaded}): PDFs fall back to the non-embedded "
+        f"{FALLBACK_FONT} font, whose look depends on the reader and which cannot be archived. "
+        "Install it with `apt-get install fonts-wqy-microhei` (or `make browser-deps`), or set "
+        "PDF_FONT to a TrueType-outline CJK font (.ttf or .ttc)."
+    )
+
+
 @cache
+def _register(path: str) -> str:
+    loaded = _load_font(path)
+    if isinstance(loaded, TTFont):
+        pdfmetrics.registerFont(loaded)
+        return loaded.fontName
+    logger.warning("%s", font_problem())
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
+
+
 def register_font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    return CJK_FONT
+    """The name of the font every PDF draws its text with, registered with reportlab: the
+    embedded TrueType font, or ``STSong-Light`` when it is missing (logged once)."""
+    return _register(settings.PDF_FONT)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    return _styles_for(register_font())
 
 
 @cache
-def _styles() -> dict[str, ParagraphStyle]:
-    font = register_font()
+def _styles_for(font: str) -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=6),
         "heading": ParagraphStyle(
@@ -107,6 +164,14 @@ def table(
             ]
         )
     )
+    return result
+
+
+def side_by_side(flowables: Sequence[Flowable], widths: Sequence[float]) -> Table:
+    """Flowables (e.g. two charts) in one row, without lines. Its font is set, though no cell
+    holds text: a platypus Table sets its font (Helvetica, never embedded) for every cell."""
+    result = Table([list(flowables)], colWidths=list(widths), hAlign="LEFT")
+    result.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), register_font())]))
     return result
 
 
@@ -303,7 +368,7 @@ class _FooterCanvas(Canvas):
     def _draw_footer(self, number: int, total: int) -> None:
         width = self._pagesize[0]
         self.saveState()
-        self.setFont(CJK_FONT, 8)
+        self.setFont(register_font(), 8)
         self.setFillColor(colors.grey)
         y = 10 * mm
         self.drawString(MARGIN, y, self._footer.left())
@@ -311,6 +376,39 @@ class _FooterCanvas(Canvas):
             self.drawCentredString(width / 2, y - 4 * mm, self._footer.label)
         self.drawRightString(width - MARGIN, y, page_of(number, total))
         self.restoreState()
+
+
+def document_template(
+    buffer: io.BytesIO,
+    *,
+    title: str,
+    author: str = "",
+    pagesize: tuple[float, float] = A4,
+    bottom_margin: float = MARGIN,
+) -> SimpleDocTemplate:
+    """A page template with the house margins whose canvas starts in the CJK font: reportlab's
+    default first font (Helvetica, never embedded) would otherwise be listed in every file."""
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=bottom_margin,
+        title=title,
+        author=author,
+        initialFontName=register_font(),
+    )
+
+
+def pdf_canvas(
+    buffer: io.BytesIO, *, title: str, author: str = "", pagesize: tuple[float, float] = A4
+) -> Canvas:
+    """A bare canvas for a page drawn by hand (a certificate), starting in the CJK font."""
+    canvas = Canvas(buffer, pagesize=pagesize, initialFontName=register_font())
+    canvas.setTitle(title)
+    canvas.setAuthor(author)
+    return canvas
 
 
 def pdf_document(
@@ -325,17 +423,13 @@ def pdf_document(
     ("flowable", a reportlab flowable such as ``table(...)`` or a chart), ("spacer", height in
     mm) or ("page_break", None). Text is escaped; table cells may hold any value (shown with
     ``str``). With ``footer``, every page shows who generated it, when, and "page x of y"."""
-    register_font()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+    document = document_template(
         buffer,
-        pagesize=pagesize,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + (4 * mm if footer else 0),
         title=title,
         author=author or (footer.generated_by if footer else ""),
+        pagesize=pagesize,
+        bottom_margin=MARGIN + (4 * mm if footer else 0),
     )
     story: list = [paragraph(title, "title")]
     for kind, content in blocks:
@@ -436,7 +530,7 @@ def _frame(
     height) of the plot area."""
     drawing = _Chart(width, height)
     group, x, y, plot_w, plot_h = _frame_shapes(
-        title, tuple(str(label) for label in labels), value_max, width, height
+        title, tuple(str(label) for label in labels), value_max, width, height, register_font()
     )
     drawing.add(group)
     return drawing, x, y, plot_w, plot_h
@@ -444,11 +538,10 @@ def _frame(
 
 @lru_cache(maxsize=64)
 def _frame_shapes(
-    title: str, labels: tuple[str, ...], value_max: float, width: float, height: float
+    title: str, labels: tuple[str, ...], value_max: float, width: float, height: float, font: str
 ) -> tuple[Group, float, float, float, float]:
-    """The shapes of ``_frame``, built once per title, labels and size: a batch of reports
-    shares them (a drawing only reads its shapes when it is rendered)."""
-    font = register_font()
+    """The shapes of ``_frame``, built once per title, labels, size and font: a batch of
+    reports shares them (a drawing only reads its shapes when it is rendered)."""
     group = Group()
     slanted = len(labels) > 8 or max((len(label) for label in labels), default=0) > 8
     x, y = 28.0, 42.0 if slanted else 16.0
@@ -541,4 +634,29 @@ def line_chart(
             px, py = x + slot * (index + 0.5), y + plot_h * value / value_max
             run += [px, py]
             drawing.add(Circle(px, py, 1.6, fillColor=colour, strokeColor=None))
+    return drawing
+
+
+# --- QR code (reportlab's own encoder: vector, no image library) ----------------------------
+
+
+def qr_code(value: str, size: float) -> Drawing:
+    """A ``size`` × ``size`` QR code of ``value`` (error correction M, the quiet zone inside
+    the square), e.g. a verification URL a phone opens."""
+    widget = QrCodeWidget(value, barLevel="M", barBorder=2, barWidth=size, barHeight=size)
+    drawing = _Chart(size, size)
+    # The widget's dark modules, as plain rectangles for the short walker: renderPDF (which
+    # would draw the widget's own rectangle class) starts by setting Times-Roman, which is
+    # never embedded.
+    for module in widget.draw().contents:
+        drawing.add(
+            Rect(
+                module.x,
+                module.y,
+                module.width,
+                module.height,
+                fillColor=module.fillColor,
+                strokeColor=None,
+            )
+        )
     return drawing

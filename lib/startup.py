@@ -16,6 +16,8 @@ import gc
 
 from django.core.exceptions import ImproperlyConfigured
 
+from lib.pdf import FONT_CHECK_ID, font_problem, register_font
+
 STATIC_MANIFEST_CHECK_ID = "lib.E001"
 
 
@@ -49,15 +51,26 @@ def check_static_manifest(app_configs=None, **kwargs) -> list:
     return [Error(problem, id=STATIC_MANIFEST_CHECK_ID)]
 
 
+def check_pdf_font(app_configs=None, **kwargs) -> list:
+    """The system check (every ``manage.py`` command that runs checks, ``runserver`` first)
+    that PDFs can embed their font (``lib.pdf.font_problem``): a warning, since they still
+    work with the fallback font."""
+    from django.core.checks import Warning
+
+    problem = font_problem()
+    return [] if problem is None else [Warning(problem, id=FONT_CHECK_ID)]
+
+
 def settle() -> None:
     """Refuse to start without the static files' manifest (``ImproperlyConfigured`` with the
-    step to run); load the URL conf (otherwise loaded by the first request), collect, then
-    freeze."""
+    step to run); load the URL conf (otherwise loaded by the first request) and the PDF font
+    (logging a warning if it is missing), collect, then freeze."""
     from django.urls import get_resolver
 
     problem = static_manifest_problem()
     if problem is not None:
         raise ImproperlyConfigured(problem)
     get_resolver().url_patterns  # noqa: B018 (loading it is the point)
+    register_font()
     gc.collect()
     gc.freeze()

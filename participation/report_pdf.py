@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Table
 
-from lib.pdf import Footer, bar_chart, grid, line_chart, pdf_document, table
+from lib.pdf import Footer, bar_chart, grid, line_chart, pdf_document, side_by_side, table
 from participation import rollups
 from participation.models import (
     ParticipationRecord,
@@ -52,6 +51,7 @@ from participation.requirements import (
     hours,
     month_start,
     month_status,
+    requirement_labels,
     requirements_for,
     supervised_days,
 )
@@ -124,8 +124,7 @@ def _charts(report: MonthlyReport) -> list[tuple[str, object]]:
         width=84 * mm,
         height=46 * mm,
     )
-    pair = Table([[bars, trend]], colWidths=[87 * mm, 87 * mm], hAlign="LEFT")
-    return [("flowable", pair)]
+    return [("flowable", side_by_side([bars, trend], [87 * mm, 87 * mm]))]
 
 
 def _person_table_rows(report: MonthlyReport, with_office: bool) -> list[list[object]]:
@@ -212,7 +211,10 @@ def monthly_pdf(report: MonthlyReport, footer: Footer) -> bytes:
     if len(rows) == 1:
         blocks.append(("text", _("Nobody to list.")))
     else:
-        wrap = {0, len(rows[0]) - 1} if report.is_bureau else {len(rows[0]) - 1}
+        # The office (bureau), "study / quota" (its header is wider than its values) and
+        # what is missing break into lines.
+        last = len(rows[0]) - 1
+        wrap = {0, last - 1, last} if report.is_bureau else {last - 1, last}
         blocks.append(("flowable", grid(rows, widths=widths, wrap=wrap)))
     return pdf_document(report_title(report), blocks, footer=footer)
 
@@ -306,6 +308,10 @@ def person_history_pdf(
         if row.source == ParticipationSource.COURSE:
             courses.append(Entry(row.requirement_key, row.source, row.status, 0, row.period))
     sources = dict(ParticipationSource.choices)
+    # Rows stored without a title name what their key points to ("lesson:10" → its title).
+    titles = requirement_labels(
+        row.requirement_key for rows in ledger.values() for row in rows if not row.requirement
+    )
     statuses = status_labels()
     summary = [[_("Month"), _("Status"), _("Met"), _("Excused"), _("Study / quota (h)")]]
     sections: list[tuple[str, object]] = []
@@ -348,7 +354,7 @@ def person_history_pdf(
                 rows.append(
                     [
                         sources.get(row.source, row.source),
-                        row.requirement or row.requirement_key,
+                        row.requirement or titles[row.requirement_key],
                         row.minutes,
                         row.get_status_display(),
                     ]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-from lib.pdf import CJK_FONT, paragraph, register_font, table
+from lib.pdf import document_template, paragraph, register_font, table
 from plans.models import Plan
 from plans.presentation import describe_intervention, instrument_titles, need_rows
 
@@ -26,11 +26,19 @@ def footer(label: str):
 
     def draw(canvas, document) -> None:
         canvas.saveState()
-        canvas.setFont(CJK_FONT, 8)
+        canvas.setFont(register_font(), 8)
         canvas.drawCentredString(A4[0] / 2, 10 * mm, page_label(label, document.page))
         canvas.restoreState()
 
     return draw
+
+
+# Each table's column widths (they fill the 174 mm between the margins) and the columns never
+# broken: a date in the goals' "Due" column reads on one line.
+TABLE_LAYOUTS: dict[str, tuple[list[float], set[int]]] = {
+    "needs": ([120 * mm, 54 * mm], set()),
+    "goals": ([38 * mm, 44 * mm, 22 * mm, 48 * mm, 22 * mm], {2}),
+}
 
 
 def _signatures(labels: list[str]) -> Table:
@@ -39,6 +47,8 @@ def _signatures(labels: list[str]) -> Table:
     table.setStyle(
         TableStyle(
             [
+                # The empty cells too: a Table sets its font (Helvetica by default) for them.
+                ("FONTNAME", (0, 0), (-1, -1), register_font()),
                 ("LINEBELOW", (1, 0), (1, -1), 0.6, "black"),
                 ("LINEBELOW", (3, 0), (3, -1), 0.6, "black"),
                 ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
@@ -53,8 +63,8 @@ def sign_off_labels() -> list[str]:
 
 
 def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
-    """The document as blocks: ("title"|"heading"|"text"|"small", str), ("table", rows),
-    ("signatures", labels). No questionnaire scores, bands or answers."""
+    """The document as blocks: ("title"|"heading"|"text"|"small", str), ("needs"|"goals",
+    rows), ("signatures", labels). No questionnaire scores, bands or answers."""
     person = plan.person
     titles = instrument_titles()
     blocks: list[tuple[str, object]] = [
@@ -95,7 +105,7 @@ def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
         ("text", plan.intensity_explanation),
         ("heading", _("Needs by area")),
         (
-            "table",
+            "needs",
             [
                 [_("Area"), _("Level")],
                 *[[row.label, row.level_label] for row in need_rows(plan, False, False)],
@@ -118,7 +128,7 @@ def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
             ]
         )
     blocks += [
-        ("table", rows),
+        ("goals", rows),
         ("small", _("Screening results are used for planning only and are not a diagnosis.")),
         ("signatures", sign_off_labels()),
     ]
@@ -127,22 +137,20 @@ def plan_blocks(plan: Plan) -> list[tuple[str, object]]:
 
 def plan_pdf(plan: Plan) -> bytes:
     """The printable plan (see ``plan_blocks``), with page numbers."""
-    register_font()
     blocks = plan_blocks(plan)
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=20 * mm,
-        title=str(blocks[0][1]),
+    document = document_template(
+        buffer, title=str(blocks[0][1]), author=plan.person.office.name, bottom_margin=20 * mm
     )
     story: list = []
     for kind, content in blocks:
-        if kind == "table":
-            story += [table(content), Spacer(1, 4 * mm)]
+        if kind in TABLE_LAYOUTS:
+            widths, unwrapped = TABLE_LAYOUTS[kind]
+            columns = set(range(len(content[0]))) - unwrapped
+            story += [
+                table(content, widths=widths, wrap=columns, style="cell"),
+                Spacer(1, 4 * mm),
+            ]
         elif kind == "signatures":
             story += [
                 Spacer(1, 8 * mm),

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from audit.models import AccessEvent, Action
 from learning import certificates, quizzes
+from learning.certificate_pdf import certificate_pdf, quoted_title
 from learning.certificates import (
     ALPHABET,
-    certificate_blocks,
     do_issue_certificate,
     format_code,
     new_code,
@@ -26,6 +26,7 @@ from people.names import mask_name
 from people.privacy import collect_person_data
 from tests.factories import login_staff
 from tests.learning.builders import RIGHT, lessons_of, make_course
+from tests.pdfs import official_pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -274,17 +275,47 @@ def test_the_pdf_says_who_what_when_where_and_how_to_check(rf, org):
     request = rf.get("/", HTTP_HOST="testserver")
     url = certificates.verification_url(certificate, request)
     assert url == f"http://testserver/verify/{certificate.code}/"
-    text = repr(certificate_blocks(certificate, url))
+    # Every font embedded as a subset, the Chinese text extracts, no English word or raw code.
+    text = official_pdf_text(certificate_pdf(certificate, url), data=[course.title])
     for expected in (
+        "结业证书",
+        "兹证明",
         "张三",
-        course.title,
+        f"完成《{course.title}》课程",
+        "特发此证",
         org.east.name,
-        format_code(certificate.code),
+        "（盖章）",
+        "扫码查验",
+        f"验证码：{format_code(certificate.code)}",
         url,
-        "2026",
+        "2026年",
     ):
         assert expected in text
     assert org.person.case_number not in text
+
+
+@pytest.mark.parametrize(
+    ("title", "chinese", "english"),
+    [
+        ("心理健康", "心理健康", "心理健康"),
+        ("《心理健康》", "心理健康", "心理健康"),
+        ("《社区矫正法》要点", "〈社区矫正法〉要点", "《社区矫正法》要点"),
+        ("“Anger” at work", "“Anger” at work", "“Anger” at work"),
+        ("“Basics”", "Basics", "Basics"),
+    ],
+)
+def test_a_course_title_is_quoted_once_with_nested_marks_in_chinese(title, chinese, english):
+    assert quoted_title(title, "完成《%(course)s》课程") == chinese
+    assert quoted_title(title, "the course “%(course)s”") == english
+
+
+def test_the_certificate_never_doubles_the_book_title_marks(rf, org):
+    course = completed_course(org.person)
+    certificate = do_issue_certificate(org.person, course)
+    certificate.course_title = "《社区矫正法》要点"
+    text = official_pdf_text(certificate_pdf(certificate, "http://testserver/verify/x/"))
+    assert "完成《〈社区矫正法〉要点》课程" in text.replace("\n", "")
+    assert "《《" not in text and "》》" not in text
 
 
 def test_the_learners_course_card_and_course_page_offer_the_certificate(client, org):
@@ -518,8 +549,9 @@ def test_the_learner_is_told_kindly_instead_of_getting_the_pdf(client, org, cert
 def test_the_staff_pdf_of_a_revoked_certificate_says_so(rf, org, certificate):
     certificates.do_revoke_certificate(certificate, org.administrator, "reason")
     certificate.refresh_from_db()
-    text = repr(certificate_blocks(certificate, "http://testserver/verify/x/"))
-    assert "REVOKED on" in text
+    content = certificate_pdf(certificate, "http://testserver/verify/x/")
+    text = official_pdf_text(content, chinese=False)
+    assert "REVOKED on" in text and "Certificate of completion" in text
     assert "reason" not in text
     data = collect_person_data(org.person)
     assert data["certificates"][0]["revoked_reason"] == "reason"

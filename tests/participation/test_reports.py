@@ -18,6 +18,7 @@ from lib.pdf import Footer
 from participation import report_pdf, report_xlsx, reports, rollups
 from participation.models import MonthStatus, ParticipationRecord, ParticipationSource
 from tests.factories import make_person
+from tests.pdfs import official_pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +288,35 @@ def test_an_office_without_persons_still_gets_its_files(org, period, english):
     assert book.sheetnames == ["Summary"]
     assert ("空司法所", 0, 0, 0, 0, 0, None) in list(book["Summary"].values)
     assert "Nobody to list." in pdf_text(report_pdf.monthly_pdf(report, FOOTER))
+
+
+def test_the_history_pdf_names_what_was_done_and_shows_words_not_codes(org, period):
+    lesson = study(org.person, period, 30, key="lesson:999999")
+    lesson.requirement = ""  # stored without a title: the key's title is looked up
+    lesson.save(update_fields=["requirement"])
+    ParticipationRecord.objects.create(
+        person=org.person,
+        period=period,
+        source=ParticipationSource.EXCUSED,
+        requirement_key="lecture:10",
+        requirement="法治讲座",
+        status="excused",
+    )
+    content = report_pdf.person_history_pdf(org.person, FOOTER)
+    # Every font embedded, Chinese throughout, no "lesson:999999" (official_pdf_text).
+    text = official_pdf_text(content, data=[org.person.case_number])
+    assert "参课记录" in text and "逐月情况" in text
+    assert org.person.full_name in text and "法治讲座" in text and "第一课" in text
+    assert "课时（已删除）" in text  # the lesson the blank-titled row named is gone
+    assert "已请假" in text and "已完成" in text  # statuses in words
+
+
+@pytest.mark.parametrize("scope", ["office", "bureau"])
+def test_the_monthly_pdf_embeds_its_font_and_reads_in_chinese(org, period, scope):
+    user, office = (org.officer, org.east) if scope == "office" else (org.administrator, org.bureau)
+    report = reports.monthly_report(user, office, period)
+    content = report_pdf.monthly_pdf(report, FOOTER)
+    cases = [org.person.case_number, org.other_person.case_number]
+    text = official_pdf_text(content, data=cases)
+    assert reports.report_title(report) in text and "生成人 王警官" in text
+    assert "按管理类别" in text and "参课情况月报" in text
