@@ -168,6 +168,8 @@ def test_handlers_see_the_queue_and_the_request(client, org, pending, who):
     _as(client, getattr(org, who))
     page = client.get(QUEUE).content.decode()
     assert f'data-testid="open-absence-{pending.pk}"' in page
+    # the attachment is named in words: an emoji shows as an empty box without an emoji font
+    assert 'data-testid="has-evidence"' in page and "📎" not in page
     detail = client.get(f"/admin/absences/{pending.pk}/")
     assert detail.status_code == 200
     assert 'data-testid="evidence-image"' in detail.content.decode()
