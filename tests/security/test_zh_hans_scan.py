@@ -71,7 +71,9 @@ DATA_PATTERNS = re.compile(
     r"|\{\w+\}"  # placeholders in a reminder text ({name}, {days_left})
     r"|\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b"  # setting names (CSP_MEDIA_SRC)
     r"|\b[A-Z0-9]{4}(-[A-Z0-9]{4})+\b"  # certificate codes
-    r"|\bv\d+\b",  # version numbers (v1)
+    r"|\bv\d+\b"  # version numbers (v1)
+    r"|\b[a-z]+\d+\b"  # the instruments' short names (phq9, gad7)
+    r"|(python )?manage\.py [\w-]+( --[\w-]+)*|\bmake run\b",  # commands for administrators
     re.IGNORECASE,
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)*")
@@ -164,7 +166,6 @@ def _allows(expected: Expect) -> bool:
 class Scan:
     def __init__(self, org: Org):
         self.org = org
-        self.data = data_values(org)
         self.clients: dict[str, Client] = {}
         self.pages = 0
         # url -> (words, the texts they were found in) -> roles
@@ -186,7 +187,8 @@ class Scan:
         if not response.get("Content-Type", "").startswith("text/html"):
             return
         self.pages += 1
-        found = latin_words(visible_text(response.content.decode()), self.data)
+        # Read per page: a route's sample parameters may have just created a course.
+        found = latin_words(visible_text(response.content.decode()), data_values(self.org))
         if found:
             words = sorted(found)
             seen_in = dict.fromkeys(found[w][:80] for w in words)
