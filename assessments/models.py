@@ -468,7 +468,7 @@ phone_number = RegexValidator(
 )
 
 
-@register_setting(icon="help")
+@register_setting(icon="help", name="crisis-lines")
 class CrisisLines(BaseGenericSetting):
     """The numbers a learner sees right after a critical answer (``views.support``). 110, 120
     and the national psychological assistance hotline 12356 are fixed; the bureau's own duty

@@ -43,6 +43,7 @@ def register_review_menu_item():
     return AdminMenuItem(
         _("Questionnaire reviews"),
         reverse("assessments_review_queue"),
+        name="questionnaire-reviews",
         icon_name="clipboard-list",
         order=220,
         shown_to=admin_views.may_see_results,
@@ -67,6 +68,7 @@ def register_statistics_menu_item():
     return AdminMenuItem(
         _("Questionnaire statistics"),
         reverse("assessments_statistics"),
+        name="questionnaire-statistics",
         icon_name="table",
         order=230,
         permission=VIEW_STATISTICS,
@@ -80,6 +82,7 @@ class ScheduleRuleViewSet(ModelViewSet):
     url_prefix = "assessments/schedule"
     icon = "calendar-check"
     menu_label = _("Questionnaire schedule")
+    menu_name = "questionnaire-schedule"
     add_to_settings_menu = True
     form_fields = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
     list_display = [

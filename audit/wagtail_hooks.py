@@ -21,6 +21,7 @@ def register_access_log_menu_item():
     return AdminMenuItem(
         _("Access log"),
         reverse("audit_access_log"),
+        name="access-log",
         icon_name="history",
         order=900,
         permission="audit.view_accessevent",

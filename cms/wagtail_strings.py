@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop, ngettext_lazy
 STRINGS = (
     gettext_noop("Pages"),
     gettext_noop("Search all pages…"),
+    gettext_noop("Page types usage"),
     gettext_noop("Wagtail %(current_version)s editor guide"),
     gettext_noop("This %(model_name)s is currently awaiting moderation."),
     gettext_noop("Only reviewers for this task can edit the %(model_name)s."),

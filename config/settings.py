@@ -365,7 +365,8 @@ JAAS_WEBHOOK_SECRET = env_str("JAAS_WEBHOOK_SECRET")
 PROSODY_WEBHOOK_TOKEN = env_str("PROSODY_WEBHOOK_TOKEN")
 # Video server and join tokens (live/jitsi.py, which checks every value). JaaS: JAAS_APP_ID,
 # JAAS_KEY_ID, JAAS_PRIVATE_KEY (PEM or path). Self-hosted: JITSI_APP_ID, JITSI_APP_SECRET,
-# JITSI_XMPP_DOMAIN (token "sub"; default: JITSI_DOMAIN's host), JITSI_MUC_SIZE_URL. Neither:
+# JITSI_XMPP_DOMAIN (token "sub"; default: JITSI_DOMAIN's host), JITSI_MUC_SIZE_URL,
+# JITSI_TOKEN_AUDIENCE (token "aud", default "jitsi"; docs/deploy.md). Neither:
 # a token-less server at JITSI_DOMAIN, by default a local docker-jitsi-meet (localhost:8443).
 from live.jitsi import settings_from_env as _jitsi_settings  # noqa: E402 - imports no models
 
@@ -379,6 +380,7 @@ JAAS_KEY_ID = _jitsi["JAAS_KEY_ID"]
 JAAS_PRIVATE_KEY = _jitsi["JAAS_PRIVATE_KEY"]
 JITSI_MUC_SIZE_URL = _jitsi["JITSI_MUC_SIZE_URL"]
 JITSI_TOKEN_TTL_MINUTES = _jitsi["JITSI_TOKEN_TTL_MINUTES"]
+JITSI_TOKEN_AUDIENCE = _jitsi["JITSI_TOKEN_AUDIENCE"]
 # The lecture page loads the IFrame API script from the Jitsi origin and frames it.
 for _csp in (CSP_FRAME_SRC, CSP_SCRIPT_SRC):
     if f"https://{JITSI_DOMAIN}" not in _csp:

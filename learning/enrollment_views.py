@@ -315,6 +315,7 @@ class EnrollmentRuleViewSet(ModelViewSet):
     edit_view_class = EnrollmentRuleEditView
     icon = "list-ul"
     menu_label = gettext_lazy("Auto-enrollment rules")
+    menu_name = "auto-enrollment-rules"
     add_to_admin_menu = True
     menu_order = 325
     name = "enrollment_rules"

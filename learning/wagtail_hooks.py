@@ -53,6 +53,7 @@ def register_enrollment_menu_item():
     return AdminMenuItem(
         _("Course enrollments"),
         reverse("learning_enrollment_list"),
+        name="course-enrollments",
         icon_name="folder-open-inverse",
         order=305,
         permission=enrollment_views.ADD_ENROLLMENT,
@@ -72,6 +73,7 @@ def register_progress_menu_item():
     return AdminMenuItem(
         _("Study progress"),
         reverse("learning_progress"),
+        name="study-progress",
         icon_name="clipboard-list",
         order=310,
         permission=admin_views.VIEW_PERMISSION,

@@ -4,7 +4,10 @@ Plain ``requests`` and PyJWT; no third-party Jitsi package. Two kinds of server:
 
 - **Self-hosted** (``JITSI_APP_ID`` + ``JITSI_APP_SECRET``): prosody's token authentication
   (``mod_auth_token``) checks an HS256 token signed with the app secret. Claims: ``iss`` (the
-  app id), ``aud`` (``jitsi``), ``sub`` (the XMPP domain), ``room`` (lowercased), numeric
+  app id; prosody's ``asap_accepted_issuers``, docker-jitsi-meet's ``JWT_ACCEPTED_ISSUERS``,
+  must list it, and by default lists only the app id), ``aud`` (``JITSI_TOKEN_AUDIENCE``,
+  default ``jitsi``; prosody's ``asap_accepted_audiences`` / ``JWT_ACCEPTED_AUDIENCES``
+  accepts any by default), ``sub`` (the XMPP domain), ``room`` (lowercased), numeric
   ``nbf`` (30 s early, for clock skew) and ``exp``, and ``context.user`` holding only strings.
 - **JaaS** (``JAAS_APP_ID`` + ``JAAS_KEY_ID`` + ``JAAS_PRIVATE_KEY``): 8x8's hosted Jitsi
   checks an RS256 token with header ``kid: <app id>/<key id>`` and claims ``iss: chat``,
@@ -54,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 JAAS_DOMAIN = "8x8.vc"
 DEVELOPMENT_DOMAIN = "localhost:8443"
+# JaaS wants exactly this audience; a self-hosted server's is JITSI_TOKEN_AUDIENCE (default it)
 AUDIENCE = "jitsi"
 NOT_BEFORE_SKEW = dt.timedelta(seconds=30)
 PARTICIPANT_EMAIL_DOMAIN = "participant.invalid"
@@ -67,6 +71,8 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_RE = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _PORT_RE = re.compile(r"[0-9]{1,5}")
 _ID_RE = re.compile(r"[A-Za-z0-9._-]{1,200}")
+# one entry of prosody's asap_accepted_audiences (docker-jitsi-meet splits its list at commas)
+_AUDIENCE_RE = re.compile(r"[^\s,]{1,200}")
 _PARTICIPANT_RE = re.compile(r"[a-z2-7]{32}")
 _FEATURES = ("livestreaming", "recording", "transcription", "outbound-call", "sip-outbound-call")
 
@@ -232,6 +238,17 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
     if ":" in xmpp_domain:
         raise ImproperlyConfigured(f"JITSI_XMPP_DOMAIN must not have a port, got {xmpp!r}")
     muc_size = env_str("JITSI_MUC_SIZE_URL", "", environ).strip()
+    audience = env_str("JITSI_TOKEN_AUDIENCE", "", environ).strip() or AUDIENCE
+    if not _AUDIENCE_RE.fullmatch(audience):
+        raise ImproperlyConfigured(
+            "JITSI_TOKEN_AUDIENCE must be 1-200 characters without spaces or commas (one of "
+            f"prosody's asap_accepted_audiences), got {audience!r}"
+        )
+    if jaas["JAAS_APP_ID"] and audience != AUDIENCE:
+        raise ImproperlyConfigured(
+            f"JITSI_TOKEN_AUDIENCE is for a self-hosted server; JaaS tokens must say "
+            f"aud={AUDIENCE!r}, got {audience!r}"
+        )
     return {
         "JITSI_DOMAIN": domain,
         "JITSI_XMPP_DOMAIN": xmpp_domain,
@@ -239,6 +256,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         **jaas,
         "JITSI_MUC_SIZE_URL": _http_url("JITSI_MUC_SIZE_URL", muc_size) if muc_size else "",
         "JITSI_TOKEN_TTL_MINUTES": env_int("JITSI_TOKEN_TTL_MINUTES", 240, environ, minimum=5),
+        "JITSI_TOKEN_AUDIENCE": audience,
     }
 
 
@@ -329,7 +347,11 @@ def make_token(
     # prosody's token_affiliation reads "affiliation"; mod_muc_size only shows the email
     user["affiliation"] = "owner" if moderator else "member"
     user["email"] = participant_email(pid)
-    claims.update(iss=settings.JITSI_APP_ID, sub=settings.JITSI_XMPP_DOMAIN)
+    claims.update(
+        iss=settings.JITSI_APP_ID,
+        aud=settings.JITSI_TOKEN_AUDIENCE,
+        sub=settings.JITSI_XMPP_DOMAIN,
+    )
     return jwt.encode(claims, settings.JITSI_APP_SECRET, algorithm="HS256")
 
 
@@ -396,7 +418,7 @@ def _service_token(room: str, now: dt.datetime) -> str:
     """A one-minute token for ``mod_muc_size`` when it verifies tokens (harmless otherwise)."""
     claims = {
         "iss": settings.JITSI_APP_ID,
-        "aud": AUDIENCE,
+        "aud": settings.JITSI_TOKEN_AUDIENCE,
         "sub": settings.JITSI_XMPP_DOMAIN,
         "room": room,
         "nbf": int((now - NOT_BEFORE_SKEW).timestamp()),

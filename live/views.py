@@ -1,10 +1,13 @@
 """Live views: Jitsi webhook endpoints, the lecture page and the makeup page.
 
-The hooks (``POST /live/hooks/jaas/`` and ``POST /live/hooks/prosody/``) are CSRF-exempt (the
-caller is Jitsi's server, authenticated by signature or bearer token instead) and answer at
-once: 200 ``{"status": "stored"}`` for a new event, 200 ``{"status": "duplicate"}`` for a
-replay, 4xx with a reason for anything refused (nothing is stored; 422 for a room that is no
-lecture's or a user who is not its participant), 503 when the secret is not configured.
+The hooks (``POST /live/hooks/jaas/``, ``POST /live/hooks/prosody/`` and the prosody plugin's
+own ``POST /live/hooks/prosody/events/room/created`` … ``/events/occupant/left``, without a
+trailing slash) are CSRF-exempt (the caller is Jitsi's server, authenticated by signature or
+bearer token instead) and answer at once: 200 ``{"status": "stored"}`` for a new event, 200
+``{"status": "duplicate"}`` for a replay, 4xx with a reason for anything refused (nothing is
+stored; 400 for a body whose event is not the one its URL stands for; 422 for a room that is
+no lecture's or a user who is not its participant), 503 when the secret is not configured.
+None is ever redirected by ``APPEND_SLASH``: a server does not follow a redirect with its POST.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,6 +86,7 @@ def _intake(
     return JsonResponse({"status": result.status})
 
 
+@no_append_slash
 @csrf_exempt
 @require_POST
 def jaas_hook(request: HttpRequest) -> JsonResponse:
@@ -96,14 +101,41 @@ def jaas_hook(request: HttpRequest) -> JsonResponse:
     )
 
 
-@csrf_exempt
-@require_POST
-def prosody_hook(request: HttpRequest) -> JsonResponse:
+def _prosody_intake(request: HttpRequest, expected: str | None) -> JsonResponse:
     token = settings.PROSODY_WEBHOOK_TOKEN
     if not token:
         return _not_configured()
     header = request.headers.get("Authorization")
-    return _intake(request, lambda body: verify_bearer_token(token, header), parse_prosody_event)
+    return _intake(
+        request,
+        lambda body: verify_bearer_token(token, header),
+        lambda body: parse_prosody_event(body, expected),
+    )
+
+
+@no_append_slash
+@csrf_exempt
+@require_POST
+def prosody_hook(request: HttpRequest) -> JsonResponse:
+    """The single endpoint: any ``event_sync`` event, named by its body."""
+    return _prosody_intake(request, None)
+
+
+@no_append_slash
+@csrf_exempt
+@require_POST
+def prosody_event_hook(request: HttpRequest, event_name: str) -> JsonResponse:
+    """One of the plugin's own URLs (``live/urls.py`` passes the event it stands for)."""
+    return _prosody_intake(request, event_name)
+
+
+@no_append_slash
+@csrf_exempt
+@require_POST
+def prosody_unknown_hook(request: HttpRequest, rest: str) -> JsonResponse:
+    """Anything else under ``events/`` (another event, a trailing slash): a clear 404 where
+    ``APPEND_SLASH`` would have redirected the POST to a page that does not exist."""
+    return JsonResponse({"status": "rejected", "reason": "no such event URL"}, status=404)
 
 
 # --- The lecture page -------------------------------------------------------------------------

@@ -88,6 +88,7 @@ class LectureViewSet(ModelViewSet):
     ordering = ["-start"]
     icon = "media"
     menu_label = _("Lectures")
+    menu_name = "lectures"
     add_to_admin_menu = True
     menu_order = 240
     name = "lectures"
@@ -144,6 +145,7 @@ class AttendancePolicyViewSet(ModelViewSet):
     ordering = ["-version"]
     icon = "cog"
     menu_label = _("Attendance policy")
+    menu_name = "attendance-policy"
     add_to_admin_menu = True
     menu_order = 330
     name = "attendance_policies"

@@ -15,7 +15,9 @@ in seconds; a value in milliseconds is accepted too, told apart by magnitude.
 Prosody (jitsi-contrib ``event_sync``): ``Authorization: Bearer <token>``; bodies carry
 ``event_name``, ``room_name``, ``room_jid`` and, for occupant events, ``occupant`` with
 ``id`` (from the JWT user context), ``occupant_jid``, ``joined_at`` and ``left_at``; room
-events carry ``created_at`` / ``destroyed_at`` (Unix seconds).
+events carry ``created_at`` / ``destroyed_at`` (Unix seconds). The plugin posts each event
+to its own URL, ``<api_prefix>/events/room/created`` and so on (``live/urls.py``); a body
+posted there must name that URL's event.
 """
 
 from __future__ import annotations
@@ -273,13 +275,17 @@ def verify_bearer_token(token: str, header: str | None) -> None:
         raise BadToken("wrong token")
 
 
-def parse_prosody_event(body: bytes) -> ParsedEvent:
-    """Validate an ``event_sync`` body (after the bearer token was checked)."""
+def parse_prosody_event(body: bytes, expected: str | None = None) -> ParsedEvent:
+    """Validate an ``event_sync`` body (after the bearer token was checked). ``expected`` is
+    the event the URL it was posted to stands for (None on the single endpoint, which takes
+    any); a body naming another event is refused."""
     data = load_json_object(body)
     event_name = data.get("event_name")
     if event_name not in PROSODY_EVENT_TYPES:
         raise BadPayload("unknown event type")
     event_type = EventType(event_name)
+    if expected is not None and event_type != expected:
+        raise BadPayload(f"event_name does not match this URL, which takes {expected}")
     room_name = _text(data, "room_name", max_length=ROOM_NAME_MAX)
     holder_key, time_key = _PROSODY_TIME[event_type]
     user_id = ""

@@ -27,6 +27,7 @@ class StudyQuotaViewSet(ModelViewSet):
     list_display = ["category", "hours"]
     icon = "time"
     menu_label = _("Monthly study quotas")
+    menu_name = "monthly-study-quotas"
     add_to_admin_menu = True
     menu_order = 320
     name = "study_quotas"
@@ -53,6 +54,7 @@ def register_participation_menu_item():
     return AdminMenuItem(
         _("Participation rate"),
         reverse("learning_participation"),
+        name="participation-rate",
         icon_name="doc-full",
         order=308,
         permission=dashboard_views.VIEW_PERMISSION,
@@ -77,6 +79,7 @@ def register_absence_menu_item():
     return AdminMenuItem(
         _("Leave requests"),
         reverse("learning_absence_queue"),
+        name="leave-requests",
         icon_name="date",
         order=306,
         shown_to=may_handle,
@@ -99,6 +102,7 @@ def register_followup_menu_item():
     return AdminMenuItem(
         _("People to follow up"),
         reverse("learning_followup_list"),
+        name="people-to-follow-up",
         icon_name="warning",
         order=304,
         shown_to=can_follow_up,
@@ -128,6 +132,7 @@ def register_reports_menu_item():
     return AdminMenuItem(
         _("Reports"),
         reverse("learning_reports"),
+        name="participation-reports",
         icon_name="doc-full",
         order=312,
         permission=report_views.REPORT_PERMISSION,

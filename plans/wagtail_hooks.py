@@ -52,6 +52,7 @@ def register_plans_menu_item():
     return AdminMenuItem(
         _("Assistance plans"),
         reverse("plans_plan_list"),
+        name="assistance-plans",
         icon_name="tasks",
         order=230,
         shown_to=admin_views.may_view_plans,
@@ -63,6 +64,7 @@ def register_rules_menu_item():
     return AdminMenuItem(
         _("Plan rules"),
         reverse("plans_rules"),
+        name="plan-rules",
         icon_name="cogs",
         order=240,
         permission="plans.change_planruleset",

@@ -241,6 +241,7 @@ class ReminderTemplateViewSet(ModelViewSet):
     list_display = ["kind", "title", "updated_at", "updated_by"]
     icon = "mail"
     menu_label = gettext_lazy("Reminder texts")
+    menu_name = "reminder-texts"
     add_to_admin_menu = True
     menu_order = 335
     name = "reminder_texts"
@@ -292,6 +293,7 @@ class FollowUpPolicyViewSet(ModelViewSet):
     ordering = ["-updated_at", "-pk"]
     icon = "cog"
     menu_label = gettext_lazy("Follow-up policy")
+    menu_name = "follow-up-policy"
     add_to_admin_menu = True
     menu_order = 336
     name = "follow_up_policy"

@@ -6,6 +6,7 @@ import pytest
 
 from ops.schedule import JOBS
 from tests.browser.test_login_journeys import current_code, sign_in
+from tests.browser.test_plan_edit_journey import shot
 from tests.factories import make_org, make_totp_device
 
 pytestmark = [
@@ -32,6 +33,8 @@ def test_administrator_sees_the_jobs_and_runs_one_now(live_server, administrator
     page.click("main button[type=submit]")
     page.wait_for_load_state("networkidle")
 
+    page.get_by_role("button", name="系统").click()
+    shot(page, "journeys-admin-menu-system")
     page.get_by_role("link", name="定时任务").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().strip() == "定时任务"

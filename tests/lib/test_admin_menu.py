@@ -8,8 +8,9 @@ import pytest
 from django.test import RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
-from lib.admin_menu import AdminMenuItem
+from lib.admin_menu import AdminMenuItem, MenuGroup, group_menu_items
 
 
 def request_as(*perms: str, staff: bool = False, unread: int = 0):
@@ -68,3 +69,80 @@ def test_a_count_needs_a_label_to_show_it_in():
         item(count=lambda user: 1)
     with pytest.raises(ValueError, match="count and label_with_count"):
         item(label_with_count=_("Inbox (%(count)s)"))
+
+
+# --- group_menu_items: menus by job ---------------------------------------------------------
+
+
+def link(name: str, order: int = 100) -> MenuItem:
+    return MenuItem(name.title(), f"/admin/{name}/", name=name, order=order)
+
+
+GROUPS = (
+    MenuGroup("people", _("People"), "group", 200, ("persons", "roster", "staff")),
+    MenuGroup("system", _("System"), "cogs", 900, ("log", "users"), relabel={"log": "Log!"}),
+)
+
+
+def arrange(items, **options) -> list:
+    items = list(items)
+    group_menu_items(RequestFactory().get("/admin/"), items, GROUPS, **options)
+    return items
+
+
+def shape(items) -> list:
+    return [
+        (i.name, [s.name for s in i.menu.menu_items_for_request(None)])
+        if isinstance(i, SubmenuMenuItem)
+        else i.name
+        for i in sorted(items, key=lambda i: i.order)
+    ]
+
+
+def test_two_or_more_items_of_a_group_become_one_submenu_in_the_tables_order():
+    items = arrange([link("staff", 1), link("persons", 2), link("inbox", 150)])
+    assert shape(items) == ["inbox", ("people", ["persons", "staff"])]
+
+
+def test_a_group_with_one_item_shows_that_item_at_the_groups_place():
+    original = link("persons", 5)
+    items = arrange([link("inbox", 150), original])
+    assert shape(items) == ["inbox", "persons"]
+    assert items[-1].order == 200
+    assert original.order == 5  # the registered item is shared by every request
+
+
+def test_unwrapped_submenus_give_their_items_to_the_groups_first_name_wins():
+    settings = SubmenuMenuItem(
+        "Settings", Menu(items=[link("users"), link("log", 7)]), name="settings"
+    )
+    reports = SubmenuMenuItem("Reports", Menu(items=[link("log", 9)]), name="reports")
+    items = arrange([settings, reports], unwrap=("settings", "reports"))
+    assert shape(items) == [("system", ["log", "users"])]
+    (group,) = items
+    assert group.menu.menu_items_for_request(None)[0].url == "/admin/log/"
+
+
+def test_dropped_items_go_and_relabelled_members_leave_the_registered_item_alone():
+    log, users = link("log"), link("users")
+    items = arrange([log, users, link("help")], drop=frozenset({"help"}))
+    (group,) = items
+    assert [str(i.label) for i in group.menu.menu_items_for_request(None)] == ["Log!", "Users"]
+    assert log.label == "Log"
+
+
+def test_plain_links_render_as_links_inside_a_submenu():
+    class Flyout(MenuItem):
+        def render_component(self, request):
+            raise AssertionError("a flyout cannot open inside a submenu")
+
+    items = arrange(
+        [Flyout("Pages", "/admin/pages/", name="persons"), link("roster")],
+        plain_links=frozenset({"persons"}),
+    )
+    (group,) = items
+    component = group.render_component(RequestFactory().get("/admin/"))
+    assert [(c.name, c.url) for c in component.menu_items] == [
+        ("persons", "/admin/pages/"),
+        ("roster", "/admin/roster/"),
+    ]

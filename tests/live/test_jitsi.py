@@ -334,6 +334,7 @@ def test_the_development_defaults_need_no_network_service():
     assert values["JITSI_XMPP_DOMAIN"] == "localhost"
     assert values["JITSI_APP_ID"] == values["JAAS_APP_ID"] == values["JITSI_MUC_SIZE_URL"] == ""
     assert values["JITSI_TOKEN_TTL_MINUTES"] == 240
+    assert values["JITSI_TOKEN_AUDIENCE"] == "jitsi"
 
 
 def test_a_self_hosted_configuration_is_read():
@@ -398,11 +399,50 @@ def test_a_jaas_configuration_is_read_from_text_or_a_file(tmp_path, jaas_key):
         ({"JITSI_MUC_SIZE_URL": "http://prosody:http/"}, "JITSI_MUC_SIZE_URL"),
         ({"JITSI_TOKEN_TTL_MINUTES": "1"}, "JITSI_TOKEN_TTL_MINUTES"),
         ({"JITSI_TOKEN_TTL_MINUTES": "forever"}, "JITSI_TOKEN_TTL_MINUTES"),
+        ({"JITSI_TOKEN_AUDIENCE": "jitsi,meet"}, "JITSI_TOKEN_AUDIENCE"),
+        ({"JITSI_TOKEN_AUDIENCE": "my server"}, "JITSI_TOKEN_AUDIENCE"),
+        ({"JITSI_TOKEN_AUDIENCE": "x" * 201}, "JITSI_TOKEN_AUDIENCE"),
     ],
 )
 def test_malformed_settings_name_the_variable(env, name):
     with pytest.raises(ImproperlyConfigured, match=name):
         jitsi.settings_from_env(env)
+
+
+def test_the_token_audience_is_read_for_a_self_hosted_server():
+    env = {"JITSI_APP_ID": "corrections", "JITSI_APP_SECRET": SECRET}
+    assert jitsi.settings_from_env(env)["JITSI_TOKEN_AUDIENCE"] == "jitsi"
+    env["JITSI_TOKEN_AUDIENCE"] = " meet.example.org "
+    assert jitsi.settings_from_env(env)["JITSI_TOKEN_AUDIENCE"] == "meet.example.org"
+
+
+def test_jaas_refuses_another_token_audience(jaas_key):
+    env = {"JAAS_APP_ID": APP_ID, "JAAS_KEY_ID": KEY_ID, "JAAS_PRIVATE_KEY": pem(jaas_key)}
+    assert jitsi.settings_from_env({**env, "JITSI_TOKEN_AUDIENCE": "jitsi"})
+    with pytest.raises(ImproperlyConfigured, match="JITSI_TOKEN_AUDIENCE .*JaaS"):
+        jitsi.settings_from_env({**env, "JITSI_TOKEN_AUDIENCE": "meet.example.org"})
+
+
+def test_self_hosted_tokens_carry_the_configured_audience(selfhosted, muc_size, fake_get):
+    """What prosody checks against asap_accepted_audiences (JWT_ACCEPTED_AUDIENCES): the join
+    token and mod_muc_size's service token both say JITSI_TOKEN_AUDIENCE."""
+    selfhosted.JITSI_TOKEN_AUDIENCE = "meet.example.org"
+    token = jitsi.make_token(room=ROOM, user_pk=42, display_name="学员", moderator=False, now=NOW)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["aud"] == "meet.example.org"
+    with pytest.raises(jwt.InvalidAudienceError):
+        decode_hs256(token)  # the old fixed "jitsi" no longer fits
+    calls, answers = fake_get
+    answers.append(response(200, "[]"))
+    assert jitsi.reconcile_room(ROOM) == []
+    service = calls[0]["params"]["token"]
+    assert jwt.decode(service, options={"verify_signature": False})["aud"] == "meet.example.org"
+
+
+def test_jaas_tokens_always_say_jitsi(jaas_settings, jaas_key):
+    jaas_settings.JITSI_TOKEN_AUDIENCE = "meet.example.org"  # never for JaaS
+    token = jitsi.make_token(room=ROOM, user_pk=42, display_name="学员", moderator=False, now=NOW)
+    assert jwt.decode(token, options={"verify_signature": False})["aud"] == "jitsi"
 
 
 def test_jaas_and_self_hosted_together_are_refused(jaas_key):

@@ -42,6 +42,32 @@ RULES = [
     # JaaS answers 400, prosody 401 with ``WWW-Authenticate: Bearer``; nothing is stored.
     Rule(name="live_hook_jaas", get=roles(everyone=METHOD), post=roles(everyone=BAD)),
     Rule(name="live_hook_prosody", get=roles(everyone=METHOD), post=roles(everyone="http 401")),
+    # the prosody event_sync plugin's own URLs (no trailing slash): the same bearer token first
+    Rule(
+        name="live_hook_prosody_room_created",
+        get=roles(everyone=METHOD),
+        post=roles(everyone="http 401"),
+    ),
+    Rule(
+        name="live_hook_prosody_room_destroyed",
+        get=roles(everyone=METHOD),
+        post=roles(everyone="http 401"),
+    ),
+    Rule(
+        name="live_hook_prosody_occupant_joined",
+        get=roles(everyone=METHOD),
+        post=roles(everyone="http 401"),
+    ),
+    Rule(
+        name="live_hook_prosody_occupant_left",
+        get=roles(everyone=METHOD),
+        post=roles(everyone="http 401"),
+    ),
+    # anything else under .../events/ (a trailing slash, an event we do not know): a JSON 404
+    # where APPEND_SLASH would have redirected the POST
+    Rule(
+        name="live_hook_prosody_unknown", get=roles(everyone=METHOD), post=roles(everyone=NOTFOUND)
+    ),
     # ---- the lecture page: its audience (learner, east office) and its lecturer; 404 otherwise
     Rule(
         name="live_lecture",

@@ -1,0 +1,85 @@
+"""The admin menu by job (cms/menu.py): at most eight top-level entries for any role, each
+item in its group, nothing a role cannot use."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import translation
+from wagtail.admin.menu import admin_menu
+from wagtail.admin.ui.sidebar import SubMenuItem
+
+from cms.menu import DROP, MENU_GROUPS, UNWRAP
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def sidebar(user) -> dict[str, list[str] | str]:
+    reverse("wagtailadmin_home")  # the URLconf registers the viewsets' menu items
+    request = RequestFactory().get("/admin/")
+    request.user, request.session = user, SessionStore()
+    with translation.override("zh-hans"):
+        return {
+            c.name: [f"{s.name}:{s.label}" for s in c.menu_items]
+            if isinstance(c, SubMenuItem)
+            else str(c.label)
+            for c in admin_menu.render_component(request)
+        }
+
+
+def test_every_registered_item_has_a_group_or_is_the_inbox():
+    reverse("wagtailadmin_home")
+    grouped = {member for group in MENU_GROUPS for member in group.members}
+    names = {item.name for item in admin_menu.registered_menu_items}
+    assert names - grouped - set(UNWRAP) - DROP == {"notifications"}
+
+
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        (
+            "officer",
+            ["notifications", "supervised-persons", "learning", "lectures"]
+            + ["assistance-plans", "participation"],
+        ),
+        (
+            "counselor",
+            ["notifications", "supervised-persons", "study-progress"]
+            + ["questionnaire-reviews", "assistance-plans"],
+        ),
+        ("lecturer", ["notifications", "learning", "lectures"]),
+        ("editor", ["notifications", "learning"]),
+        (
+            "administrator",
+            # plans themselves are granted per user (plans.view_bureau_plans), never by role
+            ["notifications", "people", "learning", "lectures", "assessments", "plan-rules"]
+            + ["participation", "system"],
+        ),
+    ],
+)
+def test_each_role_sees_its_jobs_and_nothing_else(org, role, expected):
+    assert list(sidebar(getattr(org, role))) == expected
+
+
+def test_a_superuser_sees_eight_entries_in_chinese_without_wagtails_help():
+    menu = sidebar(make_user("root", is_superuser=True, is_staff=True))
+    assert len(menu) == 8
+    assert menu["people"] == [
+        "supervised-persons:社区矫正对象",
+        "import-roster:导入名册",
+        "staff-accounts:工作人员账号",
+    ]
+    assert menu["participation"][0] == "participation-rate:总览"
+    assert "page-types-usage:页面类型使用情况" in menu["system"]
+    assert "help" not in menu
+    labels = [str(v) for v in menu.values() if isinstance(v, str)]
+    assert all("报表" not in label for label in labels)  # only the participation reports remain
+
+
+def test_lecturers_and_editors_get_no_empty_list_of_persons(org):
+    for user in (org.lecturer, org.editor):
+        flat = str(sidebar(user))
+        assert "supervised-persons" not in flat
