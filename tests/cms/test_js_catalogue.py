@@ -16,7 +16,7 @@ from django.test import Client
 WAGTAIL_JS_STRINGS = Path(wagtail.__file__).parent / "admin/locale/en/LC_MESSAGES/djangojs.po"
 pytestmark = pytest.mark.django_db
 
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
 def _catalogue(language: str) -> dict:
