@@ -47,6 +47,9 @@ STRINGS = (
     gettext_noop("Title: (Z -> A)"),
     gettext_noop("Usage count: (low to high)"),
     gettext_noop("Usage count: (high to low)"),
+    # The admin home's moderation panels.
+    gettext_noop("Your pages and snippets in a workflow"),
+    gettext_noop("Privacy and access"),
 )
 
 PLURALS = (
