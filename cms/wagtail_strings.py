@@ -50,9 +50,14 @@ STRINGS = (
     # The admin home's moderation panels.
     gettext_noop("Your pages and snippets in a workflow"),
     gettext_noop("Privacy and access"),
+    # The workflow reports' switch, and the page search's counts.
+    gettext_noop("By task"),
+    gettext_noop("By workflow"),
+    gettext_noop("%(start_index)s-%(end_index)s of %(items_count)s %(model_name)s"),
 )
 
 PLURALS = (
+    ngettext_lazy("There is one matching page", "There are %(counter)s matching pages", "counter"),
     ngettext_lazy(
         '%(total)s Page <span class="w-sr-only">created in %(site_name)s</span>',
         '%(total)s Pages <span class="w-sr-only">created in %(site_name)s</span>',
