@@ -10,6 +10,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from assessments import admin_views
 from assessments.models import VIEW_STATISTICS, ScheduleRule
 from assessments.panels import EscalatedAlertsPanel, OpenAlertsPanel, ReviewQueuePanel
+from lib.admin_columns import YesNoColumn
 from lib.admin_menu import AdminMenuItem
 from people.roles import Role, home_roles
 
@@ -89,7 +90,13 @@ class ScheduleRuleViewSet(ModelViewSet):
     menu_name = "questionnaire-schedule"
     add_to_settings_menu = True
     form_fields = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
-    list_display = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
+    list_display = [
+        "instrument_slug",
+        "trigger",
+        "window_days",
+        "interval_months",
+        YesNoColumn("active", model=ScheduleRule),
+    ]
     list_filter = ["trigger", "active"]
 
 

@@ -20,6 +20,7 @@ class HomePage(Page):
 
     class Meta:
         verbose_name = _("home page")
+        verbose_name_plural = _("home pages")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -51,3 +52,4 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+        verbose_name_plural = _("standard pages")

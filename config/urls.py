@@ -4,11 +4,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from lib.health import HealthView
+
+# The product's name, not "Django administration", on the Django admin's pages.
+admin.site.site_header = admin.site.site_title = _(
+    "Community corrections learning and support platform"
+)
 
 
 def not_found(request, *args, **kwargs):

@@ -101,6 +101,7 @@ class CourseIndexPage(Page):
 
     class Meta:
         verbose_name = _("course index")
+        verbose_name_plural = _("course indexes")
 
     def route(self, request, path_components):
         # One query for the specific child instead of Wagtail's two (base page, then specific).

@@ -470,6 +470,11 @@ class AttendancePolicyQuerySet(models.QuerySet):
         return self.filter(active=True).order_by("-version").first()
 
 
+# Notes a migration stored in two languages (live/migrations/0003): shown in the reader's
+# language; the stored text stays as it was written.
+STORED_POLICY_NOTES = {"初始规则 / first rules": _("First rules")}
+
+
 class AttendancePolicy(models.Model):
     """One version of the attendance rules (``live.attendance.PolicyRules`` as JSON).
 
@@ -504,6 +509,10 @@ class AttendancePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
+
+    @property
+    def note_display(self) -> str:
+        return str(STORED_POLICY_NOTES.get(self.note, self.note))
 
 
 class AttendanceStatus(models.TextChoices):

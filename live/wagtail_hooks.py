@@ -140,7 +140,7 @@ class AttendancePolicyViewSet(ModelViewSet):
     list_display = [
         "version",
         YesNoColumn("active", model=AttendancePolicy),
-        "note",
+        Column("note_display", label=AttendancePolicy._meta.get_field("note").verbose_name),
         "created_at",
         "created_by",
     ]

@@ -202,7 +202,12 @@ class FollowUpPolicy(models.Model):
         _("days the case officer has before the administrator is told"), default=5
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -230,7 +235,12 @@ class ReminderTemplate(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -102,6 +102,11 @@ class PlanRuleSetQuerySet(models.QuerySet):
         return self.order_by("-version").first()
 
 
+# Notes a migration stored in English (plans/migrations/0003): shown in the reader's language;
+# the stored text stays as it was written.
+STORED_RULE_SET_NOTES = {"Shipped defaults": _("Shipped defaults")}
+
+
 class PlanRuleSet(models.Model):
     """One version of the plan rules (``plans.schema.PlanRulesDef``). The highest version is
     in use. A version that drafted a plan is immutable: a change makes a new version."""
@@ -137,6 +142,10 @@ class PlanRuleSet(models.Model):
     @property
     def is_used(self) -> bool:
         return self.plans.exists()
+
+    @property
+    def note_display(self) -> str:
+        return str(STORED_RULE_SET_NOTES.get(self.note, self.note))
 
 
 # --- Plans ----------------------------------------------------------------------------------

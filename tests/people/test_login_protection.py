@@ -101,6 +101,22 @@ def test_success_resets_the_failure_count(client, learner):
     assert _signed_in(client)
 
 
+def test_admin_sign_in_labels_the_password_field_in_the_persons_language(client, officer):
+    page = client.get(ADMIN_LOGIN).content.decode()
+    assert '<label class="w-field__label" for="id_password"' in page
+    assert ">Password<" not in page  # Wagtail 8's field has no label: Django's fallback
+    assert "密码" in page.split('for="id_password"')[1].split("</label>")[0]
+
+    client.cookies["django_language"] = "en"
+    page = client.get(ADMIN_LOGIN).content.decode()
+    assert "Password" in page.split('for="id_password"')[1].split("</label>")[0]
+
+    # The form still signs staff in.
+    response = _post_login(client, ADMIN_LOGIN, officer.username, PASSWORD)
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
 # --- Hashing ------------------------------------------------------------------------------
 
 REAL_HASHERS = [
