@@ -88,7 +88,6 @@ class AbsenceRecord:
     status: str  # participation.AbsenceStatus value
     has_evidence: bool
     evidence_type: str = ""
-    evidence_sha256: str = ""
 
 
 @dataclass(frozen=True)
