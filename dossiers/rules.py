@@ -26,8 +26,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ConfigDict, Field
 
 from lib.months import add_months, month_start
@@ -134,7 +136,9 @@ class NoParams(_Params):
 
 
 class QuestionnaireParams(_Params):
-    reasons: list[str] = Field(default_factory=lambda: ["intake", "exit"], min_length=1)
+    reasons: list[Literal["intake", "periodic", "exit", "ad_hoc"]] = Field(
+        default_factory=lambda: ["intake", "exit"], min_length=1
+    )
 
 
 class PlanParams(_Params):
@@ -206,14 +210,24 @@ def required_lectures(snapshot: Snapshot, params: NoParams) -> Verdict:
     return Verdict(not missing, tuple(missing), why, len(required))
 
 
+# The labels of ``assessments.AssignmentReason`` (same msgids; rules read no models).
+REASONS = {
+    "intake": gettext_lazy("Intake"),
+    "periodic": gettext_lazy("Periodic"),
+    "exit": gettext_lazy("Before release"),
+    "ad_hoc": gettext_lazy("Ad hoc"),
+}
+
+
 def questionnaires_reviewed(snapshot: Snapshot, params: QuestionnaireParams) -> Verdict:
     missing: list[str] = []
     for reason in params.reasons:
+        label = str(REASONS.get(reason, reason))
         rows = [q for q in snapshot.questionnaires if q.reason == reason]
         if not any(q.submitted_on for q in rows):
-            missing.append(_("No submitted questionnaire (%(reason)s)") % {"reason": reason})
+            missing.append(_("No submitted questionnaire (%(reason)s)") % {"reason": label})
         elif not any(q.submitted_on and q.reviewed_on for q in rows):
-            missing.append(_("Questionnaire not reviewed (%(reason)s)") % {"reason": reason})
+            missing.append(_("Questionnaire not reviewed (%(reason)s)") % {"reason": label})
     why = (
         _("The required questionnaires were submitted and reviewed.")
         if not missing
