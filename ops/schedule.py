@@ -114,6 +114,13 @@ JOBS: tuple[Job, ...] = (
         _("Recompute all participation figures"),
         "refresh_rollups --all",
     ),
+    # After the nightly rollups, so each month's study record in the file is fresh.
+    Job(
+        tasks.compile_released_dossiers,
+        Daily(dt.time(4, 0)),
+        _("Compile the files of persons released yesterday"),
+        "compile_released_dossiers",
+    ),
     Job(
         tasks.prune_job_runs,
         Daily(dt.time(3, 30)),

@@ -24,6 +24,9 @@ from dossiers.services import (
     do_return,
     read_copy,
 )
+from ops.models import JobRun
+from ops.schedule import JOBS_BY_NAME
+from ops.tasks import compile_released_dossiers
 from participation.models import AbsenceRequest, AbsenceStatus, PersonMonth
 from people.roles import Role
 from tests.dossiers.conftest import files_in
@@ -294,3 +297,12 @@ def test_retention_date_comes_from_the_setting(released, reviewers, settings):
     dossier = pass_all(do_compile_dossier(released), reviewers)
     today = timezone.localdate()
     assert dossier.retain_until - today >= dt.timedelta(days=3 * 365)
+
+
+def test_the_daily_job_is_in_the_schedule_and_records_its_counts(released):
+    job = JOBS_BY_NAME["compile_released_dossiers"]
+    assert job.command == "compile_released_dossiers"
+    compile_released_dossiers.call()
+    run = JobRun.objects.get(job="compile_released_dossiers")
+    assert run.counts == {"compiled": 1, "failed": 0}
+    assert Dossier.objects.filter(person=released).exists()
