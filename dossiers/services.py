@@ -226,6 +226,20 @@ def check_reviewer(dossier: Dossier, user) -> RoundDef:
     return round_def
 
 
+def may_decide(user, dossier: Dossier) -> bool:
+    """Whether ``user`` may decide the current round (for showing the form; ``do_pass`` and
+    ``do_return`` check again under the lock)."""
+    return (
+        dossier.state == DossierState.IN_ROUND
+        and _in_scope(user, dossier.person, current_round(dossier))
+        and not dossier.reviews.filter(reviewer=user, decision=Decision.PASS).exists()
+    )
+
+
+def may_fix(user, dossier: Dossier) -> bool:
+    return _may_fix(user, dossier.person)
+
+
 def _locked(dossier: Dossier) -> Dossier:
     return (
         Dossier.objects.select_for_update()

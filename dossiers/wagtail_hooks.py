@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+
+from dossiers import views
+from lib.admin_menu import AdminMenuItem
+
+
+@hooks.register("register_admin_urls")
+def register_dossier_urls():
+    return [
+        path("files/", views.dossier_list, name="dossiers_list"),
+        path("files/<int:pk>/", views.dossier_detail, name="dossiers_detail"),
+        path("files/<int:pk>/<slug:copy>.pdf", views.dossier_download, name="dossiers_download"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_files_menu_item():
+    return AdminMenuItem(
+        _("Education and assistance files"),
+        reverse("dossiers_list"),
+        name="education-files",
+        icon_name="folder-open-inverse",
+        order=650,
+        shown_to=views.can_view_files,
+    )
