@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from assessments.models import Result
 from assessments.norms import ReliableChange, reliable_change
 from assessments.schema import InstrumentDef
+from assessments.skips import skipped_items
 from lib.pdf import pdf_document
 
 
@@ -63,15 +64,27 @@ def scale_profile(result: Result, previous: Result | None = None) -> list[ScaleR
 def item_answers(result: Result) -> list[AnswerRow]:
     definition: InstrumentDef = result.instrument_version.as_definition()
     language = get_language()
-    answers = result.response.answers
+    count = len(definition.items)
+    answers = (list(result.response.answers) + [None] * count)[:count]
+    skipped = skipped_items(definition, answers)
     rows = []
-    for item, index in zip(definition.items, answers, strict=False):
+    for item, index, skip in zip(definition.items, answers, skipped, strict=True):
+        if skip:
+            # Not asked (skip logic): scored as its fixed value, as the scorer did.
+            option, value = _("Skipped"), item.skipped_value
+        elif index is None:
+            option, value = "—", None
+        else:
+            option, value = (
+                item.options[index].label.for_language(language),
+                item.scored_values[index],
+            )
         rows.append(
             AnswerRow(
                 number=item.number,
                 text=item.text.for_language(language),
-                option="—" if index is None else item.options[index].label.for_language(language),
-                value=None if index is None else item.scored_values[index],
+                option=option,
+                value=value,
                 critical=item.number in result.critical_items,
             )
         )
@@ -79,8 +92,11 @@ def item_answers(result: Result) -> list[AnswerRow]:
 
 
 def history(result: Result) -> list[Result]:
-    """The person's results on the same instrument (any version), oldest first."""
-    return list(
+    """The person's results on the same instrument, oldest first: every version of the
+    result's scoring series (``scoring_series``), so scores on another metric (Rosenberg v1
+    0–30 against v2 10–40) are never drawn or compared with it."""
+    series = result.instrument_version.as_definition().scoring_series
+    rows = (
         Result.objects.filter(
             person_id=result.person_id,
             instrument_version__instrument_id=result.instrument_version.instrument_id,
@@ -88,6 +104,7 @@ def history(result: Result) -> list[Result]:
         .select_related("instrument_version")
         .order_by("created_at", "pk")
     )
+    return [r for r in rows if r.instrument_version.as_definition().scoring_series == series]
 
 
 def previous_result(result: Result, results: list[Result]) -> Result | None:

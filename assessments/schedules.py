@@ -30,7 +30,7 @@ from assessments.models import (
 )
 from assessments.taking import AssessmentError, do_assign
 from lib.months import add_months
-from notifications.models import NotificationKind
+from notifications.models import Notification, NotificationKind
 from notifications.services import notify
 from people.models import Person
 
@@ -109,12 +109,14 @@ class ScheduleReport:
     created: int = 0
     already_assigned: int = 0
     still_open: int = 0
+    opened: int = 0  # planned retests that opened and whose person was told
     unknown_instruments: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
         text = (
             f"{self.created} assignment(s) created, {self.already_assigned} already assigned, "
-            f"{self.still_open} skipped (the same questionnaire is still open)"
+            f"{self.still_open} skipped (the same questionnaire is still open), "
+            f"{self.opened} planned retest(s) opened"
         )
         if self.unknown_instruments:
             text += f"; not loaded: {', '.join(sorted(self.unknown_instruments))}"
@@ -154,6 +156,7 @@ def do_apply_schedules(today: dt.date) -> ScheduleReport:
     became of that assignment (answered, cancelled), and not while the same questionnaire is
     still open for the person. Each new assignment notifies the person."""
     report = ScheduleReport()
+    report.opened = do_notify_opened(today)
     rules = _rules_by_instrument()
     if not rules:
         return report
@@ -205,16 +208,43 @@ def do_apply_schedules(today: dt.date) -> ScheduleReport:
     return report
 
 
-def _notify_learner(person: Person, assignment: Assignment) -> None:
-    notify(
+def do_notify_opened(today: dt.date) -> int:
+    """Tell each person whose planned questionnaire (``opens_on``, a retest "in N days") has
+    opened by ``today`` and is still open; once per assignment, whenever the job runs (a day
+    the job missed is caught up the next). Returns how many were told now."""
+    told = 0
+    opened = (
+        Assignment.objects.open()
+        .filter(opens_on__isnull=False, opens_on__lte=today, person__user__is_active=True)
+        .select_related("person__user")
+        .order_by("pk")
+    )
+    for assignment in opened:
+        told += _notify_learner(assignment.person, assignment) is not None
+    return told
+
+
+def _notify_learner(person: Person, assignment: Assignment) -> Notification | None:
+    """The same message, and the same once-only key, as for an assignment the schedule makes:
+    whichever way the questionnaire opened, its person hears of it once."""
+    if assignment.due is None:
+        body = gettext_noop(
+            "It takes a few minutes; there are no right or wrong answers, and your counselor "
+            "will go through it with you."
+        )
+        params = {}
+    else:
+        body = gettext_noop(
+            "Please answer it by %(due)s. It takes a few minutes; there are no right or "
+            "wrong answers, and your counselor will go through it with you."
+        )
+        params = {"due": assignment.due.strftime("%Y-%m-%d")}
+    return notify(
         person.user,
         kind=NotificationKind.ASSIGNMENT,
         title=gettext_noop("A short questionnaire is waiting for you"),
-        body=gettext_noop(
-            "Please answer it by %(due)s. It takes a few minutes; there are no right or "
-            "wrong answers, and your counselor will go through it with you."
-        ),
+        body=body,
         url=reverse("assessments_take", args=[assignment.pk]),
         dedupe_key=f"assessments:assignment:{assignment.pk}",
-        params={"due": assignment.due.strftime("%Y-%m-%d")},
+        params=params,
     )

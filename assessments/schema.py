@@ -16,6 +16,20 @@ Scoring rules, in short:
 - bands are inclusive ``[low, high]`` ranges on the score (``high: null`` = open);
 - critical rules compare the chosen option index (``option``/``options``) or the item's scored
   value (``value``).
+
+Skip logic (``show_if`` on an item, see ``assessments/skips.py``):
+- ``show_if`` is an expression over the scored values ``q1``, ``q2``, ... of *earlier* items
+  (same grammar as ``transform``); the item is shown unless it evaluates to 0. A condition
+  that reads an unanswered item is unknown, and an unknown condition shows the item;
+- a skipped item scores ``skipped_value`` (required with ``show_if``, and one of the item's
+  scored values, so totals stay in the published range);
+- a response with every item answered is scored as given, conditions ignored (the paper
+  self-report form, where nobody skips); otherwise skipped items take ``skipped_value`` whatever
+  was stored for them, and a shown item left empty counts as unanswered.
+
+``notes`` is documentation for the people who maintain the file (why the critical rules and
+the scoring are what they are, with sources). It never changes a score, so it is left out of
+the checksum: rewording a note needs no new version.
 """
 
 from __future__ import annotations
@@ -81,8 +95,11 @@ class Item(_Strict):
     reverse_keyed: bool = False
     # Explicit scored value per option index, for items whose keying is not a reversal.
     values: list[Number] | None = None
+    show_if: str | None = None
+    skipped_value: Number | None = None
 
     _scored: tuple[Number, ...] = PrivateAttr(default=())
+    _show_if: Expression | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check_keying(self) -> Item:
@@ -99,7 +116,26 @@ class Item(_Strict):
         else:
             forward = tuple(option.value for option in self.options)
             self._scored = forward[::-1] if self.reverse_keyed else forward
+        if (self.show_if is None) != (self.skipped_value is None):
+            raise ValueError(f"item {self.number}: show_if and skipped_value go together")
+        if self.show_if is not None:
+            earlier = {f"q{number}" for number in range(1, self.number)}
+            try:
+                self._show_if = Expression(self.show_if, earlier)
+            except ValueError as exc:
+                raise ValueError(
+                    f"item {self.number}: show_if may read only earlier items' values: {exc}"
+                ) from None
+            if self.skipped_value not in self._scored:
+                raise ValueError(
+                    f"item {self.number}: skipped_value {self.skipped_value} is not one of "
+                    f"the item's scored values {list(self._scored)}"
+                )
         return self
+
+    @property
+    def show_if_expression(self) -> Expression | None:
+        return self._show_if
 
     @property
     def scored_values(self) -> tuple[Number, ...]:
@@ -228,6 +264,13 @@ class CriticalRule(_Strict):
         return left == right
 
 
+class Notes(_Strict):
+    """Why the file says what it says, for its maintainers (English, with sources)."""
+
+    critical_items: Annotated[str, Field(min_length=1)]
+    scoring: str = ""
+
+
 class InstrumentDef(_Strict):
     slug: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=50)]
     version: Annotated[int, Field(ge=1)]
@@ -241,6 +284,10 @@ class InstrumentDef(_Strict):
     scales: Annotated[list[Scale], Field(min_length=1)]
     critical_items: list[CriticalRule] = Field(default_factory=list)
     min_answered: Annotated[int, Field(ge=1)]
+    # Results of versions with the same series are on the same metric and may be compared
+    # (history chart, change); a version that rescales the scores starts a new series.
+    scoring_series: Annotated[int, Field(ge=1)] = 1
+    notes: Notes | None = None
 
     _order: tuple[Scale, ...] = PrivateAttr(default=())
     _tables: tuple[tuple[Number, ...], ...] = PrivateAttr(default=())
@@ -253,6 +300,11 @@ class InstrumentDef(_Strict):
             raise ValueError("items must be numbered 1..n in order")
         if self.min_answered > len(self.items):
             raise ValueError(f"min_answered {self.min_answered} exceeds {len(self.items)} items")
+        if self.scoring_series > self.version:
+            raise ValueError(
+                f"scoring_series {self.scoring_series} is after version {self.version}: a series "
+                "starts at the version that rescales the scores"
+            )
         codes = [scale.code for scale in self.scales]
         if len(set(codes)) != len(codes):
             raise ValueError("scale codes must be unique")
@@ -279,6 +331,10 @@ class InstrumentDef(_Strict):
         self._order = tuple(_evaluation_order(self.scales, derived))
         self._tables = tuple(item.scored_values for item in self.items)
         return self
+
+    @property
+    def has_skips(self) -> bool:
+        return any(item.show_if is not None for item in self.items)
 
     @property
     def value_tables(self) -> tuple[tuple[Number, ...], ...]:

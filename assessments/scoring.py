@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from assessments.schema import InstrumentDef, Scale, ScaleMethod
+from assessments.skips import skipped_items, skipped_matrix, skipped_values
 
-ENGINE_VERSION = "1.0"
+# 1.1: skip logic (``show_if``/``skipped_value``); scores of instruments without it unchanged.
+ENGINE_VERSION = "1.1"
 # score_frame() maps each combination of fired critical rules to one shared tuple; past this
 # many rules it falls back to building the per-row tuples in a loop.
 _MAX_RULES_FOR_COMBINATIONS = 12
@@ -59,7 +61,10 @@ class ScoreResult:
 
 
 def check_answers(instrument: InstrumentDef, answers: Sequence[Any]) -> list[int | None]:
-    """Return the answers as option indexes (``None`` = unanswered) or raise AnswerError."""
+    """Return the answers as option indexes (``None`` = unanswered or skipped) or raise
+    AnswerError. Skipped items (``skips.skipped_items``) count as answered; whatever was
+    given for them is dropped. Too few answers: the error names the shown items left empty
+    when the instrument has skip logic."""
     if isinstance(answers, str | bytes) or not isinstance(answers, Sequence):
         raise AnswerError("answers must be a list of option indexes")
     items = instrument.items
@@ -80,8 +85,23 @@ def check_answers(instrument: InstrumentDef, answers: Sequence[Any]) -> list[int
                 f"0..{len(item.options) - 1}"
             )
         checked.append(int(answer))
-    answered = sum(answer is not None for answer in checked)
+    skipped = skipped_items(instrument, checked)
+    checked = [None if skip else answer for answer, skip in zip(checked, skipped, strict=True)]
+    answered = sum(
+        answer is not None or skip for answer, skip in zip(checked, skipped, strict=True)
+    )
     if answered < instrument.min_answered:
+        if instrument.has_skips:
+            empty = [
+                str(item.number)
+                for item, answer, skip in zip(items, checked, skipped, strict=True)
+                if answer is None and not skip
+            ]
+            raise AnswerError(
+                f"{instrument.slug}: item(s) {', '.join(empty)} are shown by the answers given "
+                "(not skipped) but have no answer; answer them, or give null only for items "
+                "the skip rules hide"
+            )
         raise AnswerError(
             f"{instrument.slug} needs at least {instrument.min_answered} answers, got {answered}"
         )
@@ -89,11 +109,13 @@ def check_answers(instrument: InstrumentDef, answers: Sequence[Any]) -> list[int
 
 
 def find_critical_items(instrument: InstrumentDef, answers: Sequence[int | None]) -> list[int]:
-    """Item numbers whose answer matches a critical rule; works on partial answers too."""
+    """Item numbers whose answer matches a critical rule; works on partial answers too. A
+    skipped item never fires (its stored answer, if any, is void)."""
     fired: list[int] = []
+    skipped = skipped_items(instrument, answers)
     for rule in instrument.critical_items:
         index = answers[rule.item - 1]
-        if index is None or rule.item in fired:
+        if index is None or skipped[rule.item - 1] or rule.item in fired:
             continue
         if rule.matches(index, instrument.items[rule.item - 1].scored_values[index]):
             fired.append(rule.item)
@@ -103,9 +125,12 @@ def find_critical_items(instrument: InstrumentDef, answers: Sequence[int | None]
 def score(instrument: InstrumentDef, answers: Sequence[int | None]) -> ScoreResult:
     """Score one response; ``answers`` are 0-based option indexes in item order."""
     indexes = check_answers(instrument, answers)
+    skipped = skipped_items(instrument, indexes)
     values = [
-        None if index is None else table[index]
-        for table, index in zip(instrument.value_tables, indexes, strict=True)
+        item.skipped_value if skip else (None if index is None else table[index])
+        for item, table, index, skip in zip(
+            instrument.items, instrument.value_tables, indexes, skipped, strict=True
+        )
     ]
     scores: dict[str, Number | None] = {}
     results: dict[str, ScaleScore] = {}
@@ -127,7 +152,9 @@ def score(instrument: InstrumentDef, answers: Sequence[int | None]) -> ScoreResu
         # Report scales in the file's order, whatever order they were computed in.
         scales={scale.code: results[scale.code] for scale in instrument.scales},
         critical_items=find_critical_items(instrument, indexes),
-        answered=sum(index is not None for index in indexes),
+        answered=sum(
+            index is not None or skip for index, skip in zip(indexes, skipped, strict=True)
+        ),
     )
 
 
@@ -190,6 +217,13 @@ def score_frame(instrument: InstrumentDef, frame: pd.DataFrame) -> pd.DataFrame:
         table = np.asarray(item.scored_values, dtype=float)
         values[present, column] = table[index.astype(np.intp)]
 
+    critical_answers, critical_values = answers, values
+    if instrument.has_skips:
+        skipped = skipped_matrix(instrument, values)
+        critical_answers = np.where(skipped, np.nan, answers)  # a skipped item never fires
+        critical_values = np.where(skipped, np.nan, values)
+        values = np.where(skipped, skipped_values(instrument)[np.newaxis, :], values)
+        answered_mask = answered_mask | skipped
     complete = answered_mask.sum(axis=1) >= instrument.min_answered
     scores: dict[str, np.ndarray] = {}
     columns: dict[str, Any] = {}
@@ -214,7 +248,7 @@ def score_frame(instrument: InstrumentDef, frame: pd.DataFrame) -> pd.DataFrame:
         data[f"{scale.code}.raw"] = raw
         data[f"{scale.code}.score"] = value
         data[f"{scale.code}.band"] = bands
-    data["critical_items"] = _critical_vector(instrument, answers, values)
+    data["critical_items"] = _critical_vector(instrument, critical_answers, critical_values)
     data["complete"] = complete
     return pd.DataFrame(data, index=frame.index)
 

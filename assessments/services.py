@@ -74,9 +74,9 @@ def canonical_definition(definition: InstrumentDef) -> dict[str, Any]:
 
 
 def definition_checksum(definition: InstrumentDef) -> str:
-    canonical = json.dumps(
-        canonical_definition(definition), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    """SHA-256 of the canonical form without ``notes``: notes explain, they never score."""
+    scored = {k: v for k, v in canonical_definition(definition).items() if k != "notes"}
+    canonical = json.dumps(scored, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -84,7 +84,10 @@ def do_load_instrument(definition: InstrumentDef) -> str:
     """Store one validated definition; return "created", "unchanged" or "updated".
 
     An existing published (slug, version) with a different checksum is refused with
-    ImmutableVersionError; an unpublished draft version may be overwritten.
+    ImmutableVersionError; an unpublished draft version may be overwritten. A new latest
+    version takes over the open (unsubmitted) assignments of older versions whose stored
+    answers mean the same there (``same_answer_layout``), so a corrected critical rule (SDS
+    v2) applies to questionnaires already handed out; the others finish on their version.
     """
     checksum = definition_checksum(definition)
     with transaction.atomic():
@@ -111,7 +114,7 @@ def do_load_instrument(definition: InstrumentDef) -> str:
             existing.save(update_fields=["definition", "checksum", "loaded_at"])
             status = "updated"
         else:
-            InstrumentVersion.objects.create(
+            created = InstrumentVersion.objects.create(
                 instrument=instrument,
                 version=definition.version,
                 definition=canonical_definition(definition),
@@ -123,7 +126,30 @@ def do_load_instrument(definition: InstrumentDef) -> str:
         if definition.version == latest:
             instrument.title = definition.title.model_dump(by_alias=True)
             instrument.save(update_fields=["title"])
+            if status == "created":
+                _move_open_assignments(created, definition)
         return status
+
+
+def same_answer_layout(old: InstrumentDef, new: InstrumentDef) -> bool:
+    """Whether an answer vector of ``old`` means the same answers in ``new``: the same items
+    in the same order with the same options (texts and labels). Scoring may differ."""
+    if len(old.items) != len(new.items):
+        return False
+    return all(
+        a.text == b.text and [o.label for o in a.options] == [o.label for o in b.options]
+        for a, b in zip(old.items, new.items, strict=True)
+    )
+
+
+def _move_open_assignments(version: InstrumentVersion, definition: InstrumentDef) -> None:
+    older = InstrumentVersion.objects.filter(
+        instrument_id=version.instrument_id, version__lt=version.version
+    )
+    movable = [old.pk for old in older if same_answer_layout(old.as_definition(), definition)]
+    Assignment.objects.filter(instrument_version_id__in=movable, status__in=OPEN_STATUSES).update(
+        instrument_version=version
+    )
 
 
 def _next_version(instrument: Instrument) -> int:

@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 
 from assessments.models import Instrument, InstrumentVersion, Response, Result
 from assessments.schema import InstrumentDef, ScaleMethod
+from assessments.skips import skipped_matrix, skipped_values
 from people.models import Office
 
 SUPPRESS_BELOW = 5
@@ -247,7 +248,8 @@ def alpha_rows(user, flt: StatisticsFilter) -> list[AlphaRow]:
 
 
 def _scored_frame(definition: InstrumentDef, answers: Sequence[Sequence]) -> pd.DataFrame:
-    """Scored item values (reverse keying applied), NaN where unanswered or malformed."""
+    """Scored item values (reverse keying applied; a skipped item its fixed value, as the
+    scorer counts it), NaN where unanswered or malformed."""
     count = len(definition.items)
     indexes = np.full((len(answers), count), np.nan)
     for row, given in enumerate(answers):
@@ -261,4 +263,6 @@ def _scored_frame(definition: InstrumentDef, answers: Sequence[Sequence]) -> pd.
         valid = (chosen >= 0) & (chosen < len(table))
         target = np.flatnonzero(present)[valid]
         values[target, column] = np.asarray(table, dtype=float)[chosen[valid]]
+    skipped = skipped_matrix(definition, values)
+    values = np.where(skipped, skipped_values(definition)[np.newaxis, :], values)
     return pd.DataFrame(values, columns=range(count))

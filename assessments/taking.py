@@ -29,6 +29,7 @@ from assessments.models import (
 )
 from assessments.schema import InstrumentDef
 from assessments.scoring import ENGINE_VERSION, score
+from assessments.skips import shown_items, without_hidden
 from audit.models import Action
 from audit.services import access_logged
 from lib.broadcast import send_to_user
@@ -118,11 +119,22 @@ def answers_of(assignment: Assignment) -> list[int | None]:
     return (stored + [None] * count)[:count]
 
 
-def first_unanswered(answers: list[int | None]) -> int | None:
-    """1-based number of the first unanswered item, ``None`` when all are answered."""
+def first_unanswered(answers: list[int | None], shown: list[bool] | None = None) -> int | None:
+    """1-based number of the first unanswered item the person is asked (``shown``, from
+    ``skips.shown_items``; every item when not given), ``None`` when all are answered."""
     for index, answer in enumerate(answers):
-        if answer is None:
+        if answer is None and (shown is None or shown[index]):
             return index + 1
+    return None
+
+
+def shown_neighbour(shown: list[bool], number: int, step: int) -> int | None:
+    """The next (``step`` 1) or previous (``step`` -1) shown item from item ``number``."""
+    candidate = number + step
+    while 1 <= candidate <= len(shown):
+        if shown[candidate - 1]:
+            return candidate
+        candidate += step
     return None
 
 
@@ -145,7 +157,9 @@ def check_answer(definition: InstrumentDef, item_number, option_index) -> tuple[
 
 
 def do_save_answer(assignment: Assignment, item_number, option_index) -> Response:
-    """Store one answer exactly as given (a later answer to the same item replaces it).
+    """Store one answer exactly as given (a later answer to the same item replaces it). An
+    answer that hides later items (skip logic) clears their answers: a question the person
+    is no longer asked has no answer.
 
     Invalid item or option: AssessmentError and nothing stored."""
     definition = assignment.instrument_version.as_definition()
@@ -157,7 +171,7 @@ def do_save_answer(assignment: Assignment, item_number, option_index) -> Respons
         response, _ = Response.objects.get_or_create(assignment=locked)
         answers = (list(response.answers) + [None] * len(definition.items))[: len(definition.items)]
         answers[number - 1] = option
-        response.answers = answers
+        response.answers = without_hidden(definition, answers)
         response.save(update_fields=["answers", "updated_at"])
         if locked.status == AssignmentStatus.OPEN:
             locked.status = AssignmentStatus.IN_PROGRESS
@@ -194,7 +208,12 @@ def do_submit(assignment: Assignment) -> Result:
         response = Response.objects.filter(assignment=locked).first()
         stored = list(response.answers) if response is not None else []
         answers = (stored + [None] * len(definition.items))[: len(definition.items)]
-        missing = [index + 1 for index, answer in enumerate(answers) if answer is None]
+        shown = shown_items(definition, answers)
+        missing = [
+            index + 1
+            for index, (answer, visible) in enumerate(zip(answers, shown, strict=True))
+            if answer is None and visible
+        ]
         if missing:
             raise IncompleteResponse(missing)
         scored = score(definition, answers).as_dict()

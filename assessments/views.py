@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from assessments.models import CrisisLines, Result, Review
 from assessments.services import learner_questionnaires
+from assessments.skips import shown_items
 from assessments.taking import (
     AlreadySubmitted,
     AssessmentError,
@@ -22,6 +23,7 @@ from assessments.taking import (
     do_save_answer,
     do_submit,
     first_unanswered,
+    shown_neighbour,
 )
 from people.privacy import person_of, require_privacy_ack
 
@@ -81,7 +83,8 @@ def _item_url(pk: int, number: int | None) -> str:
 @require_http_methods(["GET", "POST"])
 def take(request, pk: int):
     """One item per screen. POST ``item``+``option`` saves an answer and moves on; POST
-    ``submit`` scores the questionnaire once."""
+    ``submit`` scores the questionnaire once. Items the skip rules hide are never shown:
+    Next, Back and the review go from shown item to shown item (``skips.shown_items``)."""
     assignment = access_assignment_for_learner(request.user, pk)
     if not assignment.is_open:
         messages.info(request, _thank_you())
@@ -110,26 +113,33 @@ def take(request, pk: int):
             error = _("That answer could not be saved. Please choose one of the options.")
             status = 400
         else:
-            number = int(item)
             answers = answers_of(assignment)
-            following = number + 1 if number < count else None
+            shown = shown_items(definition, answers)
+            following = shown_neighbour(shown, int(item), 1)
             if following is not None and answers[following - 1] is not None:
-                following = first_unanswered(answers)
+                following = first_unanswered(answers, shown)
             return redirect(_item_url(pk, following))
     answers = answers_of(assignment)
-    number = _requested_item(request, count, answers)
+    shown = shown_items(definition, answers)
+    number = _requested_item(request, count, answers, shown)
     language = get_language()
     context = {
         "assignment": assignment,
         "title": definition.title.for_language(language),
         "description": definition.description.for_language(language),
         "count": count,
-        "answered": sum(answer is not None for answer in answers),
+        # Skipped items count as done, so the bar fills when the last shown item is answered.
+        "answered": sum(a is not None or not v for a, v in zip(answers, shown, strict=True)),
         "error": error,
     }
     if number is None:
-        missing = [i + 1 for i, answer in enumerate(answers) if answer is None]
-        context.update({"missing": missing, "last": count})
+        missing = [
+            i + 1
+            for i, (a, visible) in enumerate(zip(answers, shown, strict=True))
+            if a is None and visible
+        ]
+        last = shown_neighbour(shown, count + 1, -1)
+        context.update({"missing": missing, "last": last})
         return render(request, "assessments/take_review.html", context, status=status)
     item = definition.items[number - 1]
     chosen = answers[number - 1]
@@ -141,8 +151,8 @@ def take(request, pk: int):
                 {"index": i, "label": option.label.for_language(language), "chosen": i == chosen}
                 for i, option in enumerate(item.options)
             ],
-            "previous": number - 1 if number > 1 else None,
-            "next_url": _item_url(pk, number + 1 if number < count else None)
+            "previous": shown_neighbour(shown, number, -1),
+            "next_url": _item_url(pk, shown_neighbour(shown, number, 1))
             if chosen is not None
             else "",
         }
@@ -150,9 +160,9 @@ def take(request, pk: int):
     return render(request, "assessments/take_item.html", context, status=status)
 
 
-def _requested_item(request, count: int, answers: list) -> int | None:
-    """The item to show: ``?item=N`` if valid, the review screen on ``?review``, else the first
-    unanswered item (so a closed tab resumes where it stopped)."""
+def _requested_item(request, count: int, answers: list, shown: list[bool]) -> int | None:
+    """The item to show: ``?item=N`` if valid and shown, the review screen on ``?review``, else
+    the first unanswered shown item (so a closed tab resumes where it stopped)."""
     if request.method == "POST":
         raw = request.POST.get("item")
     else:
@@ -162,5 +172,7 @@ def _requested_item(request, count: int, answers: list) -> int | None:
     try:
         number = int(raw)
     except (TypeError, ValueError):
-        return first_unanswered(answers)
-    return number if 1 <= number <= count else first_unanswered(answers)
+        return first_unanswered(answers, shown)
+    if 1 <= number <= count and shown[number - 1]:
+        return number
+    return first_unanswered(answers, shown)

@@ -9,8 +9,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
 from assessments.models import VIEW_STATISTICS, ScheduleRule
-from assessments.panels import OpenAlertsPanel
+from assessments.panels import EscalatedAlertsPanel, OpenAlertsPanel, ReviewQueuePanel
 from lib.admin_menu import AdminMenuItem
+from people.roles import Role, home_roles
 
 
 @hooks.register("register_admin_urls")
@@ -50,10 +51,14 @@ def register_review_menu_item():
 
 
 @hooks.register("construct_homepage_panels")
-def add_open_alerts_panel(request, panels):
-    # First on a counselor's home, above every other panel.
-    if admin_views.may_see_results(request.user):
-        panels.insert(0, OpenAlertsPanel(request.user))
+def add_questionnaire_home_panels(request, panels):
+    roles = home_roles(request.user)
+    if Role.COUNSELOR in roles:
+        # First on a counselor's home, above every other panel (lowest ``order``).
+        panels.append(OpenAlertsPanel(request.user))
+        panels.append(ReviewQueuePanel(request.user))
+    if Role.ADMINISTRATOR in roles:
+        panels.append(EscalatedAlertsPanel(request.user))
 
 
 @hooks.register("insert_global_admin_js")

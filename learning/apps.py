@@ -11,6 +11,7 @@ class LearningConfig(AppConfig):
     def ready(self) -> None:
         from learning.certificates import collect_certificate_data
         from learning.enrollment import do_apply_rules_to_persons
+        from learning.person_page import register as register_person_page
         from learning.requirements import (
             course_requirement_rows,
             course_requirements,
@@ -37,3 +38,4 @@ class LearningConfig(AppConfig):
         register_learner_card("study", dashboard_cards)
         register_person_data(collect_learning_data)
         register_person_data(collect_certificate_data)
+        register_person_page()

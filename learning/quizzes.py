@@ -4,23 +4,102 @@ passed quiz completing the lesson when its time is credited (``learning.heartbea
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from courses.models import LessonPage
-from courses.quiz import InvalidAnswers, Marked, check_answers
+from courses.quiz import InvalidAnswers, Marked, Question, Quiz, check_answers
 from learning.heartbeat.store import complete_if_due, record_participation
 from learning.models import LessonProgress, QuizAttempt
 from people.models import Person
 
-__all__ = ["InvalidAnswers", "QuizAlreadySubmitted", "do_submit_quiz", "next_attempt_number"]
+__all__ = [
+    "InvalidAnswers",
+    "QuestionRow",
+    "QuizAlreadySubmitted",
+    "do_submit_quiz",
+    "missing_answers_message",
+    "next_attempt_number",
+    "question_rows",
+    "unanswered",
+]
 
 
 class QuizAlreadySubmitted(Exception):
     """This attempt was already stored (a double submission or a racing second tab)."""
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    index: int
+    text: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """One question of the quiz form as shown: its number, options with the learner's choices
+    still ticked (after a refused submission) and whether it still needs an answer."""
+
+    number: int
+    question: Question
+    options: tuple[OptionRow, ...]
+    missing: bool
+
+
+def _chosen(raw: list[str] | None) -> set[int]:
+    chosen = set()
+    for value in raw or []:
+        try:
+            chosen.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return chosen
+
+
+def unanswered(quiz: Quiz, answers: dict[str, list[str]]) -> list[int]:
+    """The numbers (1-based, as the form shows them) of the questions left without an answer."""
+    return [
+        number
+        for number, question in enumerate(quiz.questions, start=1)
+        if not _chosen(answers.get(question.id))
+    ]
+
+
+def question_rows(
+    quiz: Quiz, answers: dict[str, list[str]] | None = None, missing: list[int] = ()
+) -> list[QuestionRow]:
+    """The form's questions, with ``answers`` (raw form values) ticked again."""
+    answers = answers or {}
+    return [
+        QuestionRow(
+            number=number,
+            question=question,
+            options=tuple(
+                OptionRow(index, text, index in _chosen(answers.get(question.id)))
+                for index, text in enumerate(question.options)
+            ),
+            missing=number in missing,
+        )
+        for number, question in enumerate(quiz.questions, start=1)
+    ]
+
+
+def missing_answers_message(numbers: list[int]) -> str:
+    """ "Question 2 has no answer yet…", naming every question left."""
+    listed = pgettext("list separator", ", ").join(str(n) for n in numbers)
+    return ngettext(
+        "Question %(numbers)s has no answer yet. Your other answers are kept: choose an "
+        "answer for it and submit again.",
+        "Questions %(numbers)s have no answer yet. Your other answers are kept: choose an "
+        "answer for each and submit again.",
+        len(numbers),
+    ) % {"numbers": listed}
 
 
 def next_attempt_number(person: Person, lesson: LessonPage) -> int:

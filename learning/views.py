@@ -18,10 +18,18 @@ from learning.heartbeat.rule import COMPLETION_SHARE
 from learning.models import LessonProgress, QuizAttempt
 from lib.downloads import attachment
 from lib.parse import parse_id
+from lib.study_time import study_time
 from people.names import mask_name
 
 
-def serve_lesson(request, lesson: LessonPage):
+def serve_lesson(
+    request,
+    lesson: LessonPage,
+    answers: dict[str, list[str]] | None = None,
+    missing: list[int] = (),
+):
+    """The lesson page; ``answers`` and ``missing`` re-show a refused quiz submission with
+    the learner's choices still ticked and the questions left marked."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     enrollment = services.enrollment_for_lesson(request.user, lesson, with_progress=True)
@@ -45,18 +53,23 @@ def serve_lesson(request, lesson: LessonPage):
         )
     context = lesson.get_context(request)
     completion_seconds = int(lesson.expected_seconds * COMPLETION_SHARE)
+    quiz = lesson.quiz()
+    # Credit may run past what completion needs; "44 / 36 seconds" reads like an error.
+    shown_seconds = min(progress.credited_seconds, completion_seconds)
     # A lesson ends with the way on: back to its course, and on to the next lesson.
     context.update(
         course=enrollment.course,  # read with the enrollment
         next_lesson=lesson.get_next_siblings().type(LessonPage).live().order_by("path").first(),
         person=person,
         progress=progress,
-        quiz=lesson.quiz(),
+        quiz=quiz,
+        question_rows=quizzes.question_rows(quiz, answers, missing) if quiz else [],
+        missing=missing,
         last_attempt=attempt,
         next_attempt=(attempt.number + 1) if attempt else 1,
         completion_seconds=completion_seconds,
-        # Credit may run past what completion needs; "44 / 36 seconds" reads like an error.
-        shown_seconds=min(progress.credited_seconds, completion_seconds),
+        shown_seconds=shown_seconds,
+        study_time=study_time(shown_seconds, completion_seconds),
         has_video=lesson.has_video(),
     )
     response = TemplateResponse(request, lesson.get_template(request), context)
@@ -86,7 +99,10 @@ def submit_quiz(request, lesson_id: int):
     try:
         attempt = quizzes.do_submit_quiz(person, lesson, answers, parse_id(number, maximum=1000))
     except quizzes.InvalidAnswers as error:
-        messages.error(request, str(error))
+        # Nothing is stored; the page comes back with the answers given still ticked.
+        missing = quizzes.unanswered(quiz, answers)
+        messages.error(request, quizzes.missing_answers_message(missing) if missing else str(error))
+        return serve_lesson(request, lesson, answers, missing)
     except quizzes.QuizAlreadySubmitted:
         messages.error(request, _("These answers were already submitted."))
     else:

@@ -16,6 +16,7 @@ class LiveConfig(AppConfig):
             lecture_requirements,
             lecture_titles,
         )
+        from live.person_page import register as register_person_page
         from live.services import collect_live_data
         from participation.absences import register_excuse
         from participation.requirements import (
@@ -34,3 +35,4 @@ class LiveConfig(AppConfig):
         register_learner_card("lectures", lectures_card)
         register_learner_card("makeups", makeups_card)
         register_person_data(collect_live_data)
+        register_person_page()

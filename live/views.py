@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from lib.parse import parse_id
+from lib.study_time import study_time
 from live import makeups, services
 from live.models import Attendance, Makeup
 from live.webhooks import (
@@ -181,6 +182,8 @@ def lecture_page(request, pk: int):
 def makeup_page(request, pk: int):
     makeup = makeups.access_makeup_for_learner(request.user, pk)
     lecture = makeup.lecture
+    completion_seconds = makeups.completion_seconds(lecture)
+    shown_seconds = min(makeup.credited_seconds, completion_seconds)
     return render(
         request,
         "live/makeup.html",
@@ -188,7 +191,9 @@ def makeup_page(request, pk: int):
             "makeup": makeup,
             "lecture": lecture,
             "credited": makeup.credited_seconds,
-            "completion_seconds": makeups.completion_seconds(lecture),
+            "completion_seconds": completion_seconds,
+            "shown_seconds": shown_seconds,
+            "study_time": study_time(shown_seconds, completion_seconds),
             "later_lectures": makeups.later_lectures_for(makeup) if not makeup.completed_at else [],
         },
     )

@@ -22,6 +22,8 @@ from live import admin_views, centre_views, report_views, roster_views, services
 from live.centre import CENTRE_MODES
 from live.forms import AttendancePolicyForm, LectureForm
 from live.models import AttendancePolicy, Lecture
+from live.panels import LecturerNextPanel, OfficeLecturesPanel, PresenceGapsPanel
+from people.roles import Role, home_roles
 
 # --- Lectures ---------------------------------------------------------------------------------
 
@@ -192,3 +194,13 @@ def register_roster_urls():
             name="live_lecture_roster",
         ),
     ]
+
+
+@hooks.register("construct_homepage_panels")
+def add_lecture_home_panels(request, panels):
+    roles = home_roles(request.user)
+    if Role.OFFICER in roles:
+        panels.append(OfficeLecturesPanel(request.user))
+        panels.append(PresenceGapsPanel(request.user))
+    if Role.LECTURER in roles:
+        panels.append(LecturerNextPanel(request.user))

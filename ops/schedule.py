@@ -114,18 +114,24 @@ JOBS: tuple[Job, ...] = (
         _("Recompute all participation figures"),
         "refresh_rollups --all",
     ),
-    # After the nightly rollups, so each month's study record in the file is fresh.
-    Job(
-        tasks.compile_released_dossiers,
-        Daily(dt.time(4, 0)),
-        _("Compile the files of persons released yesterday"),
-        "compile_released_dossiers",
-    ),
     Job(
         tasks.prune_job_runs,
         Daily(dt.time(3, 30)),
         _("Delete job records older than two weeks"),
         "",
+    ),
+    Job(
+        tasks.verify_access_log,
+        Daily(dt.time(4, 0)),
+        _("Verify the access log's chain"),
+        "verify_access_log",
+    ),
+    # After the nightly rollups, so each month's study record in the file is fresh.
+    Job(
+        tasks.compile_released_dossiers,
+        Daily(dt.time(4, 30)),
+        _("Compile the files of persons released yesterday"),
+        "compile_released_dossiers",
     ),
     Job(
         tasks.apply_assessment_schedules,

@@ -22,6 +22,7 @@ from django_tasks import task
 
 from assessments.schedules import do_apply_schedules
 from assessments.taking import escalate_overdue_alerts
+from audit.services import verify_chain
 from dossiers.services import do_compile_released
 from learning.enrollment import do_apply_rules
 from live.audience import do_resolve_started_audiences
@@ -139,6 +140,7 @@ def apply_assessment_schedules(run_id: int | None = None) -> Counts:
             "assignments_created": report.created,
             "already_assigned": report.already_assigned,
             "still_open": report.still_open,
+            "retests_opened": report.opened,
             "instruments_not_loaded": len(report.unknown_instruments),
         }
 
@@ -172,3 +174,25 @@ def prune_job_runs(run_id: int | None = None) -> Counts:
         return {"runs_deleted": deleted}
 
     return record_run("prune_job_runs", run_id, work)
+
+
+class AccessLogBroken(Exception):
+    """The access log's chain does not verify: a record was altered, removed or reordered."""
+
+
+@task()
+def verify_access_log(run_id: int | None = None) -> Counts:
+    """The ``verify_access_log`` command as a job: its run is the record of the last
+    verification the administrators' home shows; a broken chain fails the run."""
+
+    def work() -> Counts:
+        report = verify_chain()
+        if not report.ok:
+            where = f" at event {report.broken_at}" if report.broken_at else ""
+            raise AccessLogBroken(
+                f"access log tampered{where}: {report.reason} "
+                f"({report.checked} event(s) verified before it)"
+            )
+        return {"events_verified": report.checked}
+
+    return record_run("verify_access_log", run_id, work)

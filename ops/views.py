@@ -37,6 +37,7 @@ COUNT_LABELS = {
     "assignments_created": gettext_lazy("questionnaires assigned"),
     "already_assigned": gettext_lazy("already assigned"),
     "still_open": gettext_lazy("skipped, still open"),
+    "retests_opened": gettext_lazy("planned retests opened"),
     "instruments_not_loaded": gettext_lazy("questionnaires not loaded"),
     "rules": gettext_lazy("rules"),
     "persons": gettext_lazy("persons"),
@@ -44,6 +45,7 @@ COUNT_LABELS = {
     "runs_deleted": gettext_lazy("old records deleted"),
     "compiled": gettext_lazy("files compiled"),
     "failed": gettext_lazy("files failed"),
+    "events_verified": gettext_lazy("access log records verified"),
 }
 
 

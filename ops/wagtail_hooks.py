@@ -6,6 +6,8 @@ from wagtail import hooks
 
 from lib.admin_menu import AdminMenuItem
 from ops import views
+from ops.panels import AccessLogPanel, JobsHealthPanel
+from people.roles import Role, home_roles
 
 
 @hooks.register("register_admin_urls")
@@ -26,3 +28,10 @@ def register_jobs_menu_item():
         order=910,
         shown_to=views.can_view_jobs,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_ops_home_panels(request, panels):
+    if Role.ADMINISTRATOR in home_roles(request.user):
+        panels.append(JobsHealthPanel())
+        panels.append(AccessLogPanel())

@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class ParticipationConfig(AppConfig):
     name = "participation"
     verbose_name = _("Participation")
+
+    def ready(self) -> None:
+        from participation.person_page import register
+
+        register()

@@ -10,11 +10,17 @@ from lib.admin_menu import AdminMenuItem
 from participation.absences import may_handle, pending_count
 from participation.followup import can_follow_up
 from participation.models import FollowUpPolicy, ReminderTemplate, StudyQuota
+from participation.panels import (
+    BureauParticipationPanel,
+    OfficerTodayPanel,
+    OverdueFollowUpsPanel,
+)
 from participation.views import absences as absence_views
 from participation.views import dashboards as dashboard_views
 from participation.views import followup as followup_views
 from participation.views import reports as report_views
 from people.policies import AdministratorsOnly
+from people.roles import Role, home_roles
 
 register_permission_policy(StudyQuota, AdministratorsOnly(StudyQuota))
 register_permission_policy(ReminderTemplate, AdministratorsOnly(ReminderTemplate))
@@ -62,8 +68,14 @@ def register_participation_menu_item():
 
 
 @hooks.register("construct_homepage_panels")
-def add_participation_home_panel(request, panels):
-    dashboard_views.home_panels(request, panels)
+def add_participation_home_panels(request, panels):
+    roles = home_roles(request.user)
+    if Role.OFFICER in roles:
+        panels.append(OfficerTodayPanel(request.user))
+        panels.append(dashboard_views.NotYetCompletePanel(request.user))
+    if Role.ADMINISTRATOR in roles:
+        panels.append(BureauParticipationPanel(request.user))
+        panels.append(OverdueFollowUpsPanel(request.user))
 
 
 # --- Excused absences (views/absences.py): officers and administrators ---------------------

@@ -32,8 +32,9 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -261,4 +262,18 @@ def activation_status(person: Person) -> ActivationStatus:
         has_password=person.user.has_usable_password(),
         live_code=next((c for c in codes if c.is_live(now)), None),
         last_used=next((c for c in codes if c.used_at is not None), None),
+    )
+
+
+def awaiting_activation_code(user, now=None) -> QuerySet[Person]:
+    """Active persons ``user`` sees (``Person.objects.visible_to``) who cannot sign in yet: no
+    usable password and no code they could still activate with. Officers hand each one a
+    code at check-in; oldest supervision start first."""
+    live = ActivationCode.objects.live(now).filter(person=OuterRef("pk"))
+    return (
+        Person.objects.visible_to(user)
+        .active()
+        .filter(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(Exists(live))
+        .order_by("supervision_start", "case_number", "pk")
     )

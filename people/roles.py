@@ -165,3 +165,13 @@ def has_role(user, role: str) -> bool:
 
 def is_staff_member(user) -> bool:
     return bool(roles_of(user) & STAFF_ROLES) or bool(getattr(user, "is_superuser", False))
+
+
+def home_roles(user) -> frozenset[str]:
+    """The roles whose panels the admin home shows ``user``: the roles held, and a superuser
+    counts as an administrator (a superuser's ``has_perm`` is always true, so the panels ask
+    for roles, never for permissions)."""
+    roles = roles_of(user)
+    if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
+        roles = roles | {Role.ADMINISTRATOR}
+    return roles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
 from lib.downloads import attachment
+from people import person_page
 from people.activation import activation_status
 from people.models import Person
 from people.privacy import collect_person_data
@@ -30,6 +32,9 @@ from people.services import (
 )
 
 PAGE_SIZE = 50
+# The person page's timeline grows by this many events per "more", up to the cap.
+TIMELINE_STEP = 40
+TIMELINE_MAX = 400
 
 
 def _require_staff(request) -> None:
@@ -51,16 +56,57 @@ def person_list(request):
     return render(request, "people/admin/person_list.html", {"page_obj": page, "query": query})
 
 
+def _timeline_filter(request) -> tuple[list[str], int, list[str]]:
+    """The chosen timeline kinds and length from GET, and what was ignored (a bad value is
+    dropped with a message, never an error)."""
+    known = {source.kind for source in person_page.timeline_kinds()}
+    ignored: list[str] = []
+    kinds = []
+    for value in request.GET.getlist("kind")[:20]:
+        if value in known:
+            kinds.append(value)
+        else:
+            ignored.append(_("Unknown kind of event ignored: “%(value)s”.") % {"value": value[:40]})
+    shown = TIMELINE_STEP
+    raw = request.GET.get("shown", "")
+    if raw:
+        try:
+            shown = int(raw)
+        except ValueError:
+            shown = 0
+        if not TIMELINE_STEP <= shown <= TIMELINE_MAX:
+            ignored.append(
+                _("The number of events to show was not understood; showing the newest.")
+            )
+            shown = TIMELINE_STEP
+    return kinds, shown, ignored
+
+
 def person_detail(request, pk: int):
+    """One page per person (一人一档): the summary and every section the apps register, and
+    the timeline. Logged once per view (``access_person_for_user``)."""
     _require_staff(request)
     person = access_person_for_user(request.user, pk, request=request)
-    counselors = person.counselors.all()
+    kinds, shown, ignored = _timeline_filter(request)
+    entries, has_more = person_page.timeline(person, request.user, kinds, limit=shown)
+    more_query = urlencode(
+        [("kind", kind) for kind in kinds] + [("shown", min(shown + TIMELINE_STEP, TIMELINE_MAX))]
+    )
     return render(
         request,
         "people/admin/person_detail.html",
         {
             "person": person,
-            "counselors": counselors,
+            "counselors": person.counselors.all(),
+            "facts": person_page.summary_facts(person, request.user),
+            "sections": person_page.sections_for(person, request.user),
+            "timeline": entries,
+            "timeline_kinds": [
+                (source.kind, source.label, source.kind in kinds)
+                for source in person_page.timeline_kinds()
+            ],
+            "timeline_more": f"?{more_query}#timeline" if has_more and shown < TIMELINE_MAX else "",
+            "timeline_ignored": ignored,
             "can_export": request.user.has_perm("people.export_person_data"),
             "can_issue_activation": request.user.has_perm("people.add_activationcode"),
             "activation": activation_status(person),

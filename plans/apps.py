@@ -15,7 +15,9 @@ class PlansConfig(AppConfig):
         from plans.cards import plan_card
         from plans.drafting import on_review_signed
         from plans.export import collect_plan_data
+        from plans.person_page import register as register_person_page
 
         register_review_signed(on_review_signed)
         register_learner_card("plan", plan_card)
         register_person_data(collect_plan_data)
+        register_person_page()

@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from lib.admin_menu import AdminMenuItem
+from people.roles import Role, home_roles
 from plans import admin_views
+from plans.panels import AppointmentsPanel, PlansDuePanel
 
 
 @hooks.register("register_admin_urls")
@@ -69,3 +71,10 @@ def register_rules_menu_item():
         order=240,
         permission="plans.change_planruleset",
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_plan_home_panels(request, panels):
+    if Role.COUNSELOR in home_roles(request.user):
+        panels.append(AppointmentsPanel(request.user))
+        panels.append(PlansDuePanel(request.user))

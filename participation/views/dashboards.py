@@ -259,11 +259,11 @@ def follow_up_links(person: Person | None = None) -> dict[str, str | None]:
 
 
 class NotYetCompletePanel(Component):
-    """Admin home: who is not yet at 100 % this month, and why (officers and administrators)."""
+    """Admin home: who is not yet at 100 % this month, and why (officers)."""
 
     name = "participation_not_complete"
     template_name = "participation/dashboard/home_panel.html"
-    order = 50
+    order = 20
 
     def __init__(self, user):
         self.user = user
@@ -282,11 +282,6 @@ class NotYetCompletePanel(Component):
             else reverse("learning_participation"),
             "links": follow_up_links(),
         }
-
-
-def home_panels(request, panels) -> None:
-    if request.user.has_perm(VIEW_PERMISSION):
-        panels.insert(0, NotYetCompletePanel(request.user))
 
 
 urlpatterns = [

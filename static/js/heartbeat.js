@@ -26,12 +26,35 @@
     return false;
   }
 
+  // The same rules as lib/study_time.py: whole minutes, seconds only under one minute; the
+  // studied time rounded down, the need rounded up, credit at the need reads as the need,
+  // and a need under a minute puts both in seconds.
+  function duration(seconds, roundUp, text) {
+    if (seconds > 0 && seconds < 60) return text.dataset.secs.replace("%(n)s", String(seconds));
+    var minutes = roundUp ? Math.ceil(seconds / 60) : Math.floor(seconds / 60);
+    return text.dataset.minutes.replace("%(n)s", String(minutes));
+  }
+
+  function studyTime(done, total, text) {
+    var need = duration(total, true, text);
+    var studied;
+    if (done >= total) studied = need;
+    else if (total < 60) studied = text.dataset.secs.replace("%(n)s", String(done));
+    else studied = duration(done, false, text);
+    return text.dataset.sentence.replace("%(done)s", studied).replace("%(total)s", need);
+  }
+
   function show(data) {
     if (!data || typeof data.credited_seconds !== "number") return;
-    var text = root.querySelector("[data-testid=credited-seconds]");
+    var text = root.querySelector("[data-testid=study-time]");
     var bar = root.querySelector("progress[data-testid=lesson-progress]");
-    // Never more than the bar's maximum: credit past completion would read "44 / 36".
-    if (text) text.textContent = String(bar && bar.max ? Math.min(data.credited_seconds, bar.max) : data.credited_seconds);
+    if (text) {
+      var total = Math.max(0, parseInt(text.dataset.total, 10) || 0);
+      // Never more than the need: credit past completion would read "44 / 36".
+      var done = Math.max(0, Math.min(Math.floor(data.credited_seconds), total));
+      text.dataset.seconds = String(done);
+      text.textContent = studyTime(done, total, text);
+    }
     if (bar) bar.value = data.credited_seconds;
   }
 

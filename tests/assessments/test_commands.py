@@ -41,7 +41,7 @@ def test_score_instrument_prints_the_contract(capsys):
 def test_score_instrument_reports_the_zung_index_as_score(capsys):
     assert run_score("sds", json.dumps([0] * 20), capsys) == {
         "instrument": "sds",
-        "version": 1,
+        "version": 2,
         "scales": {"total": {"raw": 50, "score": 62, "band": "mild"}},
         "critical_items": [],
     }
@@ -50,7 +50,7 @@ def test_score_instrument_reports_the_zung_index_as_score(capsys):
 @pytest.mark.django_db
 def test_score_instrument_prints_null_band(capsys):
     result = run_score("rosenberg", json.dumps([0] * 10), capsys)
-    assert result["scales"] == {"total": {"raw": 15, "score": 15, "band": None}}
+    assert result["scales"] == {"total": {"raw": 25, "score": 25, "band": None}}
 
 
 @pytest.mark.django_db
@@ -152,11 +152,11 @@ def test_load_instruments_loads_every_shipped_file(capsys):
     call_command("load_instruments")
     assert sorted(Instrument.objects.values_list("slug", flat=True)) == SHIPPED_SLUGS
     version = InstrumentVersion.objects.get(instrument__slug="sds")
-    assert (version.version, version.published) == (1, True)
+    assert (version.version, version.published) == (2, True)
     assert version.checksum == definition_checksum(load_def("sds"))
     assert version.as_definition().model_dump() == load_def("sds").model_dump()
     assert Instrument.objects.get(slug="phq9").title["zh-hans"].startswith("患者健康问卷")
-    assert "sds v1 created" in capsys.readouterr().out
+    assert "sds v2 created" in capsys.readouterr().out
 
 
 @pytest.mark.django_db

@@ -9,7 +9,8 @@ from tests.assessments.conftest import load_def
 
 SDS_REVERSED = {2, 5, 6, 11, 12, 14, 16, 17, 18, 20}
 SAS_REVERSED = {5, 9, 13, 17, 19}
-ROSENBERG_REVERSED = {2, 5, 6, 8, 9}
+# Chinese version (季益富 & 于欣 1999): the positively worded items score 非常符合 = 4.
+ROSENBERG_REVERSED = {1, 2, 4, 6, 7}
 
 
 def total(slug: str, answers: list[int | None]) -> tuple:
@@ -141,8 +142,9 @@ def test_sds_index_bands(raw, index, band):
     assert total("sds", zung_answers(raw, SDS_REVERSED)) == (raw, index, band)
 
 
-@pytest.mark.parametrize(("answer", "critical"), [(0, []), (1, []), (2, [19]), (3, [19])])
-def test_sds_item_19_from_a_good_part_of_the_time_is_critical(answer, critical):
+@pytest.mark.parametrize(("answer", "critical"), [(0, []), (1, [19]), (2, [19]), (3, [19])])
+def test_sds_item_19_from_some_of_the_time_is_critical(answer, critical):
+    """小部分时间 (option 1) is the first answer that endorses the thought, as PHQ-9 item 9."""
     answers = [0] * 20
     answers[18] = answer
     assert score(load_def("sds"), answers).critical_items == critical
@@ -176,21 +178,43 @@ def test_sas_index_bands(raw, index, band):
 # Rosenberg -------------------------------------------------------------------------------
 
 
-def test_rosenberg_strongly_agree_throughout_is_15():
-    # forward items 1,3,4,7,10 score 3 each; reversed items 2,5,6,8,9 score 0 each
-    assert total("rosenberg", [0] * 10) == (15, 15, None)
+def test_rosenberg_items_follow_the_chinese_version():
+    definition = load_def("rosenberg")
+    assert definition.items[0].text.zh_hans.startswith("我感到我是一个有价值的人")
+    assert definition.items[2].text.zh_hans.startswith("归根结底")
+    assert definition.items[9].text.zh_hans == "我时常认为自己一无是处。"
+    assert [o.label.zh_hans for o in definition.items[0].options] == [
+        "非常符合",
+        "符合",
+        "不符合",
+        "很不符合",
+    ]
+    assert {i.number for i in definition.items if i.reverse_keyed} == ROSENBERG_REVERSED
 
 
-def test_rosenberg_range_is_0_to_30():
-    highest = [3 if n in ROSENBERG_REVERSED else 0 for n in range(1, 11)]
-    lowest = [0 if n in ROSENBERG_REVERSED else 3 for n in range(1, 11)]
-    assert total("rosenberg", highest) == (30, 30, None)
-    assert total("rosenberg", lowest) == (0, 0, None)
+# Published key of the cited version: positive items 1,2,4,6,7 score 4 3 2 1 from 非常符合 to
+# 很不符合, negative items 3,5,8,9,10 score 1 2 3 4; total 10-40, higher = higher self-esteem.
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ([0] * 10, 25),  # 非常符合 throughout: 5 x 4 + 5 x 1
+        ([3] * 10, 25),  # 很不符合 throughout: 5 x 1 + 5 x 4
+        ([0, 0, 3, 0, 3, 0, 0, 3, 3, 3], 40),  # highest self-esteem
+        ([3, 3, 0, 3, 0, 3, 3, 0, 0, 0], 10),  # lowest
+        ([1] * 10, 25),  # 符合 throughout: 5 x 3 + 5 x 2
+        # item: index -> score 1:1->3 2:1->3 3:2->3 4:0->4 5:3->4 6:2->2 7:1->3 8:0->1 9:3->4
+        # 10:2->3
+        ([1, 1, 2, 0, 3, 2, 1, 0, 3, 2], 30),
+    ],
+)
+def test_rosenberg_chinese_version_totals(answers, expected):
+    assert total("rosenberg", answers) == (expected, expected, None)
 
 
-def test_rosenberg_mixed_answers():
-    # item: index -> score  1:1->2 2:1->1 3:2->1 4:0->3 5:3->3 6:2->2 7:1->2 8:0->0 9:3->3 10:2->1
-    assert total("rosenberg", [1, 1, 2, 0, 3, 2, 1, 0, 3, 2]) == (18, 18, None)
+def test_rosenberg_starts_a_new_scoring_series():
+    """Version 1 scored 0-3 in the English order; its results are never charted with v2."""
+    definition = load_def("rosenberg")
+    assert (definition.version, definition.scoring_series) == (2, 2)
 
 
 # AUDIT -----------------------------------------------------------------------------------
@@ -268,7 +292,7 @@ def test_it_refuses_answers_that_are_not_option_indexes(bad):
 
 def test_the_result_records_versions():
     result = score(load_def("phq9"), [0] * 9)
-    assert (result.instrument, result.version, result.engine_version) == ("phq9", 1, "1.0")
+    assert (result.instrument, result.version, result.engine_version) == ("phq9", 1, "1.1")
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from assessments.schedules import (
     occurrences,
 )
 from notifications.models import Notification
+from ops import tasks
 from people.models import PersonStatus
 from tests.assessments.helpers import answer_all, assign, load
 from tests.factories import login_staff, make_person
@@ -373,3 +375,51 @@ def test_only_administrators_edit_the_schedule(org, client, name):
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert response["Location"] == "/admin/"
+
+
+# --- Planned retests: the person is told on the day one opens -------------------------------
+
+
+@pytest.mark.django_db
+def test_a_planned_retest_is_announced_by_the_daily_job_on_its_day_and_only_once(org, loaded):
+    ScheduleRule.objects.update(active=False)  # only the retest: no schedule rule applies
+    retest = assign(
+        org.person, org.counselor, opens_on=D(2026, 3, 11), due=D(2026, 3, 25), reason="periodic"
+    )
+    inbox = Notification.objects.filter(recipient=org.learner, kind="assignment")
+    assert do_apply_schedules(D(2026, 3, 10)).opened == 0
+    assert not inbox.exists()  # not before its day: the learner could not open it yet
+
+    report = do_apply_schedules(D(2026, 3, 11))
+    assert report.opened == 1
+    note = inbox.get()
+    assert note.url == reverse("assessments_take", args=[retest.pk])
+    assert "2026-03-25" in note.body
+    assert do_apply_schedules(D(2026, 3, 11)).opened == 0
+    assert do_apply_schedules(D(2026, 3, 12)).opened == 0
+    assert inbox.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retest_the_job_missed_is_announced_on_its_next_run(org, loaded):
+    assign(org.person, org.counselor, opens_on=D(2026, 3, 11), due=D(2026, 3, 25))
+    assert do_apply_schedules(D(2026, 3, 14)).opened == 1
+
+
+@pytest.mark.django_db
+def test_an_answered_or_cancelled_retest_is_not_announced(org, loaded):
+    retest = assign(org.person, org.counselor, opens_on=D(2026, 3, 11), due=D(2026, 3, 25))
+    Assignment.objects.filter(pk=retest.pk).update(status=AssignmentStatus.CANCELLED)
+    assert do_apply_schedules(D(2026, 3, 11)).opened == 0
+    assert not Notification.objects.filter(recipient=org.learner, kind="assignment").exists()
+
+
+@pytest.mark.django_db
+def test_the_scheduled_job_announces_opened_retests_and_counts_them(org, loaded):
+    ScheduleRule.objects.update(active=False)
+    today = timezone.localdate()
+    assign(org.person, org.counselor, opens_on=today, due=today + dt.timedelta(days=14))
+    counts = tasks.apply_assessment_schedules.call()
+    assert counts["retests_opened"] == 1
+    assert Notification.objects.filter(recipient=org.learner, kind="assignment").count() == 1
+    assert tasks.apply_assessment_schedules.call()["retests_opened"] == 0

@@ -212,16 +212,17 @@ def test_alpha_per_version_is_computed_from_scored_stored_answers(org):
 
 @pytest.mark.django_db
 def test_alpha_applies_reverse_keying(org):
-    # Rosenberg: options 0..3 score 3,2,1,0, except reverse-keyed items 2,5,6,8,9 (0,1,2,3).
+    # Rosenberg (Chinese version): options 0..3 score 1,2,3,4, except the reverse-keyed
+    # positive items 1,2,4,6,7 (4,3,2,1); alpha ignores the constant shift.
     load("rosenberg")
     rows = np.random.default_rng(6).integers(0, 4, size=(8, 10)).tolist()
     for person, given_ in zip(persons(org, org.east, 8), rows, strict=True):
         stored_result(person, given_, at(2026, 3), slug="rosenberg")
     flt = StatisticsFilter(Instrument.objects.get(slug="rosenberg"))
     [row] = alpha_rows(org.administrator, flt)
-    reverse = {2, 5, 6, 8, 9}
+    reverse = {1, 2, 4, 6, 7}
     scored = pd.DataFrame(
-        [[(a if i + 1 in reverse else 3 - a) for i, a in enumerate(r)] for r in rows]
+        [[(3 - a if i + 1 in reverse else a) for i, a in enumerate(r)] for r in rows]
     )
     assert row.alpha == pytest.approx(cronbach_alpha(scored).alpha)
     assert row.alpha is not None

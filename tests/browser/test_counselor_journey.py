@@ -46,7 +46,7 @@ def test_a_counselor_answers_an_alert_signs_the_review_and_approves_the_plan(
     assert "张三" in panel and "PHQ-9" in panel
     assert "小时" in page.inner_text("[data-testid=home-alert-left]")
     shot(page, "journeys-counselor-home")
-    page.click("[data-testid=home-alert] a")
+    page.click("[data-testid=home-alert-open]")
     page.wait_for_load_state("networkidle")
 
     assert "危机条目" in page.inner_text("[data-testid=alert]")

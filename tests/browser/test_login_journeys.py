@@ -42,6 +42,11 @@ def test_learner_signs_in_on_a_phone_and_sees_own_dashboard(live_server, demo, p
     assert "你好" in body
     assert "东城司法所" in body
     assert "本月学习时长" in body
+    # The questionnaire buttons stand without stray bullets.
+    questionnaires = "[data-testid=dashboard-questionnaires]"
+    assert phone.eval_on_selector(questionnaires, "el => getComputedStyle(el).listStyleType") == (
+        "none"
+    )
     # nothing overflows a 360 px screen
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     # switch to English with one click

@@ -45,7 +45,9 @@ def test_officer_home_shows_who_is_not_yet_complete_and_drills_down(
     missing = first.locator(".participation-missing li").first.inner_text()
     assert name and missing
 
-    first.locator("td a").first.click()
+    # the name leads to the person page; the status to the person's months
+    assert "/admin/people/" in first.locator("td a").first.get_attribute("href")
+    first.locator("[data-testid=participation-home-months]").click()
     page.wait_for_load_state("networkidle")
     assert name in page.inner_text("main")
     months = page.inner_text("[data-testid=participation-person-months]")

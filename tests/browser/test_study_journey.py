@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -28,11 +30,24 @@ def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
     phone.wait_for_timeout(6500)
     phone.evaluate("window.studyBeat()")
     phone.wait_for_function(
-        "Number(document.querySelector('[data-testid=credited-seconds]').textContent) > 0"
+        "Number(document.querySelector('[data-testid=study-time]').dataset.seconds) > 0"
     )
+    # Updated live in the reader's words: seconds under a minute, the need in minutes.
+    shown = phone.inner_text("[data-testid=study-time]")
+    assert re.fullmatch(r"Studied [1-9][0-9]? sec of [0-9]+ min", shown), shown
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
+    # Sent with the second question left open: the first answer is still ticked, the
+    # question left is named and marked, and nothing is marked yet.
     phone.check("[data-testid=question] >> nth=0 >> input[value='0']")
+    phone.click("[data-testid=quiz] button[type=submit]")
+    phone.wait_for_load_state("networkidle")
+    assert "Question 2 has no answer yet" in phone.inner_text(".messages")
+    assert phone.is_checked("[data-testid=question] >> nth=0 >> input[value='0']")
+    assert phone.is_visible("[data-testid=question] >> nth=1 >> [data-testid=question-missing]")
+    assert not phone.is_visible("[data-testid=quiz-result]")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
     phone.check("[data-testid=question] >> nth=1 >> input[value='0']")
     phone.click("[data-testid=quiz] button[type=submit]")
     phone.wait_for_load_state("networkidle")

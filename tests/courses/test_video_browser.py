@@ -23,7 +23,7 @@ def demo(django_db_serialized_rollback, settings, tmp_path):
 
 
 def credited(phone) -> int:
-    return int(phone.inner_text("[data-testid=credited-seconds]"))
+    return int(phone.get_attribute("[data-testid=study-time]", "data-seconds"))
 
 
 def wait_until(phone, check, seconds: float) -> None:

@@ -16,6 +16,7 @@ from learning import quizzes
 from learning.heartbeat import store
 from learning.heartbeat.rule import COMPLETION_SHARE
 from learning.models import LessonProgress
+from lib.study_time import study_time_text
 from live.demo import UPCOMING
 from live.models import Lecture
 from participation.models import ParticipationStatus
@@ -72,8 +73,54 @@ def test_credit_past_completion_is_shown_as_the_lesson_need(client, org, lesson)
     LessonProgress.objects.create(person=org.person, lesson=lesson, credited_seconds=need + 8)
     client.force_login(org.learner)
     text = client.get(lesson.url).text
-    assert f'<span data-testid="credited-seconds">{need}</span>' in text
+    assert f'data-seconds="{need}"' in text
+    assert ">已学 4 分钟 / 共 4 分钟<" in text
     assert f">{need + 8}<" not in text
+
+
+def study_time(text: str) -> str:
+    return re.search(r'data-testid="study-time"[^>]*>([^<]*)<', text).group(1)
+
+
+def test_the_lesson_counter_reads_minutes_not_a_count_of_seconds(client, org, lesson):
+    client.force_login(org.learner)
+    text = client.get(lesson.url).text
+    assert study_time(text) == "已学 0 分钟 / 共 4 分钟"  # the need is 240 s, never "0 / 240 秒"
+    # The script that updates it live gets the same words in Chinese.
+    assert 'data-sentence="已学 %(done)s / 共 %(total)s"' in text
+    assert 'data-minutes="%(n)s 分钟"' in text and 'data-secs="%(n)s 秒"' in text
+
+
+@pytest.mark.parametrize(
+    ("credited", "chinese", "english"),
+    [
+        (45, "已学 45 秒 / 共 4 分钟", "Studied 45 sec of 4 min"),
+        (150, "已学 2 分钟 / 共 4 分钟", "Studied 2 min of 4 min"),
+        (239, "已学 3 分钟 / 共 4 分钟", "Studied 3 min of 4 min"),
+    ],
+)
+def test_the_lesson_counter_speaks_both_languages(client, org, lesson, credited, chinese, english):
+    LessonProgress.objects.create(person=org.person, lesson=lesson, credited_seconds=credited)
+    client.force_login(org.learner)
+    assert study_time(client.get(lesson.url).text) == chinese
+    client.cookies["django_language"] = "en"
+    assert study_time(client.get(lesson.url).text) == english
+
+
+def test_study_time_rounds_the_need_up_and_the_credit_down():
+    with translation.override("zh-hans"):
+        assert study_time_text(0, 336) == "已学 0 分钟 / 共 6 分钟"
+        assert study_time_text(335, 336) == "已学 5 分钟 / 共 6 分钟"
+        assert study_time_text(336, 336) == "已学 6 分钟 / 共 6 分钟"
+        assert study_time_text(20, 36) == "已学 20 秒 / 共 36 秒"
+        assert study_time_text(0, 36) == "已学 0 秒 / 共 36 秒"  # not "0 分钟 / 共 36 秒"
+
+
+def test_the_heartbeat_script_updates_the_counter_with_the_same_formats():
+    script = (Path(settings.BASE_DIR) / "static" / "js" / "heartbeat.js").read_text()
+    assert "[data-testid=study-time]" in script
+    for name in ("sentence", "minutes", "secs"):
+        assert f"text.dataset.{name}" in script
 
 
 def test_course_titles_on_the_home_page_are_links(client, org, course):
@@ -99,3 +146,8 @@ def test_the_demo_lecturer_has_a_plain_name_and_the_upcoming_lecture_its_own_spe
 def test_participation_in_progress_is_not_the_questionnaires_filling_in():
     with translation.override("zh-hans"):
         assert str(ParticipationStatus.IN_PROGRESS.label) == "进行中"
+
+
+def test_the_home_page_questionnaire_buttons_have_no_bullets():
+    rule = re.search(r"\.q-dashboard\s*\{([^}]*)\}", SITE_CSS.read_text())
+    assert rule and "list-style: none" in rule.group(1)

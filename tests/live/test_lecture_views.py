@@ -8,6 +8,7 @@ import re
 
 import jwt
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
@@ -392,7 +393,10 @@ def test_the_lecturer_sees_names_as_the_live_roster_shows_them(client, org, ende
 
     client.logout()
     login_staff(client, org.officer)
-    assert "<td>张三 <span" in _table(client, ended).content.decode()
+    officer_html = _table(client, ended).content.decode()
+    person_page = reverse("people_person_detail", args=[org.person.pk])
+    assert f'<a href="{person_page}" data-testid="person-link">张三</a> <span' in officer_html
+    assert 'data-testid="person-link"' not in html  # never for the lecturer
 
 
 def test_an_officer_out_of_scope_gets_404_and_a_logged_denial(client, org, ended):

@@ -227,6 +227,8 @@ def test_the_makeup_page_plays_the_recording_with_heartbeats(client, org, record
     assert f'data-lesson="{recording_makeup.pk}"' in html and 'data-url="/live/makeups/heartbeat/"'
     assert "data-study-video" in html and RECORDING in html
     assert "js/heartbeat.js" in html
+    # Minutes, not "0 / 480 seconds".
+    assert ">已学 0 分钟 / 共 8 分钟<" in html
 
 
 @pytest.mark.parametrize("who", ["other_learner", "officer", "lecturer", "outsider"])

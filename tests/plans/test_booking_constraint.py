@@ -4,16 +4,16 @@ bypasses booking (plans/booking.py offers the next free slot)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from plans.models import AppointmentStatus, CounselingAppointment
 
 pytestmark = pytest.mark.django_db
 
-AT = timezone.make_aware(dt.datetime(2027, 1, 4, 10, 0))
+AT = dt.datetime(2027, 1, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def book(person, counselor, status=AppointmentStatus.SCHEDULED):
