@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError
 
 from audit.models import Action
 from audit.services import record_access
@@ -64,6 +65,37 @@ class DossierTampered(DossierError):
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+
+def check_catalogue(definition: dict) -> CatalogueDef:
+    """The definition validated, or ``DossierError`` naming where it is wrong."""
+    try:
+        return CatalogueDef.model_validate(definition)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "-"
+        raise DossierError(
+            _("The catalogue is not valid at %(where)s: %(what)s")
+            % {"where": where, "what": first["msg"]}
+        ) from None
+
+
+def do_save_catalogue(definition: dict, *, by, note: str = "") -> Catalogue:
+    """Save a new version (versions are never edited); it is in use from now on. Files
+    already compiled keep the version they were compiled against."""
+    parsed = check_catalogue(definition)
+    with transaction.atomic():
+        # Serialises concurrent saves: the second waits and takes the next number.
+        current = Catalogue.objects.select_for_update().order_by("-version").first()
+        return Catalogue.objects.create(
+            version=(current.version + 1) if current else 1,
+            definition=parsed.model_dump(mode="json"),
+            note=note.strip()[:200],
+            created_by=by,
+        )
 
 
 # --- Compiling ------------------------------------------------------------------------------
