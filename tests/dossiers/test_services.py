@@ -24,6 +24,7 @@ from dossiers.services import (
     do_return,
     read_copy,
 )
+from dossiers.snapshot import read_snapshot
 from ops.models import JobRun
 from ops.schedule import JOBS_BY_NAME
 from ops.tasks import compile_released_dossiers
@@ -306,3 +307,18 @@ def test_the_daily_job_is_in_the_schedule_and_records_its_counts(released):
     run = JobRun.objects.get(job="compile_released_dossiers")
     assert run.counts == {"compiled": 1, "failed": 0}
     assert Dossier.objects.filter(person=released).exists()
+
+
+def test_the_snapshot_reads_in_a_fixed_number_of_queries(released, django_assert_max_num_queries):
+    for period in PersonMonth.objects.filter(person=released).values_list("period", flat=True):
+        AbsenceRequest.objects.create(
+            person=released,
+            period=period,
+            requirement_key="lecture:1",
+            reason="生病",
+            filed_at=timezone.now(),
+            status=AbsenceStatus.APPROVED,
+        )
+    with django_assert_max_num_queries(10):
+        snapshot = read_snapshot(released)
+    assert len(snapshot.months) == len(snapshot.absences) >= 12
