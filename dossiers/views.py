@@ -6,6 +6,7 @@ Thin callers of ``dossiers.services``; every refusal is shown as a message and c
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.contrib import messages
 from django.db.models import Count
@@ -29,6 +30,7 @@ from dossiers.services import (
     do_resolve_problem,
     do_resubmit,
     do_return,
+    do_save_catalogue,
     may_decide,
     may_fix,
     may_read_copy,
@@ -204,3 +206,45 @@ def dossier_download(request, pk: int, copy: str):
         messages.error(request, str(error))
         return redirect("dossiers_detail", pk=dossier.pk)
     return attachment(data, "application/pdf", f"dossier-{dossier.pk}-{copy}.pdf")
+
+
+def can_edit_catalogue(user) -> bool:
+    return bool(user.is_active and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
+
+
+@require_http_methods(["GET", "POST"])
+def catalogue_edit(request):
+    """The catalogue as JSON (administrators): saving makes a new version."""
+    if not can_edit_catalogue(request.user):
+        raise deny(request, "file catalogue: administrators only")
+    current = Catalogue.objects.current()
+    text = json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2)
+    if request.method == "POST":
+        text = request.POST.get("definition", "")
+        try:
+            definition = json.loads(text)
+            if not isinstance(definition, dict):
+                raise ValueError
+        except ValueError:
+            messages.error(request, _("The catalogue must be a JSON object; nothing was saved."))
+        else:
+            try:
+                saved = do_save_catalogue(
+                    definition, by=request.user, note=request.POST.get("note", "")
+                )
+            except DossierError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request, _("Saved as version %(version)d.") % {"version": saved.version}
+                )
+                return redirect("dossiers_catalogue")
+    return render(
+        request,
+        "dossiers/catalogue.html",
+        {
+            "current": current,
+            "text": text,
+            "versions": Catalogue.objects.select_related("created_by").order_by("-version")[:50],
+        },
+    )

@@ -19,13 +19,13 @@ def load(apps, schema_editor):
     Catalogue.objects.create(
         version=1,
         definition=json.loads(DEFAULTS.read_text(encoding="utf-8")),
-        note="Shipped defaults",
+        note="随系统提供的默认清单",
     )
 
 
 def unload(apps, schema_editor):
     Catalogue = apps.get_model("dossiers", "Catalogue")
-    Catalogue.objects.filter(version=1, dossiers__isnull=True, note="Shipped defaults").delete()
+    Catalogue.objects.filter(version=1, dossiers__isnull=True, note="随系统提供的默认清单").delete()
 
 
 class Migration(migrations.Migration):

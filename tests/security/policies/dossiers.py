@@ -37,6 +37,12 @@ RULES = [
         note="files per office by state, problems this quarter, overdue files",
     ),
     Rule(
+        name="dossiers_catalogue",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="administrators only; an empty POST is refused (not JSON) and saves nothing",
+    ),
+    Rule(
         name="dossiers_detail",
         params=_dossier,
         get=_scoped(dict.fromkeys(IN_SCOPE, OK)),
