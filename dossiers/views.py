@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.decorators import deny
 from audit.models import Action
@@ -36,7 +36,7 @@ from dossiers.services import (
     may_read_copy,
     read_copy,
 )
-from lib.downloads import attachment
+from lib.downloads import attachment, csv_text
 from people.roles import Role, roles_of
 
 FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
@@ -248,3 +248,62 @@ def catalogue_edit(request):
             "versions": Catalogue.objects.select_related("created_by").order_by("-version")[:50],
         },
     )
+
+
+@require_POST
+def dossier_history_export(request, pk: int):
+    """The file's review history as CSV: every decision with its round, reviewer, time and
+    note, and every problem with its section and how it was resolved. Logged as an export."""
+    dossier = _get_dossier_for_user(request, pk)
+    if not may_read_copy(request.user, dossier, Copy.OFFICER):
+        raise Http404
+    catalogue = dossier.catalogue.parsed
+    titles = {s.key: s.title() for s in catalogue.sections}
+    rows: list[list[object]] = [
+        [
+            _("time"),
+            _("round"),
+            _("reviewer"),
+            _("decision"),
+            _("note"),
+            _("section"),
+            _("problem"),
+            _("what was done"),
+            _("resolved at"),
+        ]
+    ]
+    reviews = dossier.reviews.select_related("reviewer").prefetch_related("problems")
+    for review in reviews:
+        head = [
+            timezone.localtime(review.at).strftime("%Y-%m-%d %H:%M"),
+            review.round,
+            review.reviewer.get_full_name(),
+            review.get_decision_display(),
+            review.note,
+        ]
+        problems = list(review.problems.all())
+        if not problems:
+            rows.append([*head, "", "", "", ""])
+        for problem in problems:
+            resolved = (
+                timezone.localtime(problem.resolved_at).strftime("%Y-%m-%d %H:%M")
+                if problem.resolved_at
+                else ""
+            )
+            rows.append(
+                [
+                    *head,
+                    titles.get(problem.section, problem.section),
+                    problem.text,
+                    problem.resolution,
+                    resolved,
+                ]
+            )
+    record_access(
+        request,
+        action=Action.EXPORT,
+        obj=dossier,
+        person_id=dossier.person_id,
+        detail="review history",
+    )
+    return attachment(csv_text(rows), "text/csv", f"dossier-{dossier.pk}-history.csv")

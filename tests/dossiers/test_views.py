@@ -14,6 +14,7 @@ from dossiers.models import Catalogue, Decision, Dossier, DossierReview, Dossier
 from dossiers.schema import default_catalogue
 from dossiers.services import do_compile_dossier, do_pass
 from people.roles import Role
+from tests.dossiers.helpers import returned_dossier
 from tests.factories import login_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,18 @@ def test_only_administrators_edit_the_catalogue(client, org, role):
     response = client.post(reverse("dossiers_catalogue"), {"definition": "{}"})
     assert response.status_code in (302, 403)
     assert Catalogue.objects.count() == 1
+
+
+def test_the_review_history_exports_as_csv_and_is_logged(client, org):
+    dossier = returned_dossier(org, "缺少方案审批记录")
+    url = reverse("dossiers_history_export", args=[dossier.pk])
+    login_staff(client, org.officer)
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert "缺少方案审批记录" in text and "帮扶方案审批" in text and "已退回" in text
+    assert AccessEvent.objects.filter(action="export", object_id=str(dossier.pk)).exists()
+    for role in ("counselor", "other_officer"):
+        login_staff(client, getattr(org, role))
+        assert client.post(url).status_code == 404

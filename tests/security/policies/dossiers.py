@@ -32,6 +32,13 @@ def _scoped(in_scope) -> dict:
 
 RULES = [
     Rule(
+        name="dossiers_history_export",
+        params=_dossier,
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=_scoped({"officer": OK, "administrator": OK}),
+        note="CSV of every decision and problem; for those who read the officer's copy",
+    ),
+    Rule(
         name="dossiers_list",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(FILE_ROLES, OK)),
         note="files per office by state, problems this quarter, overdue files",
