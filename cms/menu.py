@@ -58,7 +58,7 @@ MENU_GROUPS = (
         _("Assistance"),
         "tasks",
         600,
-        ("assistance-plans", "plan-rules"),
+        ("assistance-plans", "education-files", "plan-rules", "file-catalogue"),
         relabel={"assistance-plans": _("All plans")},
     ),
     MenuGroup(

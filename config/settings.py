@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "assessments",
     "notifications",
     "plans",
+    "dossiers",
     "ops",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -281,6 +282,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# An archived education-and-assistance file (dossiers app) is kept this many years after
+# it is archived; the date is stored on the file when it is archived.
+DOSSIER_RETENTION_YEARS = env_int("DOSSIER_RETENTION_YEARS", 30, minimum=1)
 
 # --- Wagtail --------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "社区矫正学习与心理支持平台"

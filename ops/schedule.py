@@ -126,6 +126,13 @@ JOBS: tuple[Job, ...] = (
         _("Verify the access log's chain"),
         "verify_access_log",
     ),
+    # After the nightly rollups, so each month's study record in the file is fresh.
+    Job(
+        tasks.compile_released_dossiers,
+        Daily(dt.time(4, 30)),
+        _("Compile the files of persons released yesterday"),
+        "compile_released_dossiers",
+    ),
     Job(
         tasks.apply_assessment_schedules,
         Daily(dt.time(7, 0)),

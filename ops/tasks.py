@@ -23,6 +23,7 @@ from django_tasks import task
 from assessments.schedules import do_apply_schedules
 from assessments.taking import escalate_overdue_alerts
 from audit.services import verify_chain
+from dossiers.services import do_compile_released
 from learning.enrollment import do_apply_rules
 from live.audience import do_resolve_started_audiences
 from live.makeups import do_send_makeup_notices
@@ -153,6 +154,13 @@ def apply_enrollment_rules(run_id: int | None = None) -> Counts:
         return {"rules": report.rules, "persons": report.persons, "enrolled": report.enrolled}
 
     return record_run("apply_enrollment_rules", run_id, work)
+
+
+@task()
+def compile_released_dossiers(run_id: int | None = None) -> Counts:
+    return record_run(
+        "compile_released_dossiers", run_id, lambda: do_compile_released(timezone.localdate())
+    )
 
 
 @task()

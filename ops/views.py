@@ -43,6 +43,8 @@ COUNT_LABELS = {
     "persons": gettext_lazy("persons"),
     "enrolled": gettext_lazy("enrollments created"),
     "runs_deleted": gettext_lazy("old records deleted"),
+    "compiled": gettext_lazy("files compiled"),
+    "failed": gettext_lazy("files failed"),
     "events_verified": gettext_lazy("access log records verified"),
 }
 

@@ -43,19 +43,20 @@ def test_every_registered_item_has_a_group_or_is_the_inbox():
         (
             "officer",
             ["notifications", "supervised-persons", "learning", "lectures"]
-            + ["assistance-plans", "participation"],
+            + ["plans", "participation"],
         ),
         (
             "counselor",
             ["notifications", "supervised-persons", "study-progress"]
-            + ["questionnaire-reviews", "assistance-plans"],
+            + ["questionnaire-reviews", "plans"],
         ),
         ("lecturer", ["notifications", "learning", "lectures"]),
         ("editor", ["notifications", "learning"]),
         (
             "administrator",
-            # plans themselves are granted per user (plans.view_bureau_plans), never by role
-            ["notifications", "people", "learning", "lectures", "assessments", "plan-rules"]
+            # plans themselves are granted per user (plans.view_bureau_plans), never by role;
+            # the group holds the plan rules and the education and assistance files
+            ["notifications", "people", "learning", "lectures", "assessments", "plans"]
             + ["participation", "system"],
         ),
     ],

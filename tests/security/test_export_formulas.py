@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import re
+from importlib import import_module
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,6 +43,7 @@ NOT_SPREADSHEETS = {
     "people_person_export": "JSON (the person's own data, privacy.md)",
     "assessments_result_pdf": "PDF",
     "plans_plan_pdf": "PDF",
+    "dossiers_download": "PDF (the education and assistance file's copies)",
 }
 EXPORT_NAME = re.compile(r"export|download|pdf|csv|xlsx")
 
@@ -154,6 +156,11 @@ def _monthly_report(client, org) -> dict:
     return {"pk": report.pk}
 
 
+def _returned_dossier(org):
+    """``org.person``'s file, returned in round 1 with a hostile problem and note."""
+    return import_module("tests.dossiers.helpers").returned_dossier(org, HYPERLINK)
+
+
 # name → (role, url kwargs, [POST data]); every POST data gives one download.
 EXPORTS = {
     "audit_access_log_export": ("administrator", lambda org, made: {}, [{}]),
@@ -187,6 +194,11 @@ EXPORTS = {
         [{"format": "csv"}],
     ),
     "learning_report_download": ("officer", None, [{}]),  # the monthly report, made below
+    "dossiers_history_export": (
+        "officer",
+        lambda org, made: {"pk": _returned_dossier(org).pk},
+        [{}],
+    ),
 }
 # The hostile value a cell of each export starts with, neutralised (the field reached it).
 EXPECTED = {
@@ -197,6 +209,7 @@ EXPECTED = {
     "live_attendance_export": "'" + REASON,
     "live_person_history_export": "'\r=1+1",
     "learning_report_download": "'" + HYPERLINK,  # the office, in the report's title
+    "dossiers_history_export": "'" + HYPERLINK,  # a reviewer's problem
 }
 
 

@@ -1,0 +1,172 @@
+"""One consistent read of everything a person's file says (``read_snapshot``).
+
+The reads run in one transaction. SQLite (WAL, IMMEDIATE transactions) gives the whole
+transaction one view of the database; PostgreSQL's default READ COMMITTED would give each
+query its own, so the transaction is raised to REPEATABLE READ first. A record changed while
+the file compiles is therefore either wholly in the file or wholly not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assessments.models import Assignment, AssignmentStatus
+from dossiers.rules import (
+    AbsenceRecord,
+    LectureRecord,
+    MonthRecord,
+    PlanRecord,
+    PlanReviewRecord,
+    QuestionnaireRecord,
+    Snapshot,
+)
+from live.models import Attendance, Makeup
+from participation.models import AbsenceRequest, PersonMonth
+from people.models import Person
+from plans.models import Plan, PlanReview
+
+
+def _local_date(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(moment) if moment else None
+
+
+def _months(person: Person) -> tuple[MonthRecord, ...]:
+    rows = PersonMonth.objects.filter(person=person).order_by("period")
+    return tuple(
+        MonthRecord(r["period"], r["status"], r["study_minutes"], r["quota_minutes"])
+        for r in rows.values("period", "status", "study_minutes", "quota_minutes")
+    )
+
+
+def _lectures(person: Person) -> tuple[LectureRecord, ...]:
+    made_up = set(
+        Makeup.objects.filter(person=person, completed_at__isnull=False).values_list(
+            "lecture_id", flat=True
+        )
+    )
+    rows = (
+        Attendance.objects.filter(person=person)
+        .order_by("lecture__start", "lecture_id")
+        .values(
+            "lecture_id",
+            "lecture__title",
+            "lecture__start",
+            "lecture__required",
+            "status",
+            "override_status",
+        )
+    )
+    return tuple(
+        LectureRecord(
+            lecture_id=r["lecture_id"],
+            title=r["lecture__title"],
+            day=timezone.localdate(r["lecture__start"]),
+            required=r["lecture__required"],
+            status=r["override_status"] or r["status"],
+            makeup_done=r["lecture_id"] in made_up,
+        )
+        for r in rows
+    )
+
+
+def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
+    assignments = (
+        Assignment.objects.filter(person=person)
+        .exclude(status=AssignmentStatus.CANCELLED)
+        .select_related(
+            "instrument_version__instrument", "response__result__review", "response__result"
+        )
+        .order_by("assigned_at", "pk")
+    )
+    records = []
+    for assignment in assignments:
+        response = getattr(assignment, "response", None)
+        result = getattr(response, "result", None) if response else None
+        review = getattr(result, "review", None) if result else None
+        scores = tuple(
+            (code, f"{s.get('score')} ({s.get('band') or '-'})")
+            for code, s in (result.scales.items() if result else ())
+        )
+        records.append(
+            QuestionnaireRecord(
+                assignment_id=assignment.pk,
+                reason=assignment.reason,
+                title=assignment.instrument_version.instrument.localized_title(),
+                status=assignment.status,
+                submitted_on=_local_date(response.submitted_at if response else None),
+                reviewed_on=_local_date(review.signed_at if review else None),
+                scores=scores,
+                answers=tuple("-" if a is None else str(a) for a in response.answers)
+                if response and response.submitted_at
+                else (),
+            )
+        )
+    return tuple(records)
+
+
+def _plans(person: Person) -> tuple[tuple[PlanRecord, ...], tuple[PlanReviewRecord, ...]]:
+    plans = tuple(
+        PlanRecord(r["version"], r["status"], _local_date(r["approved_at"]))
+        for r in Plan.objects.filter(person=person)
+        .order_by("version")
+        .values("version", "status", "approved_at")
+    )
+    reviews = tuple(
+        PlanReviewRecord(r["plan__version"], r["scheduled_for"], _local_date(r["held_at"]))
+        for r in PlanReview.objects.filter(plan__person=person)
+        .order_by("scheduled_for", "pk")
+        .values("plan__version", "scheduled_for", "held_at")
+    )
+    return plans, reviews
+
+
+def _absences(person: Person) -> tuple[AbsenceRecord, ...]:
+    rows = (
+        AbsenceRequest.objects.filter(person=person)
+        .order_by("period", "pk")
+        .values(
+            "pk", "period", "requirement", "requirement_key", "status", "evidence", "evidence_type"
+        )
+    )
+    return tuple(
+        AbsenceRecord(
+            absence_id=r["pk"],
+            period=r["period"],
+            requirement=r["requirement"] or r["requirement_key"],
+            status=r["status"],
+            has_evidence=bool(r["evidence"]),
+            evidence_type=r["evidence_type"],
+        )
+        for r in rows
+    )
+
+
+def read_snapshot(person: Person, *, today: dt.date | None = None) -> Snapshot:
+    """The person's records, read in one transaction (see the module docstring)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        # Only the first statement of a transaction may set its level; a caller already in a
+        # transaction (a test) keeps its own.
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        fresh = Person.objects.select_related("office").get(pk=person.pk)
+        plans, reviews = _plans(fresh)
+        return Snapshot(
+            person_id=fresh.pk,
+            case_number=fresh.case_number,
+            full_name=fresh.full_name,
+            office=fresh.office.name,
+            supervision_start=fresh.supervision_start,
+            supervision_end=fresh.supervision_end,
+            read_on=today or timezone.localdate(),
+            months=_months(fresh),
+            lectures=_lectures(fresh),
+            questionnaires=_questionnaires(fresh),
+            plans=plans,
+            plan_reviews=reviews,
+            absences=_absences(fresh),
+        )

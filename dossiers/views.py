@@ -1,0 +1,309 @@
+"""Staff pages of the files (Wagtail admin): the list per office by state with the
+inspection figures, a file's checklist, history and review forms, and the copies' download.
+Thin callers of ``dossiers.services``; every refusal is shown as a message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.decorators import deny
+from audit.models import Action
+from audit.services import record_access
+from dossiers.models import Catalogue, Dossier, DossierProblem, DossierState
+from dossiers.pdf import Copy
+from dossiers.services import (
+    DossierError,
+    DossierNotFound,
+    access_dossier,
+    current_round,
+    do_pass,
+    do_resolve_problem,
+    do_resubmit,
+    do_return,
+    do_save_catalogue,
+    may_decide,
+    may_fix,
+    may_read_copy,
+    read_copy,
+)
+from lib.downloads import attachment, csv_text
+from people.roles import Role, roles_of
+
+FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
+LIST_LIMIT = 300
+
+
+def can_view_files(user) -> bool:
+    return bool(user.is_active and (user.is_superuser or roles_of(user) & FILE_ROLES))
+
+
+def _quarter_start(today: dt.date) -> dt.date:
+    return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+
+
+def _get_dossier_for_user(request, pk: int) -> Dossier:
+    if not can_view_files(request.user):
+        raise deny(request, "education and assistance files: staff in scope only")
+    try:
+        return access_dossier(request.user, pk)
+    except DossierNotFound:
+        raise Http404 from None
+
+
+def _state_label(dossier: Dossier) -> str:
+    if dossier.state in (DossierState.IN_ROUND, DossierState.RETURNED):
+        label = _("Round %(n)d: %(round)s") % {
+            "n": dossier.round,
+            "round": current_round(dossier).title(),
+        }
+        if dossier.state == DossierState.RETURNED:
+            label = _("%(round)s (returned)") % {"round": label}
+        return label
+    return str(DossierState(dossier.state).label)
+
+
+@require_GET
+def dossier_list(request):
+    """Files by office and state, the problems most often found per section this quarter,
+    and the files overdue (released more than 30 days ago and not archived)."""
+    if not can_view_files(request.user):
+        raise deny(request, "education and assistance files: staff in scope only")
+    today = timezone.localdate()
+    files = Dossier.objects.visible_to(request.user).select_related("person__office", "catalogue")
+    by_office: dict[str, dict[str, int]] = {}
+    for row in files.values("person__office__name", "state").annotate(n=Count("pk")):
+        counts = by_office.setdefault(row["person__office__name"], {})
+        counts[row["state"]] = row["n"]
+    catalogue = Catalogue.objects.current()
+    sections = {s.key: s.title() for s in catalogue.parsed.sections} if catalogue else {}
+    problems = (
+        DossierProblem.objects.filter(
+            dossier__in=files, review__at__date__gte=_quarter_start(today)
+        )
+        .values("section")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "section")
+    )
+    rows = list(files.order_by("state", "person__supervision_end")[:LIST_LIMIT])
+    for dossier in rows:
+        dossier.state_label = _state_label(dossier)
+    return render(
+        request,
+        "dossiers/list.html",
+        {
+            "rows": rows,
+            "limit": LIST_LIMIT,
+            "states": DossierState,
+            "by_office": [
+                (office, [counts.get(state, 0) for state in DossierState.values])
+                for office, counts in sorted(by_office.items())
+            ],
+            "problems": [(sections.get(p["section"], p["section"]), p["n"]) for p in problems],
+            "overdue": list(files.overdue(today).order_by("person__supervision_end")[:100]),
+        },
+    )
+
+
+def _return(request, dossier: Dossier) -> str:
+    sections = dossier.catalogue.parsed.sections
+    problems = [
+        (s.key, request.POST.get(f"problem_{s.key}", "").strip())
+        for s in sections
+        if request.POST.get(f"problem_{s.key}", "").strip()
+    ]
+    do_return(dossier, request.user, problems, request.POST.get("note", ""))
+    return _("The file was returned with %(count)d problems.") % {"count": len(problems)}
+
+
+def _pass(request, dossier: Dossier) -> str:
+    dossier = do_pass(dossier, request.user, request.POST.get("note", ""))
+    if dossier.state == DossierState.ARCHIVED:
+        return _("The last round is passed; the file is archived.")
+    return _("Round passed.")
+
+
+def _resolve(request, dossier: Dossier) -> str:
+    try:
+        problem = dossier.problems.get(pk=int(request.POST.get("problem", "")))
+    except (ValueError, DossierProblem.DoesNotExist):
+        raise DossierError(_("No such problem in this file.")) from None
+    do_resolve_problem(problem, request.user, request.POST.get("resolution", ""))
+    return _("Problem resolved.")
+
+
+def _resubmit(request, dossier: Dossier) -> str:
+    do_resubmit(dossier, request.user)
+    return _("The file was compiled again and is back in review.")
+
+
+ACTIONS = {"pass": _pass, "return": _return, "resolve": _resolve, "resubmit": _resubmit}
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_detail(request, pk: int):
+    dossier = _get_dossier_for_user(request, pk)
+    if request.method == "POST":
+        action = ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            messages.error(request, _("Unknown action; nothing was changed."))
+        else:
+            try:
+                messages.success(request, action(request, dossier))
+            except DossierError as error:
+                messages.error(request, str(error))
+        return redirect("dossiers_detail", pk=dossier.pk)
+    record_access(request, action=Action.VIEW, obj=dossier, person_id=dossier.person_id)
+    catalogue = dossier.catalogue.parsed
+    verdicts = {v["section"]: v for v in dossier.verdicts}
+    checklist = [(s, verdicts.get(s.key)) for s in catalogue.sections]
+    reviews = list(dossier.reviews.select_related("reviewer").prefetch_related("problems"))
+    for review in reviews:
+        review.round_title = (
+            catalogue.rounds[review.round - 1].title()
+            if review.round <= len(catalogue.rounds)
+            else review.round_key
+        )
+    return render(
+        request,
+        "dossiers/detail.html",
+        {
+            "dossier": dossier,
+            "state_label": _state_label(dossier),
+            "checklist": checklist,
+            "sections": catalogue.sections,
+            "reviews": reviews,
+            "open_problems": list(dossier.problems.open()),
+            "can_decide": dossier.state == DossierState.IN_ROUND
+            and may_decide(request.user, dossier),
+            "can_fix": dossier.state == DossierState.RETURNED and may_fix(request.user, dossier),
+            "copies": [c for c in Copy if may_read_copy(request.user, dossier, c)]
+            if dossier.compilation
+            else [],
+        },
+    )
+
+
+@require_GET
+def dossier_download(request, pk: int, copy: str):
+    dossier = _get_dossier_for_user(request, pk)
+    if copy not in Copy.values:
+        raise Http404
+    try:
+        data = read_copy(dossier, copy, user=request.user, request=request)
+    except DossierNotFound:
+        raise Http404 from None
+    except DossierError as error:
+        messages.error(request, str(error))
+        return redirect("dossiers_detail", pk=dossier.pk)
+    return attachment(data, "application/pdf", f"dossier-{dossier.pk}-{copy}.pdf")
+
+
+def can_edit_catalogue(user) -> bool:
+    return bool(user.is_active and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
+
+
+@require_http_methods(["GET", "POST"])
+def catalogue_edit(request):
+    """The catalogue as JSON (administrators): saving makes a new version."""
+    if not can_edit_catalogue(request.user):
+        raise deny(request, "file catalogue: administrators only")
+    current = Catalogue.objects.current()
+    text = json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2)
+    if request.method == "POST":
+        text = request.POST.get("definition", "")
+        try:
+            definition = json.loads(text)
+            if not isinstance(definition, dict):
+                raise ValueError
+        except ValueError:
+            messages.error(request, _("The catalogue must be a JSON object; nothing was saved."))
+        else:
+            try:
+                saved = do_save_catalogue(
+                    definition, by=request.user, note=request.POST.get("note", "")
+                )
+            except DossierError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request, _("Saved as version %(version)d.") % {"version": saved.version}
+                )
+                return redirect("dossiers_catalogue")
+    return render(
+        request,
+        "dossiers/catalogue.html",
+        {
+            "current": current,
+            "text": text,
+            "versions": Catalogue.objects.select_related("created_by").order_by("-version")[:50],
+        },
+    )
+
+
+@require_POST
+def dossier_history_export(request, pk: int):
+    """The file's review history as CSV: every decision with its round, reviewer, time and
+    note, and every problem with its section and how it was resolved. Logged as an export."""
+    dossier = _get_dossier_for_user(request, pk)
+    if not may_read_copy(request.user, dossier, Copy.OFFICER):
+        raise Http404
+    catalogue = dossier.catalogue.parsed
+    titles = {s.key: s.title() for s in catalogue.sections}
+    rows: list[list[object]] = [
+        [
+            _("time"),
+            _("round"),
+            _("reviewer"),
+            _("decision"),
+            _("note"),
+            _("section"),
+            _("problem"),
+            _("what was done"),
+            _("resolved at"),
+        ]
+    ]
+    reviews = dossier.reviews.select_related("reviewer").prefetch_related("problems")
+    for review in reviews:
+        head = [
+            timezone.localtime(review.at).strftime("%Y-%m-%d %H:%M"),
+            review.round,
+            review.reviewer.get_full_name(),
+            review.get_decision_display(),
+            review.note,
+        ]
+        problems = list(review.problems.all())
+        if not problems:
+            rows.append([*head, "", "", "", ""])
+        for problem in problems:
+            resolved = (
+                timezone.localtime(problem.resolved_at).strftime("%Y-%m-%d %H:%M")
+                if problem.resolved_at
+                else ""
+            )
+            rows.append(
+                [
+                    *head,
+                    titles.get(problem.section, problem.section),
+                    problem.text,
+                    problem.resolution,
+                    resolved,
+                ]
+            )
+    record_access(
+        request,
+        action=Action.EXPORT,
+        obj=dossier,
+        person_id=dossier.person_id,
+        detail="review history",
+    )
+    return attachment(csv_text(rows), "text/csv", f"dossier-{dossier.pk}-history.csv")

@@ -1,0 +1,173 @@
+"""Staff pages of the files: who sees what, and the review forms end to end (in Chinese)."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AccessEvent
+from dossiers.models import Catalogue, Decision, Dossier, DossierReview, DossierState
+from dossiers.schema import default_catalogue
+from dossiers.services import do_compile_dossier, do_pass
+from people.roles import Role
+from tests.dossiers.helpers import returned_dossier
+from tests.factories import login_staff, make_user
+
+pytestmark = pytest.mark.django_db
+
+ENGLISH_WORD = re.compile(r">[^<]*\b[A-Za-z]{4,}\b[^<]*<")
+
+
+@pytest.fixture
+def dossier(released):
+    return do_compile_dossier(released)
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style|svg|template)\b.*?</\1>", "", html, flags=re.S)
+    return html
+
+
+@pytest.mark.parametrize("role", ["officer", "administrator", "counselor"])
+def test_file_staff_see_the_list_and_their_file(client, org, dossier, role):
+    login_staff(client, getattr(org, role))
+    response = client.get(reverse("dossiers_list"))
+    assert response.status_code == 200
+    assert f'data-testid="file-{dossier.pk}"' in response.content.decode()
+    response = client.get(reverse("dossiers_detail", args=[dossier.pk]))
+    assert response.status_code == 200
+    assert "每月学习记录" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["other_officer", "other_counselor"])
+def test_staff_out_of_scope_get_404_and_an_empty_list(client, org, dossier, role):
+    login_staff(client, getattr(org, role))
+    response = client.get(reverse("dossiers_list"))
+    assert f'data-testid="file-{dossier.pk}"' not in response.content.decode()
+    assert client.get(reverse("dossiers_detail", args=[dossier.pk])).status_code == 404
+    url = reverse("dossiers_download", args=[dossier.pk, "officer"])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["lecturer", "editor", "outsider", "learner"])
+def test_everyone_else_is_refused(client, org, dossier, role):
+    login_staff(client, getattr(org, role))
+    for url in (reverse("dossiers_list"), reverse("dossiers_detail", args=[dossier.pk])):
+        response = client.get(url)
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:
+            assert urlsplit(response["Location"]).path in ("/admin/login/", "/admin/")
+
+
+def test_the_detail_page_is_all_chinese(client, org, dossier):
+    login_staff(client, org.officer)
+    html = client.get(reverse("dossiers_detail", args=[dossier.pk])).content.decode()
+    main = visible_text(html.split('class="nice-padding"', 1)[1])
+    main = main.replace(dossier.person.case_number, "")
+    words = [m for m in ENGLISH_WORD.findall(main) if "PDF" not in m and "SHA" not in m]
+    assert words == []
+
+
+def test_pass_and_return_through_the_page(client, org, dossier):
+    login_staff(client, org.officer)
+    url = reverse("dossiers_detail", args=[dossier.pk])
+    response = client.post(url, {"action": "pass", "note": "自查无误"}, follow=True)
+    assert "本轮" in response.content.decode() or response.status_code == 200
+    assert Dossier.objects.get(pk=dossier.pk).round == 2
+    head = make_user("east_head", Role.OFFICER, office=org.east)
+    login_staff(client, head)
+    response = client.post(
+        url, {"action": "return", "problem_plan": "方案审批超期", "note": ""}, follow=True
+    )
+    assert Dossier.objects.get(pk=dossier.pk).state == DossierState.RETURNED
+    assert "方案审批超期" in response.content.decode()
+    review = DossierReview.objects.get(dossier=dossier, decision=Decision.RETURN)
+    assert review.reviewer == head and review.round == 2
+
+
+def test_a_refusal_is_a_message_in_chinese_and_changes_nothing(client, org, dossier):
+    do_pass(dossier, org.officer)
+    login_staff(client, org.officer)  # passed round 1; round 2 is the office's
+    url = reverse("dossiers_detail", args=[dossier.pk])
+    response = client.post(url, {"action": "pass"}, follow=True)
+    assert "另一轮" in response.content.decode()
+    assert DossierReview.objects.filter(dossier=dossier).count() == 1
+    response = client.post(url, {"action": "explode"}, follow=True)
+    assert response.status_code == 200
+    response = client.post(url, {"action": "resolve", "problem": "x"}, follow=True)
+    assert response.status_code == 200
+
+
+def test_downloading_a_copy_is_logged_and_a_tampered_copy_is_refused(
+    client, org, dossier, private_dir
+):
+    login_staff(client, org.officer)
+    url = reverse("dossiers_download", args=[dossier.pk, "officer"])
+    response = client.get(url)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert AccessEvent.objects.filter(
+        object_type="dossiers.dossier", object_id=str(dossier.pk), success=True
+    ).exists()
+    path = private_dir / dossier.officer_file.name
+    path.write_bytes(b"%PDF-1.4 forged")
+    response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert "SHA-256" in response.content.decode()
+    assert b"forged" not in response.content
+    login_staff(client, org.counselor)
+    assert client.get(url).status_code == 404  # no officer's copy for counselors
+    assert (
+        client.get(reverse("dossiers_download", args=[dossier.pk, "nonsense"])).status_code == 404
+    )
+
+
+def test_an_administrator_saves_the_catalogue_as_a_new_version(client, org):
+    login_staff(client, org.administrator)
+    url = reverse("dossiers_catalogue")
+    page = client.get(url).content.decode()
+    assert "随系统提供的默认清单" in page
+    definition = default_catalogue()
+    definition["sections"][3]["params"] = {"days": 45}
+    response = client.post(
+        url, {"definition": json.dumps(definition), "note": "改为45日"}, follow=True
+    )
+    assert "已保存为第 2 版" in response.content.decode()
+    assert Catalogue.objects.current().version == 2
+
+
+@pytest.mark.parametrize("text", ["", "[1]", "{not json", '{"sections": [], "rounds": []}'])
+def test_a_bad_catalogue_is_refused_in_chinese_and_nothing_is_saved(client, org, text):
+    login_staff(client, org.administrator)
+    response = client.post(reverse("dossiers_catalogue"), {"definition": text})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "未保存" in body or "有误" in body
+    assert Catalogue.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["officer", "counselor", "lecturer", "editor"])
+def test_only_administrators_edit_the_catalogue(client, org, role):
+    login_staff(client, getattr(org, role))
+    response = client.post(reverse("dossiers_catalogue"), {"definition": "{}"})
+    assert response.status_code in (302, 403)
+    assert Catalogue.objects.count() == 1
+
+
+def test_the_review_history_exports_as_csv_and_is_logged(client, org):
+    dossier = returned_dossier(org, "缺少方案审批记录")
+    url = reverse("dossiers_history_export", args=[dossier.pk])
+    login_staff(client, org.officer)
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert "缺少方案审批记录" in text and "帮扶方案审批" in text and "已退回" in text
+    assert AccessEvent.objects.filter(action="export", object_id=str(dossier.pk)).exists()
+    for role in ("counselor", "other_officer"):
+        login_staff(client, getattr(org, role))
+        assert client.post(url).status_code == 404
