@@ -145,6 +145,10 @@ def _hidden(element) -> bool:
         return True
     if element.get("hidden") is not None or element.get("aria-hidden") == "true":
         return True
+    # HTML's own mark for content that is not text to translate (a rule set edited as JSON,
+    # whose bilingual titles are data): the element and what it holds are skipped.
+    if element.get("translate") == "no":
+        return True
     return bool(HIDDEN_STYLE.search(element.get("style", "")))
 
 
