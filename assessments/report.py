@@ -91,6 +91,39 @@ def item_answers(result: Result) -> list[AnswerRow]:
     return rows
 
 
+def critical_questions(answers: list[AnswerRow]) -> list[str]:
+    """Each critical item named by its number and question ("question 9 “…”"), so nobody
+    reads the item number as a count. For the eyes of those who may see the answers."""
+    return [
+        _("question %(number)s “%(text)s”") % {"number": a.number, "text": a.text}
+        for a in answers
+        if a.critical
+    ]
+
+
+def highest_band(result: Result) -> str | None:
+    """The label of the most severe band the result reached (the one behind
+    ``max_severity``), with its scale's name when the instrument has several scales; None
+    when no scale fell in a band."""
+    definition = result.instrument_version.as_definition()
+    language = get_language()
+    best = None
+    for scale in definition.scales:
+        band = scale.band_for(result.scales.get(scale.code, {}).get("score"))
+        if band is not None and (best is None or band.severity > best[1].severity):
+            best = (scale, band)
+    if best is None:
+        return None
+    scale, band = best
+    label = band.label.for_language(language)
+    if len(definition.scales) > 1:
+        return _("%(scale)s: %(band)s") % {
+            "scale": scale.label.for_language(language),
+            "band": label,
+        }
+    return label
+
+
 def history(result: Result) -> list[Result]:
     """The person's results on the same instrument, oldest first: every version of the
     result's scoring series (``scoring_series``), so scores on another metric (Rosenberg v1
@@ -193,21 +226,17 @@ def result_pdf(result: Result) -> bytes:
             ],
         ),
     ]
+    answers = item_answers(result)
     if result.critical_items:
-        blocks.append(
-            (
-                "text",
-                _("Critical items: %(items)s")
-                % {"items": ", ".join(map(str, result.critical_items))},
-            )
-        )
+        named = critical_questions(answers) or [str(n) for n in result.critical_items]
+        blocks.append(("text", _("Critical items: %(items)s") % {"items": "; ".join(named)}))
     blocks += [
         ("heading", _("Answers")),
         (
             "table",
             [
                 [_("Item"), _("Question"), _("Answer"), _("Value")],
-                *[[a.number, a.text, a.option, a.value] for a in item_answers(result)],
+                *[[a.number, a.text, a.option, a.value] for a in answers],
             ],
         ),
     ]
