@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessments.models import Result
+from assessments.models import Result, localized_title
 from assessments.norms import ReliableChange, reliable_change
 from assessments.schema import InstrumentDef
 from assessments.skips import skipped_items
@@ -256,3 +256,22 @@ def result_pdf(result: Result) -> bytes:
         ]
     blocks.append(("small", definition.source))
     return pdf_document(definition.title.for_language(language), blocks)
+
+
+def result_names(pks: set[int]) -> dict[int, str]:
+    """Results as the access log names them: "<questionnaire> result (2026-11-03)", one query
+    (registered with ``audit.labels.register_object_namer``)."""
+    rows = Result.objects.filter(pk__in=pks).values_list(
+        "pk",
+        "instrument_version__instrument__title",
+        "instrument_version__instrument__slug",
+        "created_at",
+    )
+    return {
+        pk: _("%(questionnaire)s result (%(date)s)")
+        % {
+            "questionnaire": localized_title(title, slug),
+            "date": f"{timezone.localtime(created):%Y-%m-%d}",
+        }
+        for pk, title, slug, created in rows
+    }
