@@ -28,6 +28,8 @@ from assessments.models import (
     Result,
 )
 from assessments.report import (
+    critical_questions,
+    highest_band,
     history,
     history_chart,
     item_answers,
@@ -82,6 +84,7 @@ def review_queue(request):
         "assessments/admin/review_queue.html",
         {
             "results": results,
+            "rows": [(result, highest_band(result)) for result in results],
             "can_assign": request.user.has_perm("assessments.add_assignment"),
         },
     )
@@ -133,6 +136,7 @@ def result_detail(request, pk: int):
     results = history(result)
     previous = previous_result(result, results)
     review = getattr(result, "review", None)
+    answers = item_answers(result)
     return render(
         request,
         "assessments/admin/result_detail.html",
@@ -141,7 +145,8 @@ def result_detail(request, pk: int):
             "person": result.person,
             "title": str(result.instrument_version.instrument),
             "profile": scale_profile(result, previous),
-            "answers": item_answers(result),
+            "answers": answers,
+            "critical_questions": critical_questions(answers),
             "chart": history_chart(result, results),
             "previous": previous,
             "alert": getattr(result, "alert", None),

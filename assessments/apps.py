@@ -11,10 +11,13 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from assessments.cards import questionnaires_card
         from assessments.person_page import register as register_person_page
+        from assessments.report import result_names
         from assessments.services import collect_assessment_data
+        from audit.labels import register_object_namer
         from people.cards import register_learner_card
         from people.privacy import register_person_data
 
         register_learner_card("questionnaires", questionnaires_card)
         register_person_data(collect_assessment_data)
         register_person_page()
+        register_object_namer("assessments.result", result_names)

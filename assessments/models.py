@@ -29,9 +29,15 @@ class Instrument(models.Model):
         return self.localized_title()
 
     def localized_title(self, language: str | None = None) -> str:
-        language = language or get_language() or "zh-hans"
-        key = "en" if language.startswith("en") else "zh-hans"
-        return self.title.get(key) or self.title.get("zh-hans") or self.slug
+        return localized_title(self.title, self.slug, language)
+
+
+def localized_title(title: dict, fallback: str, language: str | None = None) -> str:
+    """An instrument's ``title`` ({"zh-hans": ..., "en": ...}) in ``language`` (default: the
+    active one), else Chinese, else ``fallback``."""
+    language = language or get_language() or "zh-hans"
+    key = "en" if language.startswith("en") else "zh-hans"
+    return (title or {}).get(key) or (title or {}).get("zh-hans") or fallback
 
 
 class InstrumentVersionQuerySet(models.QuerySet):
@@ -388,6 +394,16 @@ class ScheduleRuleQuerySet(models.QuerySet):
     def active(self) -> ScheduleRuleQuerySet:
         return self.filter(active=True)
 
+    def with_instrument_title(self) -> ScheduleRuleQuerySet:
+        """Each rule with its questionnaire's ``title`` (``instrument_title``) in the same
+        query, for ``ScheduleRule.instrument_name`` in lists."""
+        titles = Instrument.objects.filter(slug=models.OuterRef("instrument_slug"))
+        return self.annotate(
+            instrument_title=models.Subquery(
+                titles.values("title")[:1], output_field=models.JSONField()
+            )
+        )
+
 
 class ScheduleRule(models.Model):
     """One line of the assessment schedule, edited by administrators in the admin.
@@ -446,6 +462,15 @@ class ScheduleRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_slug} · {self.get_trigger_display()}"
+
+    def _instrument_name(self) -> str:
+        """The questionnaire's title in the active language; needs
+        ``with_instrument_title()`` (the short name alone otherwise, never a query)."""
+        return localized_title(getattr(self, "instrument_title", None), self.instrument_slug)
+
+    # The admin list's column heading (Django's label_for_field reads it from the getter).
+    _instrument_name.short_description = _("questionnaire")
+    instrument_name = property(_instrument_name)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessments.models import Result
+from assessments.models import Result, localized_title
 from assessments.norms import ReliableChange, reliable_change
 from assessments.schema import InstrumentDef
 from assessments.skips import skipped_items
@@ -89,6 +89,39 @@ def item_answers(result: Result) -> list[AnswerRow]:
             )
         )
     return rows
+
+
+def critical_questions(answers: list[AnswerRow]) -> list[str]:
+    """Each critical item named by its number and question ("question 9 “…”"), so nobody
+    reads the item number as a count. For the eyes of those who may see the answers."""
+    return [
+        _("question %(number)s “%(text)s”") % {"number": a.number, "text": a.text}
+        for a in answers
+        if a.critical
+    ]
+
+
+def highest_band(result: Result) -> str | None:
+    """The label of the most severe band the result reached (the one behind
+    ``max_severity``), with its scale's name when the instrument has several scales; None
+    when no scale fell in a band."""
+    definition = result.instrument_version.as_definition()
+    language = get_language()
+    best = None
+    for scale in definition.scales:
+        band = scale.band_for(result.scales.get(scale.code, {}).get("score"))
+        if band is not None and (best is None or band.severity > best[1].severity):
+            best = (scale, band)
+    if best is None:
+        return None
+    scale, band = best
+    label = band.label.for_language(language)
+    if len(definition.scales) > 1:
+        return _("%(scale)s: %(band)s") % {
+            "scale": scale.label.for_language(language),
+            "band": label,
+        }
+    return label
 
 
 def history(result: Result) -> list[Result]:
@@ -193,21 +226,17 @@ def result_pdf(result: Result) -> bytes:
             ],
         ),
     ]
+    answers = item_answers(result)
     if result.critical_items:
-        blocks.append(
-            (
-                "text",
-                _("Critical items: %(items)s")
-                % {"items": ", ".join(map(str, result.critical_items))},
-            )
-        )
+        named = critical_questions(answers) or [str(n) for n in result.critical_items]
+        blocks.append(("text", _("Critical items: %(items)s") % {"items": "; ".join(named)}))
     blocks += [
         ("heading", _("Answers")),
         (
             "table",
             [
                 [_("Item"), _("Question"), _("Answer"), _("Value")],
-                *[[a.number, a.text, a.option, a.value] for a in item_answers(result)],
+                *[[a.number, a.text, a.option, a.value] for a in answers],
             ],
         ),
     ]
@@ -227,3 +256,22 @@ def result_pdf(result: Result) -> bytes:
         ]
     blocks.append(("small", definition.source))
     return pdf_document(definition.title.for_language(language), blocks)
+
+
+def result_names(pks: set[int]) -> dict[int, str]:
+    """Results as the access log names them: "<questionnaire> result (2026-11-03)", one query
+    (registered with ``audit.labels.register_object_namer``)."""
+    rows = Result.objects.filter(pk__in=pks).values_list(
+        "pk",
+        "instrument_version__instrument__title",
+        "instrument_version__instrument__slug",
+        "created_at",
+    )
+    return {
+        pk: _("%(questionnaire)s result (%(date)s)")
+        % {
+            "questionnaire": localized_title(title, slug),
+            "date": f"{timezone.localtime(created):%Y-%m-%d}",
+        }
+        for pk, title, slug, created in rows
+    }

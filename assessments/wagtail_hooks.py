@@ -5,6 +5,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
@@ -80,18 +81,25 @@ def register_statistics_menu_item():
     )
 
 
+class ScheduleRuleIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().with_instrument_title()
+
+
 class ScheduleRuleViewSet(ModelViewSet):
     """Administrators edit the automatic schedule (Settings → Questionnaire schedule)."""
 
     model = ScheduleRule
+    index_view_class = ScheduleRuleIndexView
     url_prefix = "assessments/schedule"
     icon = "calendar-check"
     menu_label = _("Questionnaire schedule")
     menu_name = "questionnaire-schedule"
     add_to_settings_menu = True
     form_fields = ["instrument_slug", "trigger", "window_days", "interval_months", "active"]
+    # The questionnaire's name, not its short code (gad7, phq9), for the administrator.
     list_display = [
-        "instrument_slug",
+        "instrument_name",
         "trigger",
         "window_days",
         "interval_months",

@@ -22,6 +22,7 @@ left alone; the follow-up and the rollups are idempotent themselves.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from courses.demo import demo_video_document
-from courses.models import Topic
+from courses.models import CoursePage, LessonPage, Topic
 from learning.demo import monthly_lessons
 from learning.heartbeat.store import do_record_sitting
 from learning.models import StudySession
@@ -40,7 +41,13 @@ from live.models import Lecture, Makeup
 from participation import reports
 from participation.absences import AbsenceError, do_decide_absence, do_file_absence, open_options
 from participation.followup import OfficerAction, do_record_action, run_follow_up
-from participation.models import AbsenceRequest, FollowUp, FollowUpStage, ReportFile
+from participation.models import (
+    AbsenceRequest,
+    FollowUp,
+    FollowUpPolicy,
+    FollowUpStage,
+    ReportFile,
+)
 from participation.report_tasks import do_request_report
 from participation.requirements import QUOTA, month_end
 from participation.rollups import last_months, refresh_month
@@ -326,3 +333,42 @@ def _pending_leave(persons: list[Person], numbers: dict[int, int], today: dt.dat
         )
     except AbsenceError:
         return
+
+
+# A lesson lecturer1 wrote and submitted, waiting for editor1's review (the editor's home).
+REVIEW_LESSON_SLUG = "demo-awaiting-review"
+REVIEW_LESSON_TITLE = "外出请假的正确做法（待审核）"
+REVIEW_LESSON_TEXT = (
+    "<p>需要离开所居住的市、县时，应当提前向司法所提出书面申请，说明事由、目的地和期限，"
+    "经批准后方可外出；返回后及时报告。</p>"
+)
+
+
+def seed_staff_work(today: dt.date | None = None) -> list[tuple[str, str]]:
+    """What the editor's and the administrator's screens need besides the history: a lesson
+    in the course review workflow (submitted by lecturer1, for the editors) and the follow-up
+    policy row the administrators edit. Idempotent; needs ``seed_people`` and
+    ``seed_courses``."""
+    admin = User.objects.filter(username="admin").first()
+    if admin is not None and not FollowUpPolicy.objects.exists():
+        FollowUpPolicy.objects.create(updated_by=admin)  # the defaults the follow-up uses
+    lecturer = User.objects.filter(username="lecturer1").first()
+    course = CoursePage.objects.order_by("path").first()
+    if lecturer is None or course is None:
+        return []
+    if LessonPage.objects.filter(slug=REVIEW_LESSON_SLUG).exists():
+        return []
+    lesson = LessonPage(
+        slug=REVIEW_LESSON_SLUG,
+        title=REVIEW_LESSON_TITLE,
+        expected_seconds=300,
+        body=json.dumps([{"type": "text", "id": "review-text", "value": REVIEW_LESSON_TEXT}]),
+        owner=lecturer,
+        live=False,
+    )
+    course.add_child(instance=lesson)
+    lesson.save_revision(user=lecturer)
+    workflow = lesson.get_workflow()
+    if workflow is not None:
+        workflow.start(lesson, lecturer)
+    return []

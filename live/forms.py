@@ -45,6 +45,15 @@ class LectureForm(WagtailAdminModelForm):
             "audience_persons",
             "required",
         ]
+        # Staff cannot act on a setting's name: the setting (CSP_MEDIA_SRC) is in
+        # docs/security.md for the technical staff.
+        help_texts = {
+            "recording_url": _(
+                "A video file on this site (a path such as /documents/12/lecture.mp4), or an "
+                "https address on a video site the technical staff have allowed. Ask them to "
+                "allow a new one."
+            ),
+        }
         widgets = {
             "start": DateTimeInput(),
             "end": DateTimeInput(),

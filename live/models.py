@@ -182,7 +182,10 @@ def validate_recording_url(value: str) -> None:
     if parts.scheme == "https" and parts.netloc and origin in settings.CSP_MEDIA_SRC:
         return
     raise ValidationError(
-        _("Use a path on this site, or an https address on a host allowed in CSP_MEDIA_SRC."),
+        _(
+            "Use a path on this site, or an https address on a video site the technical staff "
+            "have allowed. Ask them to allow a new one."
+        ),
         code="recording_origin",
     )
 

@@ -170,6 +170,20 @@ def do_mark_all_read(user) -> int:
     return changed
 
 
+def do_mark_read_by_key(dedupe_key: str, *, except_user_id: int | None = None) -> int:
+    """Mark read every unread notification stored under ``dedupe_key`` (whoever received it,
+    but ``except_user_id``): the task it announced is done, so it must not wait as unread.
+    Returns how many changed."""
+    unread = Notification.objects.filter(dedupe_key=dedupe_key, read_at__isnull=True)
+    if except_user_id is not None:
+        unread = unread.exclude(recipient_id=except_user_id)
+    recipients = set(unread.values_list("recipient_id", flat=True))
+    changed = unread.update(read_at=timezone.now())
+    for user_id in recipients:
+        forget_unread_count(user_id)
+    return changed
+
+
 def _unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 

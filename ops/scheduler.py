@@ -135,18 +135,19 @@ def job_overview(now: dt.datetime | None = None) -> tuple[list[JobRow], list[str
         )
     warnings = []
     if any(row.next_due_at is None or row.late for row in rows):
+        # Read by administrators, who do not run commands: the command is in docs/deploy.md.
         warnings.append(
             _(
-                "The scheduler is not running: no job has been queued on time. Start it with "
-                "“python manage.py run_scheduler” (make run starts it)."
+                "The scheduled jobs are not running. Please ask the technical staff to start "
+                "the scheduler (see the deployment guide)."
             )
         )
     waiting = JobRun.objects.filter(status=RunStatus.QUEUED, enqueued_at__lt=now - LATE)
     if waiting.exists():
         warnings.append(
             _(
-                "Jobs are waiting for the worker. Start it with “python manage.py db_worker” "
-                "(make run starts it)."
+                "Scheduled jobs are waiting to be done. Please ask the technical staff to "
+                "start the task worker (see the deployment guide)."
             )
         )
     return rows, warnings

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_noop
 from audit.models import Action
 from audit.services import record_access
 from notifications.models import NotificationKind
-from notifications.services import notify
+from notifications.services import do_mark_read_by_key, notify
 from participation.models import (
     AbsenceRequest,
     AbsenceStatus,
@@ -482,7 +482,14 @@ def do_decide_absence(
             + (f"; makeup {decision.makeup.pk}" if decision.makeup else ""),
         )
         _tell_decision(decision)
+        _settle_handlers_notice(row)
     return decision
+
+
+def _settle_handlers_notice(absence: AbsenceRequest) -> None:
+    """The officer's "a leave request is waiting for you" is done once the request is decided
+    or withdrawn: mark it read (the person's own notices stay as they are)."""
+    do_mark_read_by_key(f"absence:{absence.pk}:filed", except_user_id=absence.person.user_id)
 
 
 def _tell_decision(decision: Decision) -> None:
@@ -546,6 +553,7 @@ def do_withdraw_absence(absence: AbsenceRequest, *, by, request=None) -> Absence
             person_id=row.person_id,
             detail=f"absence withdrawn: {row.requirement_key} {row.period:%Y-%m}",
         )
+        _settle_handlers_notice(row)
     return row
 
 

@@ -10,6 +10,8 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
+from people.roles import is_staff_member
+
 
 def lockout_response(request, original_response=None, credentials=None):
     """Render the friendly lockout page with HTTP 429 (Too Many Requests)."""
@@ -21,6 +23,9 @@ def lockout_response(request, original_response=None, credentials=None):
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
 
+
+# Where staff land after signing in without a ``next``.
+STAFF_HOME = "/admin/"
 
 # Warn on a failed sign-in once this many attempts or fewer are left before the lock.
 WARN_WHEN_LEFT = 2
@@ -39,6 +44,13 @@ class SignInView(LoginView):
     out without warning."""
 
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        # Staff work in the admin; the learner front page would leave them one button away
+        # from it. A safe ``next`` still wins (``get_success_url`` asks for it first).
+        if is_staff_member(self.request.user):
+            return STAFF_HOME
+        return super().get_default_redirect_url()
 
     def form_invalid(self, form):
         # The form's cleaned value: the raw one may hold what the field refuses (a NUL, which

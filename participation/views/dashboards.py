@@ -81,8 +81,9 @@ def _month_label(period: dt.date) -> str:
 
 
 def _points(periods, figures) -> list[Point]:
+    running = month_start(timezone.localdate())
     return [
-        Point(_month_label(p), f.rate, f.complete, f.persons)
+        Point(_month_label(p), f.rate, f.complete, f.persons, in_progress=p == running)
         for p, f in zip(periods, figures, strict=True)
     ]
 
@@ -139,6 +140,7 @@ def overview(request):
         "participation/dashboard/overview.html",
         {
             "period": period,
+            "in_progress": period == month_start(timezone.localdate()),
             "months": _month_choices(period),
             "rows": [(row, totals[row.office_id]) for row in rows],
             "overall": overall,
@@ -148,11 +150,13 @@ def overview(request):
                 _points(months, trend),
                 _("Participation rate by month"),
                 no_data=_("no data"),
+                in_progress=_("Month in progress"),
             ),
             "heatmap_svg": heatmap_svg(
                 [(name, _points(months, cells)) for name, cells in grid],
                 [_month_label(p) for p in months],
                 _("Participation rate by office and month"),
+                in_progress=_("Month in progress"),
             ),
         },
     )
@@ -187,6 +191,7 @@ def office_detail(request, pk: int):
         {
             "office": office,
             "period": period,
+            "in_progress": period == month_start(timezone.localdate()),
             "months": _month_choices(period),
             "status": status,
             "statuses": MonthStatus.choices,
@@ -199,6 +204,7 @@ def office_detail(request, pk: int):
                 _points(months, trend),
                 _("Participation rate by month: %(office)s") % {"office": office.name},
                 no_data=_("no data"),
+                in_progress=_("Month in progress"),
             ),
             "page_obj": page,
             "rows": [(row, missing_items(row)) for row in page.object_list],

@@ -15,12 +15,14 @@ from django import forms
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from audit.decorators import permission_required
 from audit.models import Action
 from audit.services import record_access, record_denial
+from lib.months import month_start
 from lib.parse import parse_id
 from participation import reports, rollups
 from participation.models import ReportFile, ReportStatus
@@ -48,7 +50,9 @@ class MonthlyReportForm(forms.Form):
     )
 
     def __init__(self, data=None, *, request):
-        super().__init__(data)
+        # Last month by default: the one a monthly report is usually wanted for, and closed.
+        last = rollups.previous_month(month_start(timezone.localdate()))
+        super().__init__(data, initial={"month": f"{last:%Y-%m}"})
         self.request = request
         self.offices = list(rollups.dashboard_offices(request.user))
         self.fields["office"].widget.choices = [(o.pk, o.name) for o in self.offices]

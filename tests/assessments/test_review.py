@@ -180,3 +180,24 @@ def test_a_counselor_assigns_from_own_caseload_only(org, client):
         org.counselor,
         "intake",
     )
+
+
+def test_the_queue_names_the_most_severe_band_not_a_number(org, client):
+    severe = submitted(caseload_person(org), [3] * 8 + [0])  # 24: severe
+    minimal = submitted(caseload_person(org), [0] * 9)  # 0: minimal
+    login_staff(client, org.counselor)
+    response = client.get(reverse("assessments_review_queue"))
+    bands = dict(response.context["rows"])
+    assert bands[severe] == "重度"
+    assert bands[minimal] == "无或极轻微"
+    text = response.content.decode()
+    assert "最严重分级" in text
+    assert '<td data-testid="queue-band">重度</td>' in text
+
+
+def test_the_result_page_names_the_critical_item_by_its_question(org, client):
+    result = submitted(caseload_person(org), [0] * 8 + [1])  # item 9 answered
+    login_staff(client, org.counselor)
+    text = client.get(detail_url(result)).content.decode()
+    assert "危机条目：第 9 题“有不如死掉或用某种方式伤害自己的念头”" in text
+    assert "危机条目：9<" not in text

@@ -423,3 +423,20 @@ def test_the_scheduled_job_announces_opened_retests_and_counts_them(org, loaded)
     assert counts["retests_opened"] == 1
     assert Notification.objects.filter(recipient=org.learner, kind="assignment").count() == 1
     assert tasks.apply_assessment_schedules.call()["retests_opened"] == 0
+
+
+@pytest.mark.django_db
+def test_the_schedule_list_names_each_questionnaire(
+    org, loaded, client, django_assert_max_num_queries
+):
+    ScheduleRule.objects.get_or_create(
+        instrument_slug="gad7", trigger="intake", defaults={"window_days": 7}
+    )
+    login_staff(client, org.administrator)
+    html = client.get(reverse("assessments_schedule:index")).content.decode()
+    assert "患者健康问卷抑郁量表（PHQ-9）" in html
+    assert "广泛性焦虑量表（GAD-7）" in html
+    assert ">gad7<" not in html and ">phq9<" not in html
+    rules = list(ScheduleRule.objects.with_instrument_title())
+    with django_assert_max_num_queries(0):
+        assert {r.instrument_name for r in rules} >= {"广泛性焦虑量表（GAD-7）"}

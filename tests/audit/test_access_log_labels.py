@@ -7,13 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.labels import MAX_NAMED_MODELS
 from audit.models import Action
 from audit.services import record_access
 from live.models import Lecture
 from people.models import Person
+from tests.assessments.helpers import submitted
 from tests.factories import login_staff
 from tests.live.helpers import make_lecture
 
@@ -90,3 +91,16 @@ def test_the_page_keeps_a_fixed_number_of_queries(client, org, django_assert_max
 
     with django_assert_max_num_queries(few + MAX_NAMED_MODELS):
         client.get(reverse("audit_access_log"))
+
+
+def test_the_person_shows_as_a_case_number_and_a_result_by_questionnaire_and_date(client, org):
+    result = submitted(org.person, [0] * 9)
+    record_access(action=Action.VIEW, user=org.counselor, obj=result, person_id=org.person.pk)
+    login_staff(client, org.administrator)
+
+    html = client.get(reverse("audit_access_log")).content.decode()
+
+    assert f'<td data-testid="access-log-case">{org.person.case_number}</td>' in html
+    assert f'<td data-testid="access-log-case">{org.person.pk}</td>' not in html
+    day = timezone.localtime(result.created_at).date().isoformat()
+    assert f"患者健康问卷抑郁量表（PHQ-9）结果（{day}）" in html

@@ -9,9 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
+from wagtail.models import WorkflowState
 
 from assessments.models import Alert, Result, Review
-from cms.demo import STORIES
+from cms.demo import REVIEW_LESSON_TITLE, STORIES
+from courses.panels import own_pages_in_review, pages_to_review
 from learning.heartbeat.store import credited_for_person
 from learning.models import LessonProgress, StudySession
 from live.models import ATTENDED, Attendance, Lecture, Makeup, MakeupKind
@@ -21,6 +23,7 @@ from participation.models import (
     AbsenceRequest,
     AbsenceStatus,
     FollowUp,
+    FollowUpPolicy,
     MonthStatus,
     ParticipationRecord,
     ParticipationSource,
@@ -64,6 +67,8 @@ def _snapshot() -> dict:
         "alerts": Alert.objects.count(),
         "plans": sorted(Plan.objects.values_list("person_id", "version", "status")),
         "notifications": Notification.objects.count(),
+        "workflows": sorted(WorkflowState.objects.values_list("object_id", "status")),
+        "follow_up_policies": FollowUpPolicy.objects.count(),
     }
 
 
@@ -196,3 +201,13 @@ def test_every_dashboard_and_report_has_content_for_the_demo_staff():
     # and officer1 already asked for last month's report, which was built
     requested = ReportFile.objects.get(requested_by=officer)
     assert requested.status == ReportStatus.READY and requested.file
+
+
+def test_the_editor_has_a_lesson_to_review_and_the_follow_up_policy_is_listed():
+    call_command("seed_demo")
+    editor = User.objects.get(username="editor1")
+    lecturer = User.objects.get(username="lecturer1")
+    waiting = [state.page.title for state in pages_to_review(editor)]
+    assert waiting == [REVIEW_LESSON_TITLE]
+    assert [row.page.title for row in own_pages_in_review(lecturer)] == [REVIEW_LESSON_TITLE]
+    assert FollowUpPolicy.objects.count() == 1

@@ -15,6 +15,7 @@ from ops import tasks
 from ops.models import JobRun, JobState, RunStatus
 from ops.panels import VERIFY_JOB, jobs_health, last_verification
 from ops.schedule import JOBS, JOBS_BY_NAME
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,20 @@ def test_a_broken_chain_fails_the_verification_run(org):
 def test_an_old_verification_is_stale():
     _run(VERIFY_JOB, RunStatus.SUCCEEDED, timezone.now() - dt.timedelta(days=3))
     assert last_verification(timezone.now()).stale
+
+
+def test_the_administrators_home_says_in_plain_words_who_starts_stopped_jobs(client, org):
+    now = timezone.now()
+    _all_scheduled(now)
+    JobState.objects.filter(name="refresh_rollups").update(next_due_at=now - dt.timedelta(hours=1))
+    JobRun.objects.create(
+        job="refresh_rollups",
+        status=RunStatus.QUEUED,
+        due_at=now - dt.timedelta(hours=1),
+        enqueued_at=now - dt.timedelta(hours=1),
+    )
+    login_staff(client, org.administrator)
+    html = client.get("/admin/").content.decode()
+    assert "定时任务没有在运行，请联系技术人员启动调度程序（见部署说明）。" in html
+    assert "请联系技术人员启动任务处理程序" in html
+    assert "manage.py" not in html

@@ -57,7 +57,8 @@ def test_administrator_sees_each_job_in_chinese(
     never = html.split('data-testid="job-run_follow_up"')[1].split("</tr>")[0]
     assert "每天 09:00" in never and "从未运行" in never and "调度程序启动时" in never
     # No scheduler has run: the page says so, in words a person can act on.
-    assert "调度程序没有运行" in html
+    assert "定时任务没有在运行，请联系技术人员启动调度程序（见部署说明）" in html
+    assert "run_scheduler" not in html  # a command is for the technical staff (docs/deploy.md)
 
 
 def test_only_administrators_open_it(client, org):

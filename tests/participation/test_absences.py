@@ -521,3 +521,44 @@ def test_parse_option_refuses_malformed_values(value):
 
 def test_parse_option():
     assert absences.parse_option("2026-11|lecture:7") == (dt.date(2026, 11, 1), "lecture:7")
+
+
+# --- The handler's notice once the request is settled ---------------------------------------
+
+
+@pytest.mark.parametrize("decider", ["officer", "administrator"])
+def test_deciding_marks_the_officers_waiting_notice_read(org, supervised, decider):
+    absence = file_quota(supervised)
+    waiting = Notification.objects.get(recipient=org.officer)
+    assert waiting.read_at is None
+    absences.do_decide_absence(absence, approve=True, note="", by=getattr(org, decider))
+    waiting.refresh_from_db()
+    assert waiting.read_at is not None
+    # the person's news of the decision is still unread for them
+    assert Notification.objects.get(recipient=org.learner).read_at is None
+
+
+def test_a_rejection_settles_the_notice_and_other_requests_keep_theirs(org, supervised):
+    first = file_quota(supervised)
+    absences.do_decide_absence(first, approve=False, note="材料不全", by=org.officer)
+    second = file_quota(supervised)
+    waiting = Notification.objects.get(
+        recipient=org.officer, dedupe_key=f"absence:{second.pk}:filed"
+    )
+    assert waiting.read_at is None
+    assert Notification.objects.get(dedupe_key=f"absence:{first.pk}:filed").read_at is not None
+
+
+def test_withdrawing_marks_the_officers_waiting_notice_read(org, supervised):
+    absence = file_quota(supervised)
+    absences.do_withdraw_absence(absence, by=org.learner)
+    assert Notification.objects.get(recipient=org.officer).read_at is not None
+
+
+def test_when_the_officer_filed_the_persons_own_notice_is_left_alone(org, supervised):
+    absence = file_quota(supervised, by=org.officer)
+    absences.do_decide_absence(absence, approve=True, note="", by=org.officer)
+    filed = Notification.objects.get(
+        recipient=org.learner, dedupe_key=f"absence:{absence.pk}:filed"
+    )
+    assert filed.read_at is None

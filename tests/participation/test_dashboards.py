@@ -210,3 +210,45 @@ def test_other_officer_home_does_not_show_east_persons(client, figures, english)
 def test_counselor_home_has_no_panel(client, figures, english):
     login_staff(client, figures.counselor)
     assert "Not yet complete this month" not in client.get("/admin/").content.decode()
+
+
+# --- The month in progress ----------------------------------------------------------------
+
+
+def test_a_month_in_progress_is_neutral_and_named_not_banded_red():
+    points = [Point("2026-10", 100.0, 3, 3), Point("2026-11", 0.0, 0, 3, in_progress=True)]
+    svg = trend_svg(points, "Rate", in_progress="本月进行中")
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    fills = [c.get("fill") for c in root.iter(f"{SVG}circle")]
+    red = "#d1242f"
+    assert fills[1] != red and fills[1] != fills[0]
+    assert "本月进行中" in _texts(svg)
+    assert "本月进行中" in root.find(f"{SVG}desc").text
+    # Only the finished months are joined by the solid line; the running one is dashed.
+    dashed = [p for p in root.iter(f"{SVG}polyline") if p.get("stroke-dasharray")]
+    assert len(dashed) == 1
+
+    rows = [("东所", points)]
+    grid = ET.fromstring(str(heatmap_svg(rows, ["2026-10", "2026-11"], "G", "本月进行中")))  # noqa: S314
+    cell_fills = [r.get("fill") for r in grid.iter(f"{SVG}rect")][:2]
+    assert cell_fills[1] != red
+    assert "本月进行中" in _texts(heatmap_svg(rows, ["2026-10", "2026-11"], "G", "本月进行中"))
+
+
+def test_the_label_of_a_100_percent_point_stays_inside_the_chart():
+    svg = trend_svg([Point("2026-10", 100.0, 3, 3)], "Rate")
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    labels = [t for t in root.iter(f"{SVG}text") if t.text == "100%" and t.get("font-weight")]
+    # The label's baseline sits at y; a 12 px label needs about 12 px above it.
+    assert float(labels[0].get("y")) >= 14
+
+
+def test_the_dashboard_names_the_current_month_as_in_progress(client, figures):
+    html = _get(client, figures.administrator, "learning_participation").content.decode()
+    assert "本月进行中，截至目前：" in html
+    assert "本月进行中</text>" in html  # the chart and the grid name it too
+    last = (THIS_MONTH - dt.timedelta(days=1)).replace(day=1)
+    html = _get(
+        client, figures.administrator, "learning_participation", month=f"{last:%Y-%m}"
+    ).content.decode()
+    assert 'data-testid="participation-in-progress"' not in html

@@ -12,7 +12,7 @@ from lib.months import month_start
 from participation.models import AbsenceRequest, FollowUp, FollowUpStage, OfficeMonth
 from participation.panels import HOME_ROWS, bureau_month, officer_today, overdue_follow_ups
 from people.activation import do_issue_activation_code
-from tests.factories import make_person
+from tests.factories import login_staff, make_person
 
 TODAY = dt.date(2026, 12, 7)
 
@@ -175,3 +175,19 @@ def test_overdue_follow_ups_read_a_fixed_number_of_queries(org, django_assert_ma
 def test_people_outside_the_scope_see_no_follow_ups(org, role):
     _follow_up(org.person, stage=FollowUpStage.ADMINISTRATOR)
     assert overdue_follow_ups(getattr(org, role), TODAY).rows == []
+
+
+def test_the_bureau_month_on_the_home_says_the_month_is_in_progress(client, org):
+    OfficeMonth.objects.create(
+        office=org.east,
+        period=month_start(timezone.localdate()),
+        category="normal",
+        persons=4,
+        met=0,
+        at_risk=4,
+        computed_at=timezone.now(),
+    )
+    login_staff(client, org.administrator)
+    html = client.get("/admin/").content.decode()
+    assert "本月进行中，截至目前： <strong>0.0%</strong>" in html
+    assert "截至目前参与率" in html

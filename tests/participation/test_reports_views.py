@@ -3,12 +3,14 @@ progress, download to the requester only, bad input and failed tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -251,3 +253,10 @@ def test_the_menu_shows_reports_to_officers_only(client, org):
     assert reverse("learning_reports") in client.get("/admin/").text
     login_staff(client, org.counselor)
     assert reverse("learning_reports") not in client.get("/admin/").text
+
+
+def test_the_month_field_starts_on_last_month(client, org):
+    from_today = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    login_staff(client, org.officer)
+    text = client.get(reverse("learning_reports")).content.decode()
+    assert f'value="{from_today:%Y-%m}"' in text

@@ -155,3 +155,16 @@ def test_staff_other_than_administrators_cannot_reach_the_rule_forms(client, org
     login_staff(client, org.counselor)
     response = client.get(reverse("plans_rules_cell", args=["mental_health", "high"]))
     assert response.status_code in (302, 403)
+
+
+def test_the_overview_says_what_its_count_of_signals_counts(client, org, chinese):
+    login_staff(client, org.administrator)
+    body = client.get(reverse("plans_rules")).content.decode()
+    _row, rules = current_rule_set()
+    count = len(
+        [s for s in rules.signals.results if (s.domain, s.level) == ("mental_health", "high")]
+        + [s for s in rules.signals.facts if (s.domain, s.level) == ("mental_health", "high")]
+    )
+    cell = body.split('data-testid="cell-mental_health-high"')[1].split("</td>")[0]
+    assert f"有 {count} 种测评结果或建档情况会把需求提高到此级别" in cell
+    assert "提高条件" not in body

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from assessments.demo import seed_assessments, seed_results
-from cms.demo import seed_history
+from cms.demo import seed_history, seed_staff_work
 from learning.demo import seed_courses
 from live.demo import seed_lectures
 from people.demo import DEMO_PASSWORD, seed_people
@@ -19,6 +19,7 @@ DEMO_SEEDERS = [
     seed_history,  # twelve months of lectures, study, leave, follow-up; then the rollups
     seed_results,  # after the history: a signed review drafts a plan from it
     seed_plans,  # after the lectures: an approved plan's lecture series books them
+    seed_staff_work,  # a lesson in review for the editor, the follow-up policy row
 ]
 
 
