@@ -11,9 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum, TextChoices
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from courses.models import CoursePage, LessonPage
 from learning.models import Enrollment, LessonProgress, QuizAttempt, StudySession
@@ -83,6 +84,20 @@ def access_course_for_learner(user, course: CoursePage) -> Person:
 # --- Monthly summary and the learner's home -------------------------------------------------
 
 
+class LessonState(TextChoices):
+    """Where a learner stands in one lesson (the course page marks each lesson)."""
+
+    DONE = "done", pgettext_lazy("lesson", "Completed")
+    IN_PROGRESS = "in_progress", pgettext_lazy("lesson", "In progress")
+    NOT_STARTED = "not_started", pgettext_lazy("lesson", "Not started")
+
+
+@dataclass
+class LessonRow:
+    lesson: LessonPage
+    state: LessonState
+
+
 @dataclass
 class CourseProgress:
     course: CoursePage
@@ -92,6 +107,7 @@ class CourseProgress:
     expected_seconds: int = 0
     next_lesson: LessonPage | None = None
     due_date: dt.date | None = None
+    rows: list[LessonRow] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
@@ -138,7 +154,8 @@ def quota_hours_for(person: Person) -> Decimal:
 
 
 def course_progress(person: Person) -> list[CourseProgress]:
-    """Progress in each published enrolled course, in three queries whatever their number."""
+    """Progress in each published enrolled course, in three queries whatever their number;
+    each course's ``rows`` give its live lessons in order with the person's state in each."""
     enrollments = list(
         Enrollment.objects.for_person(person)
         .published()
@@ -175,8 +192,13 @@ def course_progress(person: Person) -> list[CourseProgress]:
             course.credited_seconds += min(row.credited_seconds, lesson.expected_seconds)
         if row is not None and row.completed_at is not None:
             course.completed += 1
-        elif course.next_lesson is None:
-            course.next_lesson = lesson
+            state = LessonState.DONE
+        else:
+            if course.next_lesson is None:
+                course.next_lesson = lesson
+            started = row is not None and (row.credited_seconds or row.quiz_passed)
+            state = LessonState.IN_PROGRESS if started else LessonState.NOT_STARTED
+        course.rows.append(LessonRow(lesson, state))
     return list(by_path.values())
 
 

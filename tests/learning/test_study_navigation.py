@@ -15,7 +15,7 @@ def test_a_lesson_links_back_to_its_course_and_on_to_the_next_lesson(client, org
     client.force_login(org.learner)
     text = client.get(lessons[0].url).text
     assert f'href="{course.url}"' in text and f"返回课程：{course.title}" in text
-    assert f'href="{lessons[1].url}"' in text and f"下一课时: {lessons[1].title}" in text
+    assert f'href="{lessons[1].url}"' in text and f"下一课时：{lessons[1].title}" in text
 
 
 def test_the_last_lesson_links_back_to_the_course_only(client, org, course, lessons):
