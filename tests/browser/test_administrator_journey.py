@@ -33,7 +33,8 @@ def test_an_administrator_changes_a_rule_and_finds_the_views_in_the_access_log(
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = desk.new_page()
     sign_in(page, base, "administrator", device, "/admin/")
-    page.get_by_role("link", name="方案规则").first.click()
+    page.get_by_role("button", name="帮扶方案").click()  # the menu by job
+    page.get_by_role("link", name="方案规则").click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/admin/plans/rules/")
     assert "心理健康" in page.inner_text("[data-testid=rules-cells]")

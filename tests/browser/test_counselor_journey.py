@@ -63,7 +63,8 @@ def test_a_counselor_answers_an_alert_signs_the_review_and_approves_the_plan(
     shot(page, "journeys-counselor-result")
 
     # the signed review drafted a plan: it waits in the plan list
-    page.get_by_role("link", name="帮扶矫正方案").first.click()
+    page.get_by_role("button", name="帮扶方案").click()  # the menu by job: plans and files
+    page.get_by_role("link", name="全部方案").click()
     page.wait_for_load_state("networkidle")
     plan = Plan.objects.get(person=result.person, status=PlanStatus.DRAFT)
     listing = page.inner_text("[data-testid=plan-list]")

@@ -94,10 +94,10 @@ def test_an_editor_approves_a_submitted_course_and_it_goes_live(live_server, sub
     # the editor's home lists what waits for their review
     shot(page, "journeys-editor-home")
     home = page.inner_text("main")
-    assert "个页面" in home and "Pages" not in home and "editor guide" not in home
-    awaiting = page.locator("section[id^=awaiting-review]")
-    assert "等待你的审查" in awaiting.inner_text()
-    awaiting.get_by_role("link", name="《民法典》入门").click()
+    assert "等您审核的课程页面" in home and "Pages" not in home and "editor guide" not in home
+    awaiting = page.locator("[data-testid=home-pages-to-review]")
+    assert "《民法典》入门" in awaiting.inner_text()
+    awaiting.get_by_role("link", name="审阅").click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith(f"/admin/pages/{course.pk}/edit/")
     shot(page, "journeys-editor-review")

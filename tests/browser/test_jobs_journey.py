@@ -35,11 +35,11 @@ def test_administrator_sees_the_jobs_and_runs_one_now(live_server, administrator
 
     page.get_by_role("button", name="系统").click()
     shot(page, "journeys-admin-menu-system")
-    page.get_by_role("link", name="定时任务").click()
+    page.get_by_role("link", name="定时任务", exact=True).click()  # the home links there too
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().strip() == "定时任务"
     assert page.locator("[data-testid=jobs] tbody tr").count() == len(JOBS)
-    assert "调度程序没有运行" in page.inner_text("[data-testid=jobs-warning]")
+    assert "定时任务没有在运行" in page.inner_text("[data-testid=jobs-warning]")
     row = page.locator("[data-testid=job-refresh_rollups]")
     assert "每 5 分钟" in row.inner_text() and "从未运行" in row.inner_text()
 
