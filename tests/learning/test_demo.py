@@ -22,8 +22,10 @@ def test_seed_demo_adds_courses_enrollments_and_progress_idempotently():
     call_command("seed_demo")
     call_command("seed_demo")
     assert CoursePage.objects.count() == 3
-    assert LessonPage.objects.count() == 5 + len(MONTHLY_LESSONS)
-    legal = LessonPage.objects.exclude(pk__in=[lesson.pk for lesson in monthly_lessons()])
+    assert LessonPage.objects.live().count() == 5 + len(MONTHLY_LESSONS)
+    # and one draft lesson waiting for editor1's review (cms.demo.seed_staff_work)
+    assert LessonPage.objects.not_live().count() == 1
+    legal = LessonPage.objects.live().exclude(pk__in=[lesson.pk for lesson in monthly_lessons()])
     assert legal.count() == 5 and all(lesson.quiz() for lesson in legal)
     assert Enrollment.objects.count() == 3 * Person.objects.count()
     # a quota the demo's lecture and monthly lesson can meet
