@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from assessments.models import (
     OPEN_STATUSES,
@@ -260,25 +259,25 @@ def _raise_alert(result: Result) -> Alert:
 def _notify_alert(user: User, alert: Alert, url: str, *, escalated: bool) -> None:
     """The stored notification of an alert: a plain "needs your attention" and the link, never
     a name, an answer, a score or a band (the linked page checks scope and logs the view).
-    Written in the site's language: the reader is not the person whose request raised it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if escalated:
-            title = gettext("A questionnaire result still needs follow-up")
-            body = gettext(
-                "A questionnaire result that needs attention has not been acknowledged by a "
-                "counselor for more than a day. Please open it and make sure someone follows up."
-            )
-        else:
-            title = gettext("A questionnaire result needs your attention")
-            body = gettext("Please open the result and acknowledge it.")
-        notify(
-            user,
-            kind=NotificationKind.ALERT,
-            title=title,
-            body=body,
-            url=url,
-            dedupe_key=f"assessments:alert:{alert.pk}:{'escalated' if escalated else 'raised'}",
+    Stored as source texts: each reader sees it in their own language."""
+    if escalated:
+        title = gettext_noop("A questionnaire result still needs follow-up")
+        body = gettext_noop(
+            "A questionnaire result that needs attention has not been acknowledged by a "
+            "counselor for more than a day. Please open it and make sure someone follows up."
         )
+    else:
+        title = gettext_noop("A questionnaire result needs your attention")
+        body = gettext_noop("Please open the result and acknowledge it.")
+    notify(
+        user,
+        kind=NotificationKind.ALERT,
+        title=title,
+        body=body,
+        url=url,
+        params={},
+        dedupe_key=f"assessments:alert:{alert.pk}:{'escalated' if escalated else 'raised'}",
+    )
 
 
 def _alert_payload(alert: Alert, result: Result) -> dict:

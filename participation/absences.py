@@ -351,11 +351,16 @@ def _tell_on_filing(absence: AbsenceRequest, by) -> None:
             notify(
                 officer,
                 kind=NotificationKind.GENERAL,
-                title=_("A leave request is waiting for you: %(name)s")
-                % {"name": person.full_name[:100]},
-                body=absence.requirement,
+                title=gettext_noop("A leave request is waiting for you: %(name)s"),
+                body=gettext_noop("“%(requirement)s” (%(year)d-%(month)02d)"),
                 url=reverse("learning_absence_detail", args=[absence.pk]),
                 dedupe_key=f"absence:{absence.pk}:filed",
+                params={
+                    "name": person.full_name[:100],
+                    "requirement": absence.requirement[:150],
+                    "year": absence.period.year,
+                    "month": absence.period.month,
+                },
             )
     else:
         notify(
@@ -492,39 +497,63 @@ def _settle_handlers_notice(absence: AbsenceRequest) -> None:
     do_mark_read_by_key(f"absence:{absence.pk}:filed", except_user_id=absence.person.user_id)
 
 
+# The decision notice as whole source texts (one per case, so translators see full
+# sentences), rendered in the reader's language whenever the inbox is opened.
+_DECISION_TITLES = {
+    True: gettext_noop("Your leave request was approved"),
+    False: gettext_noop("Your leave request was not approved"),
+}
+# (approved, makeup given, note written) → body
+_DECISION_BODIES = {
+    (True, False, False): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) now counts as excused."
+    ),
+    (True, True, False): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) now counts as excused. Please do the makeup "
+        "by %(date)s. It helps you keep up with the others."
+    ),
+    (True, False, True): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) now counts as excused. "
+        "Your case officer writes: %(note)s"
+    ),
+    (True, True, True): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) now counts as excused. Please do the makeup "
+        "by %(date)s. It helps you keep up with the others. Your case officer writes: %(note)s"
+    ),
+    (False, False, False): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) still needs to be done. If anything is "
+        "unclear, please talk to your case officer. We will find a way together."
+    ),
+    (False, False, True): gettext_noop(
+        "“%(requirement)s” (%(year)d-%(month)02d) still needs to be done. Your case officer "
+        "writes: %(note)s If anything is unclear, please talk to your case officer. We will "
+        "find a way together."
+    ),
+}
+
+
 def _tell_decision(decision: Decision) -> None:
     absence = decision.absence
-    values = {
+    approved = absence.status == AbsenceStatus.APPROVED
+    makeup = decision.makeup if approved else None
+    note = absence.decision_note.strip()
+    params: dict[str, str | int] = {
         "requirement": absence.requirement[:150],
-        "month": date_format(absence.period, "YEAR_MONTH_FORMAT"),
+        "year": absence.period.year,
+        "month": absence.period.month,
     }
-    if absence.status == AbsenceStatus.APPROVED:
-        title = _("Your leave request was approved")
-        parts = [_("“%(requirement)s” (%(month)s) now counts as excused.") % values]
-        if decision.makeup is not None:
-            parts.append(
-                _("Please do the makeup by %(date)s. It helps you keep up with the others.")
-                % {"date": decision.makeup.due_date.isoformat()}
-            )
-    else:
-        title = _("Your leave request was not approved")
-        parts = [_("“%(requirement)s” (%(month)s) still needs to be done.") % values]
-    if absence.decision_note:
-        parts.append(_("Your case officer writes: %(note)s") % {"note": absence.decision_note})
-    if absence.status != AbsenceStatus.APPROVED:
-        parts.append(
-            _(
-                "If anything is unclear, please talk to your case officer. "
-                "We will find a way together."
-            )
-        )
+    if makeup is not None:
+        params["date"] = makeup.due_date.isoformat()
+    if note:
+        params["note"] = note
     notify(
         absence.person.user,
         kind=NotificationKind.GENERAL,
-        title=title,
-        body=" ".join(parts),
+        title=_DECISION_TITLES[approved],
+        body=_DECISION_BODIES[(approved, makeup is not None, bool(note))],
         url=reverse("learning_absences"),
         dedupe_key=f"absence:{absence.pk}:decided",
+        params=params,
     )
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -31,6 +32,7 @@ from participation.models import (
     ParticipationStatus,
 )
 from participation.requirements import person_month
+from tests.factories import login_staff
 from tests.live.helpers import make_lecture, past_lecture
 
 pytestmark = pytest.mark.django_db
@@ -562,3 +564,45 @@ def test_when_the_officer_filed_the_persons_own_notice_is_left_alone(org, superv
         recipient=org.learner, dedupe_key=f"absence:{absence.pk}:filed"
     )
     assert filed.read_at is None
+
+
+# --- The decision notice follows the reader's language --------------------------------------
+
+
+def _inbox(client, user, language: str, page: str = "notifications_inbox") -> str:
+    if page == "notifications_inbox":
+        client.force_login(user)
+    client.cookies["django_language"] = language
+    return client.get(reverse(page)).content.decode()
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_the_decision_notice_reads_in_the_persons_language(org, supervised, client, approve):
+    absence = file_quota(supervised)
+    absences.do_decide_absence(absence, approve=approve, note="请提供病历", by=org.officer)
+    month = month_start(timezone.localdate())
+    english = _inbox(client, org.learner, "en")
+    chinese = _inbox(client, org.learner, "zh-hans")
+    verdict = "was approved" if approve else "was not approved"
+    assert f"Your leave request {verdict}" in english
+    assert f"({month:%Y-%m})" in english and "Your case officer writes: 请提供病历" in english
+    assert ("请假申请已批准" if approve else "请假申请未获批准") in chinese
+    assert f"（{month.year}年{month.month}月）" in chinese and "工作人员留言：请提供病历" in chinese
+    assert "leave request" not in chinese
+
+
+def test_the_makeup_date_and_no_note_read_in_english(org, supervised, missed, client):
+    absence = file_lecture(supervised, missed)
+    decision = absences.do_decide_absence(absence, approve=True, note="", by=org.officer)
+    english = _inbox(client, org.learner, "en")
+    assert f"Please do the makeup by {decision.makeup.due_date.isoformat()}" in english
+    assert "writes" not in english
+
+
+def test_the_officers_waiting_notice_reads_in_the_officers_language(org, supervised, client):
+    file_quota(supervised)
+    login_staff(client, org.officer)
+    english = _inbox(client, org.officer, "en", "notifications_admin_inbox")
+    assert f"A leave request is waiting for you: {supervised.full_name}" in english
+    chinese = _inbox(client, org.officer, "zh-hans", "notifications_admin_inbox")
+    assert f"有一份请假申请等您审批：{supervised.full_name}" in chinese
