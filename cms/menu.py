@@ -106,3 +106,17 @@ MENU_GROUPS = (
 UNWRAP = ("settings", "reports")
 DROP = frozenset({"help"})
 PLAIN_LINKS = frozenset({"explorer"})
+
+# Wagtail's reports about the site itself (who changed which page, workflows, page types):
+# the administrators' tools. A lecturer or editor who may edit course pages would otherwise
+# get a 系统 group of them; editors find the pages waiting for them on their home.
+SITE_REPORTS = frozenset(
+    {
+        "workflows",
+        "workflow-tasks",
+        "locked-pages",
+        "site-history",
+        "aging-pages",
+        "page-types-usage",
+    }
+)

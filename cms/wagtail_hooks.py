@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from wagtail import hooks
 
-from cms.menu import DROP, MENU_GROUPS, PLAIN_LINKS, UNWRAP
+from cms.menu import DROP, MENU_GROUPS, PLAIN_LINKS, SITE_REPORTS, UNWRAP
 from lib.admin_menu import group_menu_items
+from people.roles import Role, has_role
 
 # Wagtail's default home panels (``wagtail.admin.views.home``), by ``name``.
 WAGTAIL_PANELS = frozenset(
@@ -24,8 +25,11 @@ WAGTAIL_PANELS = frozenset(
 
 @hooks.register("construct_main_menu")
 def menu_by_job(request, menu_items):
+    user = request.user
+    admin = user.is_superuser or has_role(user, Role.ADMINISTRATOR)
+    drop = DROP if admin else DROP | SITE_REPORTS
     group_menu_items(
-        request, menu_items, MENU_GROUPS, unwrap=UNWRAP, drop=DROP, plain_links=PLAIN_LINKS
+        request, menu_items, MENU_GROUPS, unwrap=UNWRAP, drop=drop, plain_links=PLAIN_LINKS
     )
 
 

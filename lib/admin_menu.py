@@ -101,7 +101,7 @@ def group_menu_items(
     """Rearrange the main menu's ``items`` (already filtered for ``request``) in place.
 
     The submenus named in ``unwrap`` (Wagtail's "settings", "reports") give up their items,
-    which then join groups like any other; items named in ``drop`` go. Inside a group the
+    which then join groups like any other; items named in ``drop`` go, wherever they were. Inside a group the
     items keep the order of ``members``. A group with two or
     more items becomes a submenu; a group with one shows that item at the group's place; an
     item in no group stays where it is. ``plain_links`` render as plain links inside a
@@ -110,7 +110,7 @@ def group_menu_items(
     flat: list = []
     for item in items:
         if isinstance(item, SubmenuMenuItem) and item.name in unwrap:
-            flat.extend(item.menu.menu_items_for_request(request))
+            flat.extend(i for i in item.menu.menu_items_for_request(request) if i.name not in drop)
         elif item.name not in drop:
             flat.append(item)
     seen: set[str] = set()

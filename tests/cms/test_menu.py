@@ -12,7 +12,9 @@ from wagtail.admin.menu import admin_menu
 from wagtail.admin.ui.sidebar import SubMenuItem
 
 from cms.menu import DROP, MENU_GROUPS, UNWRAP
+from courses.services import ensure_course_permissions
 from tests.factories import make_user
+from tests.learning.builders import course_index
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +86,14 @@ def test_lecturers_and_editors_get_no_empty_list_of_persons(org):
     for user in (org.lecturer, org.editor):
         flat = str(sidebar(user))
         assert "supervised-persons" not in flat
+
+
+def test_authors_of_course_pages_get_no_group_of_site_reports(org):
+    """With the course tree's page permissions, Wagtail would show lecturers and editors its
+    reports about the site (history, workflows, page types): administrators' tools."""
+    ensure_course_permissions(course_index())
+    for user in (org.lecturer, org.editor):
+        menu = sidebar(user)
+        assert "system" not in menu and "learning" in menu
+        assert "site-history" not in str(menu)
+    assert "site-history:网站历史" in sidebar(org.administrator)["system"]
