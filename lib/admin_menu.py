@@ -101,9 +101,9 @@ def group_menu_items(
     """Rearrange the main menu's ``items`` (already filtered for ``request``) in place.
 
     The submenus named in ``unwrap`` (Wagtail's "settings", "reports") give up their items,
-    which then join groups like any other; items named in ``drop`` go, wherever they were. Inside a group the
-    items keep the order of ``members``. A group with two or
-    more items becomes a submenu; a group with one shows that item at the group's place; an
+    which then join groups like any other; items named in ``drop`` go, wherever they were.
+    Inside a group the items keep the order of ``members``. A group with two or more items
+    becomes a submenu; a group with one shows that item at the group's place; an
     item in no group stays where it is. ``plain_links`` render as plain links inside a
     submenu (Wagtail's page explorer opens a flyout that only works at the top level). The
     first item of a name wins (Wagtail has a "workflows" in both settings and reports)."""
