@@ -48,6 +48,13 @@ class InstrumentVersionQuerySet(models.QuerySet):
         return self.filter(instrument__slug=slug)
 
 
+def loaded_questionnaires() -> list[tuple[str, str]]:
+    """(short name, title in the active language) of every questionnaire with a published
+    version, by title: the choices wherever staff pick a questionnaire."""
+    rows = Instrument.objects.filter(versions__published=True).distinct()
+    return sorted(((i.slug, i.localized_title()) for i in rows), key=lambda pair: pair[1])
+
+
 class InstrumentVersion(models.Model):
     """One version of an instrument's definition (the validated file, canonical form).
 
@@ -461,7 +468,11 @@ class ScheduleRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.instrument_slug} · {self.get_trigger_display()}"
+        # Delete confirmations and messages name the questionnaire, never its short code.
+        if getattr(self, "instrument_title", None) is None:
+            instrument = Instrument.objects.filter(slug=self.instrument_slug).first()
+            self.instrument_title = instrument.title if instrument else None
+        return f"{self.instrument_name} · {self.get_trigger_display()}"
 
     def _instrument_name(self) -> str:
         """The questionnaire's title in the active language; needs
@@ -478,7 +489,7 @@ class ScheduleRule(models.Model):
             self.instrument_slug
             and not InstrumentVersion.objects.published().for_slug(self.instrument_slug).exists()
         ):
-            errors["instrument_slug"] = _("No questionnaire with this short name is loaded.")
+            errors["instrument_slug"] = _("Please choose one of the loaded questionnaires.")
         if self.trigger == ScheduleTrigger.PERIODIC and not self.interval_months:
             errors["interval_months"] = _("A periodic rule needs an interval in months.")
         if self.trigger != ScheduleTrigger.PERIODIC and self.interval_months:

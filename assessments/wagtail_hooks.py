@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -9,7 +10,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from assessments import admin_views
-from assessments.models import VIEW_STATISTICS, ScheduleRule
+from assessments.models import VIEW_STATISTICS, ScheduleRule, loaded_questionnaires
 from assessments.panels import EscalatedAlertsPanel, OpenAlertsPanel, ReviewQueuePanel
 from lib.admin_columns import YesNoColumn
 from lib.admin_menu import AdminMenuItem
@@ -106,6 +107,16 @@ class ScheduleRuleViewSet(ModelViewSet):
         YesNoColumn("active", model=ScheduleRule),
     ]
     list_filter = ["trigger", "active"]
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        # The questionnaire chosen by its name from the loaded ones, not typed as a code.
+        if db_field.name == "instrument_slug":
+            return forms.TypedChoiceField(
+                label=db_field.verbose_name,
+                choices=lambda: [("", "---------"), *loaded_questionnaires()],
+                help_text=_("The questionnaires loaded on this site, by name."),
+            )
+        return super().formfield_for_dbfield(db_field, **kwargs)
 
 
 schedule_rule_viewset = ScheduleRuleViewSet("assessments_schedule")

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessments.models import Assignment, AssignmentStatus, ScheduleRule
+from assessments.models import Assignment, AssignmentStatus, ScheduleRule, loaded_questionnaires
 from assessments.schedules import (
     Occurrence,
     RuleSpec,
@@ -440,3 +440,21 @@ def test_the_schedule_list_names_each_questionnaire(
     rules = list(ScheduleRule.objects.with_instrument_title())
     with django_assert_max_num_queries(0):
         assert {r.instrument_name for r in rules} >= {"广泛性焦虑量表（GAD-7）"}
+
+
+@pytest.mark.django_db
+def test_the_rule_form_offers_questionnaires_by_name_not_by_code(org, loaded, client):
+    load("k10")
+    login_staff(client, org.administrator)
+    html = client.get(reverse("assessments_schedule:add")).content.decode()
+    assert '<select name="instrument_slug"' in html
+    with translation.override("zh-hans"):
+        names = dict(loaded_questionnaires())
+        rule = ScheduleRule.objects.get_or_create(
+            instrument_slug="phq9", trigger="intake", defaults={"window_days": 7}
+        )[0]
+        label = str(rule)
+    assert f'<option value="k10">{names["k10"]}</option>' in html
+    assert names["phq9"] in html
+    assert label.startswith(names["phq9"]) and "phq9" not in label
+    assert str(rule).startswith(names["phq9"]) and "phq9" not in str(rule)
