@@ -3,6 +3,7 @@ follows the rules, so every dashboard and report has content on the first run.""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import pytest
@@ -72,11 +73,16 @@ def _snapshot() -> dict:
     }
 
 
-def test_seed_demo_twice_changes_nothing_and_its_history_follows_the_rules():
+def test_seed_demo_twice_changes_nothing_and_its_history_follows_the_rules(caplog):
+    caplog.set_level(logging.INFO)
     call_command("seed_demo")
     first = _snapshot()
     call_command("seed_demo")
     assert _snapshot() == first
+    # `make run` shows the logins, not a task line per published page
+    noisy = [r for r in caplog.records if r.name.startswith(("django_tasks", "wagtail"))]
+    assert [r for r in noisy if r.levelno < logging.WARNING] == []
+    assert logging.getLogger("django_tasks").level == logging.NOTSET  # restored afterwards
 
     # Lesson ledger rows match the study sessions: each person's credit recomputed from
     # the session rows is the stored credit, and the months' lesson minutes add up to it.

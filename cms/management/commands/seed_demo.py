@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.management.base import BaseCommand
 
 from assessments.demo import seed_assessments, seed_results
@@ -23,15 +27,35 @@ DEMO_SEEDERS = [
 ]
 
 
+# Seeding publishes pages, each running Wagtail's search and reference-index tasks: hundreds of
+# "Task … state=RUNNING" and "Page created" lines would bury the logins and the server's start
+# in `make run`'s output. Warnings and errors still show.
+QUIET_LOGGERS = ("django_tasks", "wagtail")
+
+
+@contextmanager
+def quiet(names: tuple[str, ...] = QUIET_LOGGERS) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 class Command(BaseCommand):
     help = "Create (or refresh) the demo bureau, staff, persons and content. Idempotent."
 
     def handle(self, *args, **options):
         logins: list[tuple[str, str]] = []
-        for seed in DEMO_SEEDERS:
-            result = seed()
-            if result:
-                logins.extend(result)
+        with quiet():
+            for seed in DEMO_SEEDERS:
+                result = seed()
+                if result:
+                    logins.extend(result)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")
         staff = [(u, r) for u, r in logins if r != "learner"]
