@@ -18,7 +18,13 @@ MENU_GROUPS = (
         _("People"),
         "group",
         200,
-        ("supervised-persons", "import-roster", "staff-accounts"),
+        (
+            "supervised-persons",
+            "video-roll-calls",
+            "roll-call-rules",
+            "import-roster",
+            "staff-accounts",
+        ),
     ),
     MenuGroup(
         "learning",

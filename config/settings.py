@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "assessments",
     "notifications",
     "plans",
+    "rollcall",
     "dossiers",
     "ops",
     "wagtail.contrib.forms",

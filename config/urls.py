@@ -44,6 +44,7 @@ urlpatterns = [
     path("learning/", include("participation.urls")),
     path("verify/", include("learning.verify_urls")),
     path("live/", include("live.urls")),
+    path("rollcall/", include("rollcall.urls")),
 ]
 
 if settings.DEBUG:

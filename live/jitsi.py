@@ -355,6 +355,15 @@ def make_token(
     return jwt.encode(claims, settings.JITSI_APP_SECRET, algorithm="HS256")
 
 
+def script_url() -> str:
+    """Where Jitsi's IFrame API script comes from: the video server itself (JaaS: the app's
+    own path), never a third-party CDN. Its origin is in the site's CSP."""
+    domain = settings.JITSI_DOMAIN
+    if token_mode() == "jaas":
+        return f"https://{domain}/{settings.JAAS_APP_ID}/external_api.js"
+    return f"https://{domain}/external_api.js"
+
+
 def embed_settings(
     *,
     room: str,
@@ -387,19 +396,13 @@ def embed_settings(
         else None
     )
     domain = settings.JITSI_DOMAIN
-    if mode == "jaas":
-        app_id = settings.JAAS_APP_ID
-        room_path = f"{app_id}/{lowered}"
-        script_url = f"https://{domain}/{app_id}/external_api.js"
-    else:
-        room_path = lowered
-        script_url = f"https://{domain}/external_api.js"
+    room_path = f"{settings.JAAS_APP_ID}/{lowered}" if mode == "jaas" else lowered
     return {
         "domain": domain,
         "origin": f"https://{domain}",
         "room": room_path,
         "jwt": token,
-        "script_url": script_url,
+        "script_url": script_url(),
         "user_info": {"displayName": display_name.strip()[:MAX_DISPLAY_NAME]},
         "config_overwrite": {
             # no Gravatar, no third-party analytics: the page is for supervised persons
@@ -486,3 +489,33 @@ def reconcile_room(room: str) -> list[dict] | None:
             {"id": pid, "display_name": name if isinstance(name, str) else "", "jid": jid}
         )
     return occupants
+
+
+# --- Is the server there? ---------------------------------------------------------------------
+
+# connect, read (seconds): asked while an officer waits for a call to start
+HEALTH_TIMEOUT = (2, 3)
+HEALTH_ROOM = "health-probe"
+
+
+def server_reachable() -> bool:
+    """Whether the video server answers now: a short ``GET`` of ``mod_muc_size``'s ``/room``
+    (any answer below 500, a 404 for the probe room included) when ``JITSI_MUC_SIZE_URL`` is
+    set, else of the web front ``https://<JITSI_DOMAIN>/``. False on a network error, a
+    timeout or a 5xx; never raises. A call on a server that does not answer cannot happen, so
+    callers mark it "not possible" rather than missed."""
+    base = getattr(settings, "JITSI_MUC_SIZE_URL", "")
+    if base:
+        url = f"{base}/room"
+        params = {"room": HEALTH_ROOM, "domain": settings.JITSI_XMPP_DOMAIN}
+    else:
+        url, params = f"https://{settings.JITSI_DOMAIN}/", {}
+    try:
+        response = requests.get(url, params=params, timeout=HEALTH_TIMEOUT, allow_redirects=False)
+    except requests.RequestException as exc:
+        logger.warning("video server unreachable: %s", exc.__class__.__name__)
+        return False
+    if response.status_code >= 500:
+        logger.warning("video server answered %s", response.status_code)
+        return False
+    return True

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 from audit.models import Action
 from audit.services import record_access
 from lib import bulk
-from live import centre, jitsi, ledger, makeups, roster
+from live import centre, jitsi, ledger, makeups, rooms, roster
 from live.attendance import (
     STORED_VERSION,
     PolicyRules,
@@ -86,14 +86,19 @@ class NoAttendancePolicy(Exception):
 # --- Event intake -------------------------------------------------------------------------
 
 
-def check_presence_event(parsed: ParsedEvent, now: dt.datetime | None = None) -> Lecture:
-    """The lecture an authentic event belongs to. Raises ``UnknownRoom`` for a room that is
-    no lecture's and ``UnknownParticipant`` for a participant event whose user id is neither
+def check_presence_event(parsed: ParsedEvent, now: dt.datetime | None = None) -> Lecture | None:
+    """The lecture an authentic event belongs to, or None for a room a registered owner
+    (``live.rooms``) accepted the event for. Raises ``UnknownRoom`` for a room that is
+    nobody's and ``UnknownParticipant`` for a participant event whose user id is neither
     the lecturer's nor an audience member's (resolving the audience first if the lecture
-    has started)."""
+    has started); an owner raises the same for its own rooms."""
     lecture = Lecture.objects.filter(room_name=parsed["room_name"]).first()
     if lecture is None:
-        raise UnknownRoom("unknown room")
+        owner = rooms.owner_of(parsed["room_name"])
+        if owner is None:
+            raise UnknownRoom("unknown room")
+        owner.check(parsed, now or timezone.now())
+        return None
     if parsed["event_type"] not in PARTICIPANT_EVENTS:
         return lecture
     user_id = parsed["user_id"]
@@ -152,7 +157,12 @@ def on_presence_event(event: PresenceEvent) -> None:
 
     When the room closes after the lecture's end, attendance is recomputed at once; other
     events after the end (a late leave, a recording) wait for ``recompute_attendance``, so
-    a burst of leave events costs one recompute, not one each."""
+    a burst of leave events costs one recompute, not one each. An event of a room another app
+    owns (``live.rooms``) goes to that owner instead."""
+    owner = rooms.owner_of(event.room_name)
+    if owner is not None:
+        owner.on_stored(event)
+        return
     lectures = Lecture.objects.filter(room_name=event.room_name)
     lectures.filter(attendance_stale=False).update(attendance_stale=True)
     if event.event_type in PARTICIPANT_EVENTS:

@@ -78,6 +78,14 @@ JOBS: tuple[Job, ...] = (
         _("Close unanswered presence checks"),
         "close_presence_checks",
     ),
+    # Roll-calls: the text-message fallback after a minute, deadlines, follow-up tasks,
+    # escalation, and planned spot checks whose time has come.
+    Job(
+        tasks.rollcall_tick,
+        Every(minutes=1),
+        _("Roll-calls: text messages, deadlines, follow-up, spot checks"),
+        "rollcall_tick",
+    ),
     Job(
         tasks.recompute_attendance,
         Every(minutes=5),
@@ -101,6 +109,13 @@ JOBS: tuple[Job, ...] = (
         Every(minutes=15),
         _("Escalate unanswered critical alerts"),
         "escalate_alerts",
+    ),
+    # Before working hours (09:00), so the day's spot checks are planned before the first.
+    Job(
+        tasks.draw_spot_checks,
+        Daily(dt.time(0, 30)),
+        _("Draw the week's and the month's spot checks"),
+        "draw_spot_checks",
     ),
     Job(
         tasks.apply_enrollment_rules,

@@ -32,6 +32,7 @@ from live.services import do_recompute_due, do_send_reminders
 from ops.models import JobRun, RunStatus
 from participation.followup import run_follow_up as do_run_follow_up
 from participation.rollups import RefreshResult, refresh_all, refresh_recent
+from rollcall.tick import do_draw_spot_checks, do_tick
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,18 @@ def _rollup_counts(results: list[RefreshResult]) -> Counts:
 def close_presence_checks(run_id: int | None = None) -> Counts:
     return record_run(
         "close_presence_checks", run_id, lambda: {"checks_closed": do_close_expired_checks()}
+    )
+
+
+@task()
+def rollcall_tick(run_id: int | None = None) -> Counts:
+    return record_run("rollcall_tick", run_id, do_tick)
+
+
+@task()
+def draw_spot_checks(run_id: int | None = None) -> Counts:
+    return record_run(
+        "draw_spot_checks", run_id, lambda: {"spot_checks_planned": do_draw_spot_checks()}
     )
 
 

@@ -61,6 +61,10 @@ from people.models import Person, User
 from people.roles import Role, roles_of
 
 OPEN_STAGES = (FollowUpStage.REMINDED, FollowUpStage.OFFICER, FollowUpStage.ADMINISTRATOR)
+# Requirement-key prefixes of follow-ups another app opens and works itself (``rollcall:``, a
+# missed video roll-call): they share the officer's list and ``do_record_action``, but the
+# daily run neither resolves nor escalates them (``register_follow_up_owner``).
+OWNED_PREFIXES: set[str] = set()
 TASK_STAGES = (FollowUpStage.OFFICER, FollowUpStage.ADMINISTRATOR)
 NOTE_MAX = 1000
 
@@ -104,6 +108,19 @@ class OfficerAction(models.TextChoices):
     MAKEUP = "makeup", gettext_lazy("Arranged a makeup")
     EXCUSED = "excused", gettext_lazy("Filed an excused absence")
     OTHER = "other", gettext_lazy("Other")
+
+
+def register_follow_up_owner(prefix: str) -> None:
+    """Follow-ups whose requirement key starts with ``prefix`` belong to the registering app
+    (it opens, escalates and closes them); ``run_follow_up`` leaves them alone."""
+    OWNED_PREFIXES.add(prefix)
+
+
+def _owned_elsewhere() -> models.Q:
+    condition = models.Q(pk__in=[])
+    for prefix in sorted(OWNED_PREFIXES):
+        condition |= models.Q(requirement_key__startswith=prefix)
+    return condition
 
 
 # --- What is missing, in words ----------------------------------------------------------------
@@ -221,6 +238,7 @@ class _Run:
             results[self.current] = month_results(active, self.current, self.today)
         self.open_rows = list(
             FollowUp.objects.filter(stage__in=OPEN_STAGES, period__lte=self.current)
+            .exclude(_owned_elsewhere())
             .select_related("person__user", "person__office", "person__case_officer")
             .order_by("pk")
         )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RollcallConfig(AppConfig):
+    name = "rollcall"
+    verbose_name = _("Video roll-calls")
+
+    def ready(self) -> None:
+        from live.rooms import register_room_owner
+        from participation.followup import register_follow_up_owner
+        from people.cards import register_learner_card
+        from rollcall.cards import rollcall_card
+        from rollcall.person_page import register as register_person_page
+        from rollcall.presence import ROOM_OWNER
+        from rollcall.services import FOLLOW_UP_PREFIX
+
+        register_room_owner(ROOM_OWNER)
+        register_follow_up_owner(FOLLOW_UP_PREFIX)
+        register_learner_card("rollcall", rollcall_card)
+        register_person_page()

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.live.conftest import SECRET, TOKEN
+
+JITSI_SECRET = "rollcall-tests-secret-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def video_server(settings, monkeypatch):
+    """A self-hosted Jitsi with tokens and webhooks configured, answering by default; a test
+    sets ``video_server.up = False`` to take it down."""
+    settings.JITSI_APP_ID = "platform"
+    settings.JITSI_APP_SECRET = JITSI_SECRET
+    settings.JAAS_WEBHOOK_SECRET = SECRET
+    settings.PROSODY_WEBHOOK_TOKEN = TOKEN
+
+    class Server:
+        up = True
+        asked = 0
+
+    server = Server()
+
+    def reachable() -> bool:
+        server.asked += 1
+        return server.up
+
+    monkeypatch.setattr("live.jitsi.server_reachable", reachable)
+    return server
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    """Every ``send_to_user`` call of rollcall, as (user id, payload)."""
+    sent: list[tuple[int, dict]] = []
+
+    def capture(user_id, payload):
+        sent.append((user_id, payload))
+
+    monkeypatch.setattr("rollcall.services.send_to_user", capture)
+    monkeypatch.setattr("rollcall.presence.send_to_user", capture)
+    return sent
