@@ -91,8 +91,9 @@ def do_update_from_events(room_name: str, now: dt.datetime | None = None) -> Rol
         if target is None or target.state in (TargetState.EXCUSED, TargetState.NOT_POSSIBLE):
             return target
         rules = rules_of_version(target.policy_version)
+        # to the room's close at least: a connection open then counts as still there
         start = target.rung_at - EARLY
-        end = max(now, start + dt.timedelta(seconds=1))
+        end = max(now, target.closes_at)
         presence = merge_read(read_room_events(room_name), start, end).get(target.participant_id)
         intervals = presence["intervals"] if presence else []
         first_join = intervals[0][0] if intervals else None

@@ -1,0 +1,133 @@
+"""The minute tick and the daily draw: SMS fallback, deadlines, follow-up, escalation, spot
+checks; idempotent under repetition."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Delivery, Notification
+from participation.followup import do_record_action, run_follow_up
+from participation.models import FollowUp, FollowUpStage
+from rollcall import services
+from rollcall.models import RollCallTarget, SpotCheck
+from rollcall.tick import do_draw_spot_checks, do_tick
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def sms_on(settings):
+    settings.REMINDER_CHANNELS = ["sms"]
+    settings.SMS_BACKEND = "console"
+
+
+@pytest.fixture
+def target(org):
+    org.person.phone = "13800000000"
+    org.person.save(update_fields=["phone"])
+    return services.do_start_call(org.officer, [org.person]).targets[0]
+
+
+def test_the_sms_goes_after_a_minute_once(target):
+    assert do_tick(target.rung_at + dt.timedelta(seconds=59))["sms_sent"] == 0
+    assert do_tick(target.rung_at + dt.timedelta(seconds=61))["sms_sent"] == 1
+    assert do_tick(target.rung_at + dt.timedelta(seconds=90))["sms_sent"] == 0
+    delivery = Delivery.objects.get(dedupe_key=f"rollcall:{target.pk}:sms")
+    assert f"/rollcall/{target.pk}/" in delivery.body
+    target.refresh_from_db()
+    assert target.sms_sent_at is not None
+
+
+def test_a_worker_restarted_after_claiming_never_sends_twice(target):
+    # the claim was written, then the worker died before sending: the key still guards it
+    do_tick(target.rung_at + dt.timedelta(seconds=61))
+    RollCallTarget.objects.filter(pk=target.pk).update(sms_sent_at=None)
+    do_tick(target.rung_at + dt.timedelta(seconds=62))
+    assert Delivery.objects.filter(dedupe_key=f"rollcall:{target.pk}:sms").count() == 1
+
+
+def test_no_sms_to_a_person_who_joined(target):
+    RollCallTarget.objects.filter(pk=target.pk).update(state="joined")
+    do_tick(target.rung_at + dt.timedelta(minutes=2))
+    assert not Delivery.objects.exists()
+
+
+def test_a_closed_room_without_a_join_is_missed_and_opens_one_follow_up(org, target):
+    counts = do_tick(target.closes_at)
+    assert counts["missed"] == 1 and counts["follow_ups_opened"] == 1
+    target.refresh_from_db()
+    assert (target.state, target.result) == ("missed", "missed")
+    follow_up = FollowUp.objects.get(requirement_key=f"rollcall:{target.pk}")
+    assert follow_up.stage == FollowUpStage.OFFICER
+    assert follow_up.officer == org.officer
+    assert "视频点验" in follow_up.requirement
+    told = Notification.objects.get(
+        recipient=org.officer, dedupe_key=f"rollcall:{target.pk}:followup"
+    )
+    assert told.url == reverse("learning_followup_detail", args=[follow_up.pk])
+    # again, and again: nothing doubles
+    do_tick(target.closes_at + dt.timedelta(minutes=1))
+    do_tick(target.closes_at + dt.timedelta(minutes=2))
+    assert FollowUp.objects.count() == 1
+    assert Notification.objects.filter(recipient=org.officer).count() == 1
+
+
+def test_participations_daily_run_leaves_roll_call_follow_ups_alone(target):
+    do_tick(target.closes_at)
+    run_follow_up(timezone.localdate())
+    follow_up = FollowUp.objects.get(requirement_key=f"rollcall:{target.pk}")
+    assert follow_up.stage == FollowUpStage.OFFICER and follow_up.resolved_at is None
+
+
+def test_an_unanswered_task_escalates_after_24_hours_once(org, target):
+    do_tick(target.closes_at)
+    follow_up = FollowUp.objects.get()
+    assert do_tick(target.closes_at + dt.timedelta(hours=23))["escalated"] == 0
+    assert do_tick(target.closes_at + dt.timedelta(hours=24))["escalated"] == 1
+    assert do_tick(target.closes_at + dt.timedelta(hours=25))["escalated"] == 0
+    follow_up.refresh_from_db()
+    assert follow_up.stage == FollowUpStage.ADMINISTRATOR
+    assert Notification.objects.filter(recipient=org.administrator).count() == 1
+
+
+def test_a_task_the_officer_acted_on_does_not_escalate(org, target):
+    do_tick(target.closes_at)
+    do_record_action(FollowUp.objects.get(), org.officer, action="called", note="")
+    assert do_tick(target.closes_at + dt.timedelta(hours=30))["escalated"] == 0
+
+
+def test_excusing_a_missed_call_resolves_its_follow_up(org, target):
+    do_tick(target.closes_at)
+    services.do_excuse(target, org.officer, note="医院证明")
+    assert FollowUp.objects.get().stage == FollowUpStage.RESOLVED
+
+
+def test_the_daily_draw_plans_spot_checks_once_and_the_tick_rings_them(org):
+    monday = dt.date(2030, 1, 7)
+    # persons: org.person (normal: 1 a week), org.other_person (normal)
+    planned = do_draw_spot_checks(monday)
+    assert planned == 2  # each normal person once this week; nobody lenient
+    assert do_draw_spot_checks(monday) == 0  # again: nothing doubles
+    check = SpotCheck.objects.get(person=org.person)
+    local = timezone.localtime(check.at)
+    assert check.period == "2030-W02" and 9 <= local.hour < 17 and local.isoweekday() <= 5
+    assert do_tick(check.at - dt.timedelta(minutes=1))["spot_checks_started"] == 0
+    assert do_tick(check.at)["spot_checks_started"] >= 1
+    check.refresh_from_db()
+    assert check.target is not None and check.target.call.kind == "spot"
+    assert check.target.call.started_by is None
+    assert do_tick(check.at + dt.timedelta(seconds=30))["spot_checks_started"] == 0
+    assert RollCallTarget.objects.filter(person=org.person).count() == 1
+
+
+def test_a_spot_check_waits_while_another_call_rings(org):
+    SpotCheck.objects.create(
+        person=org.person, period="x", seq=1, at=timezone.now(), policy_version=1
+    )
+    services.do_start_call(org.officer, [org.person])
+    assert do_tick()["spot_checks_started"] == 0
+    assert SpotCheck.objects.get().started_at is None
