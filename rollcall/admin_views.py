@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import record_access
-from live.jitsi import JitsiNotConfigured, script_url
+from live.jitsi import script_url
 from people.models import Person
 from rollcall import services
 from rollcall.forms import ConfirmForm, ExcuseForm, GroupCallForm, PolicyForm, SpotNowForm
@@ -215,8 +215,6 @@ def target_join(request, pk: int):
         embed = services.do_join(request.user, target, moderator=True)
     except services.CallEnded as ended:
         return JsonResponse({"error": "ended", "message": ended.messages[0]}, status=409)
-    except JitsiNotConfigured:
-        return JsonResponse({"error": "not_configured"}, status=503)
     return JsonResponse({"embed": embed})
 
 

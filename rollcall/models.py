@@ -102,7 +102,7 @@ class TargetState(models.TextChoices):
     RINGING = "ringing", _("Ringing")
     JOINED = "joined", _("Joined")
     CONFIRMED = "confirmed", _("Confirmed")
-    MISSED = "missed", _("Missed")
+    MISSED = "missed", _("Not answered")
     EXCUSED = "excused", _("Excused")
     NOT_POSSIBLE = "not_possible", _("Not possible")
 
@@ -122,7 +122,7 @@ class Confirmation(models.TextChoices):
 class Result(models.TextChoices):
     IN_TIME = "in_time", _("Answered in time")
     LATE = "late", _("Answered late")
-    MISSED = "missed", _("Missed")
+    MISSED = "missed", _("Not answered")
     EXCUSED = "excused", _("Excused")
     NOT_POSSIBLE = "not_possible", _("Not possible (video server down)")
 

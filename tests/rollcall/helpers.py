@@ -54,3 +54,32 @@ def parsed_jaas(body: dict):
 
 def parsed_prosody(body: dict):
     return parse_prosody_event(raw(body))
+
+
+def matrix_target(org) -> dict[str, str]:
+    """A call to ``learner`` (east office) the video server saw them join, room still open."""
+    from django.utils import timezone
+
+    from live.jitsi import participant_id
+    from rollcall.models import CallKind, RollCall, TargetState
+
+    now = timezone.now()
+    call = RollCall.objects.create(kind=CallKind.SINGLE, started_by=org.officer, office=org.east)
+    target = RollCallTarget.objects.create(
+        call=call,
+        person=org.person,
+        state=TargetState.JOINED,
+        participant_id=participant_id(org.learner.pk),
+        rung_at=now,
+        deadline=now + dt.timedelta(minutes=5),
+        closes_at=now + dt.timedelta(minutes=15),
+        joined_at=now,
+        result="in_time",
+        policy_version=1,
+    )
+    return {"pk": str(target.pk)}
+
+
+def matrix_call(org) -> dict[str, str]:
+    target = RollCallTarget.objects.get(pk=matrix_target(org)["pk"])
+    return {"pk": str(target.call_id)}
