@@ -44,7 +44,8 @@ def test_every_registered_item_has_a_group_or_is_the_inbox():
     [
         (
             "officer",
-            ["notifications", "supervised-persons", "learning", "lectures"]
+            # 人员: the persons and the video roll-calls
+            ["notifications", "people", "learning", "lectures"]
             + ["plans", "participation"],
         ),
         (
@@ -72,6 +73,8 @@ def test_a_superuser_sees_eight_entries_in_chinese_without_wagtails_help():
     assert len(menu) == 8
     assert menu["people"] == [
         "supervised-persons:社区矫正对象",
+        "video-roll-calls:视频点验",
+        "roll-call-rules:点验规则",
         "import-roster:导入名册",
         "staff-accounts:工作人员账号",
     ]
@@ -80,6 +83,13 @@ def test_a_superuser_sees_eight_entries_in_chinese_without_wagtails_help():
     assert "help" not in menu
     labels = [str(v) for v in menu.values() if isinstance(v, str)]
     assert all("报表" not in label for label in labels)  # only the participation reports remain
+
+
+def test_officers_find_the_roll_calls_beside_the_persons(org):
+    assert sidebar(org.officer)["people"] == [
+        "supervised-persons:社区矫正对象",
+        "video-roll-calls:视频点验",
+    ]
 
 
 def test_lecturers_and_editors_get_no_empty_list_of_persons(org):
