@@ -12,12 +12,14 @@ class RollcallConfig(AppConfig):
         from live.rooms import register_room_owner
         from participation.followup import register_follow_up_owner
         from people.cards import register_learner_card
+        from people.privacy import register_person_data
         from rollcall.cards import rollcall_card
         from rollcall.person_page import register as register_person_page
         from rollcall.presence import ROOM_OWNER
-        from rollcall.services import FOLLOW_UP_PREFIX
+        from rollcall.services import FOLLOW_UP_PREFIX, collect_rollcall_data
 
         register_room_owner(ROOM_OWNER)
         register_follow_up_owner(FOLLOW_UP_PREFIX)
         register_learner_card("rollcall", rollcall_card)
+        register_person_data(collect_rollcall_data)
         register_person_page()

@@ -522,3 +522,34 @@ def history_for(person: Person) -> QuerySet[RollCallTarget]:
         .select_related("call__started_by", "confirmed_by")
         .order_by("-rung_at", "-pk")
     )
+
+
+# --- Subject-access export ----------------------------------------------------------------------
+
+
+def collect_rollcall_data(person: Person) -> dict:
+    """The person's roll-calls as the video server and the officer recorded them
+    (``people.privacy``). The officer's note is included: it is about the person."""
+
+    def when(value):
+        return None if value is None else timezone.localtime(value).isoformat()
+
+    return {
+        "roll_calls": [
+            {
+                "kind": t.call.kind,
+                "rang_at": when(t.rung_at),
+                "answer_by": when(t.deadline),
+                "text_message_at": when(t.sms_sent_at),
+                "joined_at": when(t.joined_at),
+                "left_at": when(t.left_at),
+                "officer_confirmation": t.confirmation,
+                "officer_note": t.confirmation_note,
+                "result": t.result,
+                "policy_version": t.policy_version,
+            }
+            for t in RollCallTarget.objects.filter(person=person)
+            .select_related("call")
+            .order_by("rung_at", "pk")
+        ]
+    }

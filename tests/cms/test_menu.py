@@ -45,8 +45,7 @@ def test_every_registered_item_has_a_group_or_is_the_inbox():
         (
             "officer",
             # 人员: the persons and the video roll-calls
-            ["notifications", "people", "learning", "lectures"]
-            + ["plans", "participation"],
+            ["notifications", "people", "learning", "lectures"] + ["plans", "participation"],
         ),
         (
             "counselor",

@@ -272,3 +272,12 @@ def test_a_bad_policy_is_refused_and_nothing_stored(org):
     with pytest.raises(Exception, match="answer_within_minutes"):
         services.do_create_policy_version({"answer_within_minutes": "soon"})
     assert services.current_policy().version == 1
+
+
+def test_the_subject_access_export_holds_the_roll_calls(org):
+    target = services.do_start_call(org.officer, [org.person]).targets[0]
+    services.do_excuse(target, org.officer, note="住院")
+    data = services.collect_rollcall_data(org.person)
+    assert data["roll_calls"][0]["result"] == "excused"
+    assert data["roll_calls"][0]["officer_note"] == "住院"
+    assert services.collect_rollcall_data(org.other_person) == {"roll_calls": []}
