@@ -432,6 +432,7 @@ def do_confirm(
                 _("The video server has not seen this person join yet; nothing to confirm.")
             )
         rules = rules_of_version(row.policy_version)
+        before = row.result
         row.confirmation = confirmation
         row.confirmation_note = note
         row.confirmed_by = user
@@ -461,6 +462,8 @@ def do_confirm(
             person_id=row.person_id,
             detail=f"roll-call confirmed: {confirmation}",
         )
+        if before == "missed" and row.result != "missed":
+            resolve_follow_up(row, "met", now)
     return row
 
 

@@ -4,8 +4,8 @@ Every step claims its rows with a conditional UPDATE or a unique key before it a
 worker restarted mid-way, or two ticks at once, lose nothing and do nothing twice:
 
 - **text-message fallback**: a call still ringing ``sms_after_seconds`` after it rang gets one
-  SMS with the link (``sms_sent_at`` claimed first; the delivery log's key
-  ``rollcall:<id>:sms`` makes a second send impossible);
+  SMS with the link (the delivery log's key ``rollcall:<id>:sms`` makes a second send
+  impossible; ``sms_sent_at`` is set after it);
 - **deadlines**: a call whose room has closed is recomputed from the server's events
   (``rollcall.presence``): joined, or missed;
 - **follow-up**: a missed call opens a follow-up task for the case officer in
@@ -13,8 +13,8 @@ worker restarted mid-way, or two ticks at once, lose nothing and do nothing twic
 - **escalation**: a task the officer has not acted on ``escalate_after_hours`` after it was
   given goes to the administrators of the person's office, once;
 - **spot checks**: planned checks whose time has come ring (``SpotCheck.started_at`` claimed
-  first). The daily job draws the week's and the month's checks (``rollcall.sampling``;
-  ``SpotCheck`` is unique per person, period and number).
+  in the same transaction as the call). The daily job draws the week's and the month's
+  checks (``rollcall.sampling``; ``SpotCheck`` is unique per person, period and number).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from live import jitsi
 from notifications.models import Channel, NotificationKind
 from notifications.senders import do_deliver
 from notifications.services import notify
@@ -60,17 +61,15 @@ def _site_url(path: str) -> str:
 
 
 def do_send_sms_fallback(now: dt.datetime) -> int:
-    """One SMS with the link to each call still ringing past the policy's delay."""
+    """One SMS with the link to each call still ringing past the policy's delay. The delivery
+    log's key (``rollcall:<id>:sms``, unique) guards the send itself; ``sms_sent_at`` is set
+    after it, so a worker that dies in between sends nothing twice and loses nothing (the next
+    tick finds the key used and only marks the call)."""
     sent = 0
     ringing = RollCallTarget.objects.ringing().filter(sms_sent_at=None, closes_at__gt=now)
     for target in ringing.select_related("person__user").order_by("pk"):
         rules = rules_of_version(target.policy_version)
         if target.rung_at + dt.timedelta(seconds=rules.sms_after_seconds) > now:
-            continue
-        claimed = RollCallTarget.objects.filter(
-            pk=target.pk, sms_sent_at=None, state=TargetState.RINGING
-        ).update(sms_sent_at=now)
-        if not claimed:
             continue
         body = _(
             "Video roll-call: please open %(url)s and join by %(time)s. This is a routine check."
@@ -84,6 +83,7 @@ def do_send_sms_fallback(now: dt.datetime) -> int:
             body=body,
             dedupe_key=f"rollcall:{target.pk}:sms",
         )
+        RollCallTarget.objects.filter(pk=target.pk, sms_sent_at=None).update(sms_sent_at=now)
         sent += delivery is not None and delivery.status == "sent"
     return sent
 
@@ -223,36 +223,45 @@ def do_escalate(now: dt.datetime) -> int:
 
 
 def do_start_due_spot_checks(now: dt.datetime) -> int:
-    """Ring the planned spot checks whose time has come (each once). A person whose earlier
-    call still rings is tried again at the next tick; a person no longer supervised is
-    dropped."""
-    started = 0
-    due = SpotCheck.objects.filter(started_at=None, at__lte=now).select_related(
-        "person__user", "person__office"
+    """Ring the planned spot checks whose time has come, each once: the check is claimed and
+    its call stored in one transaction, so a worker that dies mid-way leaves the check to the
+    next tick. A person whose earlier call still rings is tried again at the next tick; a
+    person no longer supervised is dropped. The video server is asked once per tick."""
+    due = list(
+        SpotCheck.objects.filter(started_at=None, at__lte=now)
+        .select_related("person__user", "person__office")
+        .order_by("at", "pk")
     )
-    for check in due.order_by("at", "pk"):
+    if not due:
+        return 0
+    server_up = jitsi.server_reachable()
+    started = 0
+    for check in due:
         person = check.person
         if person.status != "active":
             SpotCheck.objects.filter(pk=check.pk, started_at=None).update(started_at=now)
             continue
         if RollCallTarget.objects.ringing().filter(person=person).exists():
             continue
-        claimed = SpotCheck.objects.filter(pk=check.pk, started_at=None).update(started_at=now)
-        if not claimed:
-            continue
         try:
-            result = do_start_call(
-                None,
-                [person],
-                kind=CallKind.SPOT,
-                audience=_("Spot check"),
-                office=person.office,
-                now=now,
-            )
+            with transaction.atomic():
+                claimed = SpotCheck.objects.filter(pk=check.pk, started_at=None).update(
+                    started_at=now
+                )
+                if not claimed:
+                    continue
+                result = do_start_call(
+                    None,
+                    [person],
+                    kind=CallKind.SPOT,
+                    audience=_("Spot check"),
+                    office=person.office,
+                    now=now,
+                    server_up=server_up,
+                )
+                SpotCheck.objects.filter(pk=check.pk).update(target=result.targets[0])
         except AlreadyRinging:
-            SpotCheck.objects.filter(pk=check.pk).update(started_at=None)
             continue
-        SpotCheck.objects.filter(pk=check.pk).update(target=result.targets[0])
         started += 1
     return started
 

@@ -42,8 +42,8 @@ def test_the_sms_goes_after_a_minute_once(target):
     assert target.sms_sent_at is not None
 
 
-def test_a_worker_restarted_after_claiming_never_sends_twice(target):
-    # the claim was written, then the worker died before sending: the key still guards it
+def test_a_worker_restarted_after_sending_never_sends_twice(target):
+    # the message went out, then the worker died before marking the call: the key guards it
     do_tick(target.rung_at + dt.timedelta(seconds=61))
     RollCallTarget.objects.filter(pk=target.pk).update(sms_sent_at=None)
     do_tick(target.rung_at + dt.timedelta(seconds=62))
@@ -131,3 +131,44 @@ def test_a_spot_check_waits_while_another_call_rings(org):
     services.do_start_call(org.officer, [org.person])
     assert do_tick()["spot_checks_started"] == 0
     assert SpotCheck.objects.get().started_at is None
+
+
+def test_a_worker_dying_while_starting_a_spot_check_loses_nothing(org, monkeypatch):
+    SpotCheck.objects.create(
+        person=org.person, period="x", seq=1, at=timezone.now(), policy_version=1
+    )
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr("rollcall.tick.do_start_call", crash)
+    with pytest.raises(RuntimeError):
+        do_tick()
+    assert SpotCheck.objects.get().started_at is None  # the claim rolled back with the call
+    monkeypatch.undo()
+    assert do_tick()["spot_checks_started"] == 1
+    assert RollCallTarget.objects.count() == 1
+
+
+def test_a_spot_check_when_the_video_server_is_down_is_not_possible(org, video_server):
+    SpotCheck.objects.create(
+        person=org.person, period="x", seq=1, at=timezone.now(), policy_version=1
+    )
+    video_server.up = False
+    do_tick()
+    check = SpotCheck.objects.get()
+    assert check.target.state == "not_possible" and check.started_at is not None
+    assert not FollowUp.objects.exists()
+
+
+def test_correcting_a_failed_confirmation_resolves_the_follow_up(org):
+    target = services.do_start_call(org.officer, [org.person]).targets[0]
+    RollCallTarget.objects.filter(pk=target.pk).update(
+        state="joined", joined_at=target.rung_at, result="in_time"
+    )
+    target.refresh_from_db()
+    services.do_confirm(target, org.officer, confirmation="not_the_person", note="弟弟")
+    do_tick(target.closes_at)
+    assert FollowUp.objects.get().stage == FollowUpStage.OFFICER
+    services.do_confirm(target, org.officer, confirmation="seen", note="看错了")
+    assert FollowUp.objects.get().stage == FollowUpStage.RESOLVED
