@@ -70,7 +70,8 @@ class ExcuseForm(forms.Form):
 
 class PolicyForm(forms.Form):
     rules = forms.CharField(
-        label=_("Rules (JSON)"), widget=forms.Textarea(attrs={"rows": 24, "class": "monospace"})
+        label=_("The rules, as JSON"),
+        widget=forms.Textarea(attrs={"rows": 24, "class": "monospace", "translate": "no"}),
     )
     note = forms.CharField(label=_("What changed"), max_length=200, required=False)
 

@@ -26,6 +26,11 @@ class RollCallPolicyQuerySet(models.QuerySet):
         return self.filter(active=True).order_by("-version").first()
 
 
+# Notes a migration stored in two languages (rollcall/migrations/0002): shown in the reader's
+# language; the stored text stays as it was written.
+STORED_POLICY_NOTES = {"初始规则 / first rules": _("First rules")}
+
+
 class RollCallPolicy(models.Model):
     """One version of the roll-call rules (``rollcall.policy.RollCallRules`` as JSON). Never
     edited: a change is a new version, which becomes the active one."""
@@ -58,6 +63,10 @@ class RollCallPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
+
+    @property
+    def note_display(self) -> str:
+        return str(STORED_POLICY_NOTES.get(self.note, self.note))
 
 
 class CallKind(models.TextChoices):
