@@ -26,7 +26,14 @@ from live.jitsi import script_url
 from people.models import Person
 from rollcall import services
 from rollcall.forms import ConfirmForm, ExcuseForm, GroupCallForm, PolicyForm, SpotNowForm
-from rollcall.models import CallKind, RollCall, RollCallPolicy, RollCallTarget, TargetState
+from rollcall.models import (
+    CallKind,
+    Result,
+    RollCall,
+    RollCallPolicy,
+    RollCallTarget,
+    TargetState,
+)
 from rollcall.policy import DEFAULT_RULES
 
 RECENT_CALLS = 30
@@ -184,7 +191,15 @@ def call_detail(request, pk: int):
     return render(
         request,
         "rollcall/admin/call.html",
-        {"call": call, "targets": targets, "counts": [(k, v) for k, v in counts.items() if v]},
+        {
+            "call": call,
+            "targets": targets,
+            "counts": [(k, v) for k, v in counts.items() if v],
+            "labels": {
+                "states": {s.value: str(s.label) for s in TargetState},
+                "results": {r.value: str(r.label) for r in Result},
+            },
+        },
     )
 
 

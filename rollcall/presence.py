@@ -15,7 +15,6 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from lib.broadcast import send_to_user
 from live.attendance import merge_read
 from live.models import PresenceEvent
 from live.rooms import RoomOwner
@@ -23,7 +22,7 @@ from live.services import PARTICIPANT_EVENTS, read_room_events
 from live.webhooks import ParsedEvent, UnknownParticipant, UnknownRoom
 from rollcall import decide as rules_decide
 from rollcall.models import ROOM_PREFIX, RollCallTarget, TargetState
-from rollcall.services import resolve_follow_up, rules_of_version
+from rollcall.services import push_board, resolve_follow_up, rules_of_version
 
 # presence is read from a little before the ring (clock skew between the servers)
 EARLY = dt.timedelta(seconds=60)
@@ -62,17 +61,6 @@ def on_event_stored(event: PresenceEvent) -> None:
 
 
 ROOM_OWNER = RoomOwner(name="rollcall", owns=owns, check=check_event, on_stored=on_event_stored)
-
-
-def _board_payload(target: RollCallTarget) -> dict:
-    return {
-        "type": "rollcall.target",
-        "target": target.pk,
-        "call": target.call_id,
-        "state": target.state,
-        "result": target.result,
-        "joined_at": target.joined_at.isoformat() if target.joined_at else None,
-    }
 
 
 def do_update_from_events(room_name: str, now: dt.datetime | None = None) -> RollCallTarget | None:
@@ -121,7 +109,5 @@ def do_update_from_events(room_name: str, now: dt.datetime | None = None) -> Rol
             target.save(update_fields=["state", "result", "joined_at", "left_at"])
             if before[1] == rules_decide.MISSED and target.result != rules_decide.MISSED:
                 resolve_follow_up(target, "met", now)
-            for user_id in {target.call.started_by_id, target.confirmed_by_id} - {None}:
-                send_to_user(user_id, _board_payload(target))
-            send_to_user(target.person.user_id, _board_payload(target))
+            push_board(target)
     return target

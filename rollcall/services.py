@@ -464,6 +464,7 @@ def do_confirm(
         )
         if before == "missed" and row.result != "missed":
             resolve_follow_up(row, "met", now)
+        push_board(row)
     return row
 
 
@@ -495,6 +496,7 @@ def do_excuse(target: RollCallTarget, user: User, *, note: str, now=None) -> Rol
             detail="roll-call excused",
         )
         resolve_follow_up(row, "excused", now)
+        push_board(row)
     return row
 
 
@@ -513,6 +515,29 @@ def resolve_follow_up(target: RollCallTarget, how: str, now: dt.datetime) -> Non
         FollowUpStep.objects.create(
             follow_up=follow_up, kind="resolved", at=now, detail={"resolution": how}
         )
+
+
+def board_payload(target: RollCallTarget) -> dict:
+    """One target's row as the officer's board shows it (``static/rollcall/board.js``)."""
+    return {
+        "type": "rollcall.target",
+        "target": target.pk,
+        "call": target.call_id,
+        "state": target.state,
+        "result": target.result,
+        "joined_at": timezone.localtime(target.joined_at).strftime("%H:%M:%S")
+        if target.joined_at
+        else None,
+    }
+
+
+def push_board(target: RollCallTarget) -> None:
+    """Tell the officer who started the call and the one who confirmed it (their ``ws/me/``
+    sockets, after commit) that a row changed. The person's own pages need no push: their
+    call page asks the server when they join."""
+    call = target.call
+    for user_id in {call.started_by_id, target.confirmed_by_id} - {None}:
+        send_to_user(user_id, board_payload(target))
 
 
 def follow_up_key(target: RollCallTarget) -> str:

@@ -1,27 +1,29 @@
 """An officer starts a video roll-call from the person page; the learner's phone, open on its
 home page, is rung over the websocket and shows the full-screen call; the learner joins; the
-video server reports the join; the officer confirms who they saw.
+video server reports the join, and the officer's board of the call changes without a reload;
+the officer confirms who they saw.
 
 Served by daphne in a thread (websockets), as the presence-check journey. No Jitsi server
 runs here: the video server's ``external_api.js`` is answered by a stand-in that records the
-room it was asked to open, and the server's join event is stored as live's webhook would."""
+room it was asked to open, and the server's join event is posted, signed, to live's webhook."""
 
 from __future__ import annotations
 
-import json
+import time
 
 import pytest
+import requests
 from django.core.management import call_command
 from django.urls import reverse
 
-from live.services import check_presence_event, do_store_presence_event
-from live.webhooks import parse_jaas_event
+from live.webhooks import jaas_signature_header
 from people.models import Person, User
 from rollcall.models import RollCallTarget
 from tests.browser.test_login_journeys import current_code, sign_in
 from tests.browser.test_presence_check_journey import asgi_server_url
 from tests.factories import make_totp_device
-from tests.rollcall.helpers import jaas_body
+from tests.live.conftest import SECRET
+from tests.rollcall.helpers import jaas_body, raw
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,8 +41,9 @@ window.JitsiMeetExternalAPI = function (domain, options) {
 
 
 @pytest.fixture
-def demo(django_db_serialized_rollback, monkeypatch):
+def demo(django_db_serialized_rollback, monkeypatch, settings):
     monkeypatch.setattr("live.jitsi.server_reachable", lambda: True)
+    settings.JAAS_WEBHOOK_SECRET = SECRET
     call_command("seed_demo")
     officer = User.objects.get(username="officer1")
     person = Person.objects.get(user__username="learner1")
@@ -90,11 +93,28 @@ def test_officer_calls_learner_joins_officer_confirms(demo, browser):
     opened = phone.evaluate("window.openedRoom")
     assert opened["room"] == target.room_name
 
-    # the video server reports the join, as its webhook would
-    body = jaas_body(target, "PARTICIPANT_JOINED", target.rung_at, target.participant_id)
-    parsed = parse_jaas_event(json.dumps(body).encode())
-    check_presence_event(parsed)
-    do_store_presence_event(parsed)
+    # the officer's board of the call, live over the officer's socket
+    board = desk_context.new_page()
+    board.goto(f"{base}{reverse('rollcall_admin_call', args=[target.call_id])}")
+    board.wait_for_selector("#rollcall-board[data-socket=open]")
+    row = f"[data-testid=rollcall-target][data-target='{target.pk}']"
+    assert board.get_attribute(row, "data-state") == "ringing"
+
+    # the video server reports the join on live's webhook
+    body = raw(jaas_body(target, "PARTICIPANT_JOINED", target.rung_at, target.participant_id))
+    answer = requests.post(
+        f"{base}/live/hooks/jaas/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Jaas-Signature": jaas_signature_header(SECRET, int(time.time()), body),
+        },
+        timeout=10,
+    )
+    assert answer.json() == {"status": "stored"}
+
+    board.wait_for_selector(f"{row}[data-state=joined]")
+    assert "按时应答" in board.inner_text(row)
 
     desk.reload()
     desk.wait_for_selector("[data-testid=rollcall-target-page][data-state=joined]")

@@ -39,5 +39,4 @@ def pushes(monkeypatch):
         sent.append((user_id, payload))
 
     monkeypatch.setattr("rollcall.services.send_to_user", capture)
-    monkeypatch.setattr("rollcall.presence.send_to_user", capture)
     return sent
