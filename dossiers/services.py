@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from audit.models import Action
 from audit.services import record_access
+from dossiers.evidence import load_evidence
 from dossiers.models import (
     Catalogue,
     Decision,
@@ -125,7 +126,9 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
     if catalogue is None:
         raise DossierError(_("No file catalogue is defined."))
     parsed = catalogue.parsed
-    snapshot = read_snapshot(person)
+    # The evidence files are read after the records: a file replaced meanwhile is stored
+    # under a new name, so the one the snapshot names is the one attached (or "missing").
+    snapshot, evidence = load_evidence(read_snapshot(person))
     verdicts = evaluate_catalogue(parsed, snapshot)
     at = timezone.now()
     info = FileInfo(_generated_by(by), at, catalogue.version, compilation)
@@ -134,7 +137,7 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
     hashes: dict[str, str] = {}
     try:
         for copy in Copy:
-            data = render_copy(snapshot, parsed, verdicts, copy, info)
+            data = render_copy(snapshot, parsed, verdicts, copy, info, evidence)
             name = f"dossiers/{person.pk}/{uuid.uuid4().hex}-{copy.value}.pdf"
             names[copy] = storage.save(name, ContentFile(data))
             hashes[copy] = sha256(data)
