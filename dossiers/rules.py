@@ -322,6 +322,23 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Each rule in plain words, for the catalogue's forms (administrators choose from these).
+RULE_LABELS = {
+    "monthly_study": gettext_lazy("Every month under supervision has a met study record"),
+    "required_lectures": gettext_lazy("Every required lecture attended, excused or made up"),
+    "questionnaires_reviewed": gettext_lazy("Chosen questionnaires submitted and reviewed"),
+    "plan_approved": gettext_lazy("An assistance plan approved within a number of days"),
+    "plan_reviews_on_time": gettext_lazy("Every plan review held on time"),
+    "absence_evidence": gettext_lazy("Every excused absence with its evidence file"),
+}
+# The parameters each rule reads (the others keep their defaults).
+RULE_PARAMS: dict[str, tuple[str, ...]] = {
+    "questionnaires_reviewed": ("reasons",),
+    "plan_approved": ("days",),
+    "plan_reviews_on_time": ("grace_days",),
+}
+
+
 def evaluate(kind: str, params: dict, snapshot: Snapshot) -> Verdict:
     """The verdict of rule ``kind`` with ``params`` (validated by the catalogue's schema)."""
     rule = RULES[kind]

@@ -84,19 +84,40 @@ def check_catalogue(definition: dict) -> CatalogueDef:
         ) from None
 
 
-def do_save_catalogue(definition: dict, *, by, note: str = "") -> Catalogue:
+class CatalogueUnchanged(DossierError):
+    """The definition saved is the one in use; no version was added."""
+
+
+def do_save_catalogue(definition: dict, *, by, note: str) -> Catalogue:
     """Save a new version (versions are never edited); it is in use from now on. Files
-    already compiled keep the version they were compiled against."""
+    already compiled keep the version they were compiled against. Refused without a note
+    saying what changed, and (``CatalogueUnchanged``) when nothing did."""
     parsed = check_catalogue(definition)
+    note = (note or "").strip()
+    if not note:
+        raise DossierError(_("Say in a few words what changed; nothing was saved."))
+    data = parsed.model_dump(mode="json")
     with transaction.atomic():
         # Serialises concurrent saves: the second waits and takes the next number.
         current = Catalogue.objects.select_for_update().order_by("-version").first()
+        if current is not None and current.parsed.model_dump(mode="json") == data:
+            raise CatalogueUnchanged(_("Nothing changed; no new version was saved."))
         return Catalogue.objects.create(
             version=(current.version + 1) if current else 1,
-            definition=parsed.model_dump(mode="json"),
-            note=note.strip()[:200],
+            definition=data,
+            note=note[:200],
             created_by=by,
         )
+
+
+def do_restore_catalogue(earlier: Catalogue, *, by, note: str) -> Catalogue:
+    """Make ``earlier`` current again: a new version with its sections and rounds (the
+    versions in between stay as they were)."""
+    note = (note or "").strip()
+    if not note:
+        raise DossierError(_("Say in a few words what changed; nothing was saved."))
+    text = _("Version %(v)s made current again: %(note)s") % {"v": earlier.version, "note": note}
+    return do_save_catalogue(earlier.definition, by=by, note=text)
 
 
 # --- Compiling ------------------------------------------------------------------------------
