@@ -465,6 +465,35 @@ def access_dossier(user, pk: int) -> Dossier:
     return dossier
 
 
+def read_checked(dossier: Dossier, copy: str, log: dict) -> bytes:
+    """The stored bytes of ``copy`` once they match its recorded SHA-256; otherwise
+    ``DossierTampered``, with the mismatch written to the access log (``log``: the
+    ``record_access`` arguments naming who asked). Call after checking who may read it."""
+    field = getattr(dossier, FILE_FIELDS[copy])
+    expected = getattr(dossier, HASH_FIELDS[copy])
+    if not field.name:
+        raise DossierError(_("This file has not been compiled yet."))
+    try:
+        with private_storage().open(field.name, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        data = None
+    if data is None or sha256(data) != expected:
+        record_access(
+            action=Action.VIEW,
+            success=False,
+            detail=f"{Copy(copy).value} copy does not match its sha256 {expected}",
+            **log,
+        )
+        raise DossierTampered(
+            _(
+                "The stored file does not match its recorded fingerprint (SHA-256); it is not "
+                "shown. Tell the administrator."
+            )
+        )
+    return data
+
+
 def read_copy(dossier: Dossier, copy: str, *, user=None, request=None, username: str = "") -> bytes:
     """The stored bytes of one copy, after checking who asks and the SHA-256. Every read,
     refusal and mismatch is written to the access log."""
@@ -479,28 +508,8 @@ def read_copy(dossier: Dossier, copy: str, *, user=None, request=None, username:
     if not may_read_copy(user, dossier, copy):
         record_access(action=Action.DENIED, success=False, detail=f"{copy.value} copy", **log)
         raise DossierNotFound(_("No such file."))
-    field = getattr(dossier, FILE_FIELDS[copy])
+    data = read_checked(dossier, copy, log)
     expected = getattr(dossier, HASH_FIELDS[copy])
-    if not field.name:
-        raise DossierError(_("This file has not been compiled yet."))
-    try:
-        with private_storage().open(field.name, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        data = None
-    if data is None or sha256(data) != expected:
-        record_access(
-            action=Action.VIEW,
-            success=False,
-            detail=f"{copy.value} copy does not match its sha256 {expected}",
-            **log,
-        )
-        raise DossierTampered(
-            _(
-                "The stored file does not match its recorded fingerprint (SHA-256); it is not "
-                "shown. Tell the administrator."
-            )
-        )
     record_access(
         action=Action.EXPORT if dossier.state == DossierState.ARCHIVED else Action.VIEW,
         detail=f"{copy.value} copy sha256 {expected}",

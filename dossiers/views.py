@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import record_access
+from dossiers.archive import do_export_archive, history_csv, history_rows
 from dossiers.editing import (
     KINDS,
     ROUNDS,
@@ -51,7 +52,7 @@ from dossiers.services import (
     may_read_copy,
     read_copy,
 )
-from lib.downloads import attachment, csv_text
+from lib.downloads import attachment
 from people.roles import Role, roles_of
 
 FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
@@ -404,48 +405,7 @@ def dossier_history_export(request, pk: int):
     dossier = _get_dossier_for_user(request, pk)
     if not may_read_copy(request.user, dossier, Copy.OFFICER):
         raise Http404
-    catalogue = dossier.catalogue.parsed
-    titles = {s.key: s.title() for s in catalogue.sections}
-    rows: list[list[object]] = [
-        [
-            _("time"),
-            _("round"),
-            _("reviewer"),
-            _("decision"),
-            _("note"),
-            _("section"),
-            _("problem"),
-            _("what was done"),
-            _("resolved at"),
-        ]
-    ]
-    reviews = dossier.reviews.select_related("reviewer").prefetch_related("problems")
-    for review in reviews:
-        head = [
-            timezone.localtime(review.at).strftime("%Y-%m-%d %H:%M"),
-            review.round,
-            review.reviewer.get_full_name(),
-            review.get_decision_display(),
-            review.note,
-        ]
-        problems = list(review.problems.all())
-        if not problems:
-            rows.append([*head, "", "", "", ""])
-        for problem in problems:
-            resolved = (
-                timezone.localtime(problem.resolved_at).strftime("%Y-%m-%d %H:%M")
-                if problem.resolved_at
-                else ""
-            )
-            rows.append(
-                [
-                    *head,
-                    titles.get(problem.section, problem.section),
-                    problem.text,
-                    problem.resolution,
-                    resolved,
-                ]
-            )
+    text = history_csv(history_rows(dossier))
     record_access(
         request,
         action=Action.EXPORT,
@@ -453,4 +413,18 @@ def dossier_history_export(request, pk: int):
         person_id=dossier.person_id,
         detail="review history",
     )
-    return attachment(csv_text(rows), "text/csv", f"dossier-{dossier.pk}-history.csv")
+    return attachment(text, "text/csv", f"dossier-{dossier.pk}-history.csv")
+
+
+@require_POST
+def dossier_archive_export(request, pk: int):
+    """An archived file in one zip (``dossiers.archive``); a tampered copy stops it."""
+    dossier = _get_dossier_for_user(request, pk)
+    try:
+        data = do_export_archive(dossier, request.user, request=request)
+    except DossierNotFound:
+        raise Http404 from None
+    except DossierError as error:
+        messages.error(request, str(error))
+        return redirect("dossiers_detail", pk=dossier.pk)
+    return attachment(data, "application/zip", f"dossier-{dossier.pk}-archive.zip")

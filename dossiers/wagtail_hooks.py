@@ -41,6 +41,11 @@ def register_dossier_urls():
         path("files/<int:pk>/", views.dossier_detail, name="dossiers_detail"),
         path("files/<int:pk>/<slug:copy>.pdf", views.dossier_download, name="dossiers_download"),
         path(
+            "files/<int:pk>/archive.zip",
+            views.dossier_archive_export,
+            name="dossiers_archive_export",
+        ),
+        path(
             "files/<int:pk>/history.csv",
             views.dossier_history_export,
             name="dossiers_history_export",

@@ -39,6 +39,13 @@ RULES = [
         note="CSV of every decision and problem; for those who read the officer's copy",
     ),
     Rule(
+        name="dossiers_archive_export",
+        params=_dossier,
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=_scoped({"officer": REDIRECT, "administrator": REDIRECT}),
+        note="zip of an archived file; the sample is not archived: a message, nothing exported",
+    ),
+    Rule(
         name="dossiers_list",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(FILE_ROLES, OK)),
         note="files per office by state, problems this quarter, overdue files",
