@@ -17,7 +17,15 @@ from audit.models import AccessEvent
 from dossiers import archive
 from dossiers.archive import do_export_archive
 from dossiers.pdf import Copy
-from dossiers.services import DossierError, DossierNotFound, DossierTampered, do_compile_dossier
+from dossiers.services import (
+    DossierError,
+    DossierNotFound,
+    DossierTampered,
+    do_compile_dossier,
+    do_resolve_problem,
+    do_resubmit,
+    do_return,
+)
 from tests.dossiers.test_services import pass_all, reviewers, stored_bytes  # noqa: F401
 from tests.factories import login_staff
 
@@ -128,3 +136,18 @@ def test_the_history_csv_and_json_carry_the_same_rows(archived):
     table = list(csv.reader(io.StringIO(archive.history_csv(rows).lstrip("\ufeff"))))
     assert len(table) == len(rows) + 1
     assert json.loads(archive.history_json(rows))["rows"] == json.loads(json.dumps(rows))
+
+
+def test_a_formula_in_a_problem_is_neutralised_in_the_zips_csv(released, reviewers, org):  # noqa: F811
+    hostile = '=HYPERLINK("http://evil.example/","Open")'
+    dossier = do_return(do_compile_dossier(released), org.officer, [("plan", hostile)])
+    do_resolve_problem(dossier.problems.get(), org.officer, "+已补方案")
+    dossier = pass_all(do_resubmit(dossier, org.officer), reviewers)
+    files = unzip(do_export_archive(dossier, org.officer))
+    cells = [
+        cell
+        for row in csv.reader(io.StringIO(files["history.csv"].decode("utf-8-sig")))
+        for cell in row
+    ]
+    assert "'" + hostile in cells and "'+已补方案" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
