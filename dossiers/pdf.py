@@ -32,10 +32,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
-    Image,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -310,14 +310,35 @@ def _evidence_key(absence_id: int) -> str:
     return f"evidence:{absence_id}"
 
 
-def _image(evidence: Evidence) -> Image:
-    scale = min(FRAME_WIDTH / evidence.width, IMAGE_MAX_HEIGHT / evidence.height)
-    return Image(
-        io.BytesIO(evidence.data),
-        width=evidence.width * scale,
-        height=evidence.height * scale,
-        hAlign="LEFT",
-    )
+class _Jpeg(ImageReader):
+    """A JPEG that goes into the PDF as it is. reportlab names each image by a digest of its
+    decoded pixels, which decodes every photo again on every layout pass; the JPEG's own
+    bytes name it as well (``getRGBData`` serves only that digest: a JPEG's stream is read
+    from ``jpeg_fh``)."""
+
+    def __init__(self, data: bytes):
+        super().__init__(io.BytesIO(data))
+        self._data = data
+        self._dataA = None
+
+    def getRGBData(self):  # noqa: N802 - reportlab's name
+        return self._data
+
+
+class _Picture(Flowable):
+    """An evidence photo, scaled to fit the frame."""
+
+    def __init__(self, evidence: Evidence):
+        super().__init__()
+        scale = min(FRAME_WIDTH / evidence.width, IMAGE_MAX_HEIGHT / evidence.height)
+        self.width, self.height = evidence.width * scale, evidence.height * scale
+        self.data = evidence.data
+
+    def wrap(self, avail_width, avail_height):
+        return self.width, self.height
+
+    def draw(self):
+        self.canv.drawImage(_Jpeg(self.data), 0, 0, self.width, self.height)
 
 
 def _evidence_parts(
@@ -331,7 +352,7 @@ def _evidence_parts(
         item = evidence[absence.absence_id]
         caption = paragraph(evidence_caption(absence, item), "text")
         if item.kind == IMAGE:
-            parts.append(KeepTogether([caption, _image(item), Spacer(1, 4 * mm)]))
+            parts.append(KeepTogether([caption, _Picture(item), Spacer(1, 4 * mm)]))
             continue
         if item.kind == PDF_KIND:
             note = _(
