@@ -3,8 +3,8 @@ releases compiled one after another as the worker does.
 
 A busy person: 12 months of study records, 12 required lectures (two missed and made up),
 8 reviewed questionnaire results, 3 plan versions with 4 reviews, 6 excused absences with
-their evidence (4 phone photos of 2000×1500 pixels, 2 scanned PDFs of 2 pages). Ours is
-``do_compile_dossier`` (one consistent read, both copies rendered and written). The naive
+their evidence (4 phone photos of a typed note, 2000×1500 pixels; 2 PDFs of 2 pages). Ours
+is ``do_compile_dossier`` (one consistent read, both copies rendered and written). The naive
 baseline reads record by record (a query per month under supervision, per lecture for its
 makeup, per questionnaire for its response, result and review) before rendering the same.
 """
@@ -129,7 +129,7 @@ def _evidence(person) -> None:
     import random
 
     from django.core.files.base import ContentFile
-    from PIL import Image
+    from PIL import Image, ImageDraw
     from reportlab.pdfgen.canvas import Canvas
 
     from lib.pdf import register_font
@@ -139,7 +139,14 @@ def _evidence(person) -> None:
     for index, absence in enumerate(AbsenceRequest.objects.filter(person=person).order_by("pk")):
         out = io.BytesIO()
         if index < 4:
-            photo = Image.effect_noise((2000, 1500), 40 + index).convert("RGB")
+            # A photo of a typed note: paper, lines of text, the camera's grain.
+            photo = Image.merge(
+                "RGB", [Image.effect_noise((2000, 1500), 6).point(lambda v: v + 100)] * 3
+            )
+            draw = ImageDraw.Draw(photo)
+            for line in range(30):
+                width = rng.randint(900, 1700)
+                draw.rectangle((150, 120 + line * 42, 150 + width, 140 + line * 42), fill=60)
             photo.save(out, "JPEG", quality=85)
             name = "evidence.jpg"
         else:

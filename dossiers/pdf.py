@@ -16,6 +16,7 @@ footer, with its own bookmark. Evidence that is missing or unreadable is named i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Mapping
@@ -338,7 +339,8 @@ class _Picture(Flowable):
         return self.width, self.height
 
     def draw(self):
-        self.canv.drawImage(_Jpeg(self.data), 0, 0, self.width, self.height)
+        if self.data:
+            self.canv.drawImage(_Jpeg(self.data), 0, 0, self.width, self.height)
 
 
 def _evidence_parts(
@@ -519,8 +521,14 @@ def render_copy(
     def story(pages: dict[str, int], known: dict[str, int]) -> list:
         return _story(snapshot, catalogue, verdicts, copy, info, pages, known, evidence)
 
+    # The first pass only learns where the pages break: photos keep their size, not their data.
+    sketch = {
+        k: dataclasses.replace(v, data=b"") if v.kind == IMAGE else v for k, v in evidence.items()
+    }
     first: dict[str, int] = {}
-    _pdf, laid_out = _layout(story(first, {}), info, None, title)
+    _pdf, laid_out = _layout(
+        _story(snapshot, catalogue, verdicts, copy, info, first, {}, sketch), info, None, title
+    )
     for _attempt in range(3):
         pages: dict[str, int] = {}
         known = {**first, **_attachment_pages(laid_out + 1, attached)}
