@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from django.core.exceptions import SuspiciousFileOperation
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
@@ -89,8 +90,8 @@ def read_evidence(absence: AbsenceRecord) -> Evidence:
     try:
         with storage.open(absence.evidence_name, "rb") as handle:
             data = handle.read()
-    except (OSError, ValueError):
-        # ValueError: a name the storage refuses (outside its folder).
+    except (OSError, ValueError, SuspiciousFileOperation):
+        # A name the storage refuses (outside its folder) is as good as missing.
         logger.warning("evidence of absence %s is missing", absence.absence_id)
         return Evidence(absence.absence_id, file_name, MISSING)
     kind = sniff(data[:16])

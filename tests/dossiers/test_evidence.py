@@ -153,3 +153,11 @@ def test_pending_and_refused_absences_bring_no_evidence(released, private_dir):
     row.save(update_fields=["status"])
     _snapshot, evidence = load_evidence(read_snapshot(released))
     assert evidence == {}
+
+
+def test_a_stored_name_outside_the_storage_counts_as_missing(released, private_dir):
+    row = absence(released, 0, "法治讲座", "photo.png", png_bytes(200, 100))
+    AbsenceRequest.objects.filter(pk=row.pk).update(evidence="../../etc/passwd")
+    snapshot, evidence = load_evidence(read_snapshot(released))
+    assert evidence[row.pk].kind == "missing"
+    assert snapshot.absences[0].evidence_problem == "missing"
