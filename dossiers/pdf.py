@@ -6,13 +6,20 @@ The officer's copy leaves out questionnaire answers and scores; the counselor's 
 Pages are laid out twice: the first pass learns on which page each section starts and how
 many pages there are, the second prints them (the contents keep their size, so the pages
 do not move).
+
+Both copies carry the excused absences' evidence (``dossiers.evidence``): images on the
+absences section's pages, each under a caption without the person's name (month, what was
+excused, the date filed, the stored file's name); PDF evidence appended after the last
+section, each of its pages shrunk onto an A4 page under the same caption and over the same
+footer, with its own bookmark. Evidence that is missing or unreadable is named in the section.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -20,27 +27,43 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf.generic import RectangleObject
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
+    KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
 from assessments.models import AssignmentReason, AssignmentStatus
-from dossiers.rules import Snapshot, Verdict
+from dossiers.evidence import IMAGE, MISSING, PDF_KIND, Evidence
+from dossiers.rules import AbsenceRecord, Snapshot, Verdict
 from dossiers.schema import CatalogueDef, SectionDef
-from lib.pdf import MARGIN, Footer, page_of, paragraph, register_font, table
+from lib.pdf import (
+    MARGIN,
+    Footer,
+    document_template,
+    page_of,
+    paragraph,
+    register_font,
+    table,
+)
 from live.models import AttendanceStatus
 from participation.models import AbsenceStatus, MonthStatus
 from plans.models import PlanStatus
+
+FRAME_WIDTH = A4[0] - 2 * MARGIN
+IMAGE_MAX_HEIGHT = 190 * mm
 
 
 class Copy(models.TextChoices):
@@ -128,6 +151,14 @@ def _plan_review_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
     return rows
 
 
+def _evidence_label(absence: AbsenceRecord) -> str:
+    if absence.evidence_type.startswith("image/"):
+        return _("photo")
+    if absence.evidence_type == "application/pdf":
+        return _("scanned document")
+    return _("file on record")
+
+
 def _absence_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
     rows: list[list[object]] = [[_("Month"), _("Requirement"), _("Decision"), _("Evidence")]]
     rows += [
@@ -135,7 +166,7 @@ def _absence_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
             f"{a.period:%Y-%m}",
             a.requirement,
             _label(AbsenceStatus, a.status),
-            (a.evidence_type or _("file on record")) if a.has_evidence else _("none"),
+            _evidence_label(a) if a.has_evidence else _("none"),
         ]
         for a in snapshot.absences
     ]
@@ -214,6 +245,7 @@ def _story(
     info: FileInfo,
     pages: dict[str, int],
     known: dict[str, int],
+    evidence: Mapping[int, Evidence],
 ) -> list:
     title = _("Education and assistance file")
     story: list = [
@@ -258,7 +290,86 @@ def _story(
     story.append(_contents_table(contents))
     for number, section in enumerate(catalogue.sections, start=1):
         story += _section(number, section, verdicts[section.key], snapshot, copy, pages)
+        if section.rule == "absence_evidence":
+            story += _evidence_parts(snapshot, evidence, known)
     return story
+
+
+def evidence_caption(absence: AbsenceRecord, evidence: Evidence) -> str:
+    """What an evidence file is, without the person's name: the month, what was excused, the
+    date it was filed and the stored file's name."""
+    return _("Evidence: %(month)s %(requirement)s, filed %(day)s, file %(file)s") % {
+        "month": f"{absence.period:%Y-%m}",
+        "requirement": absence.requirement,
+        "day": _day(absence.filed_on),
+        "file": evidence.file_name,
+    }
+
+
+def _evidence_key(absence_id: int) -> str:
+    # Section keys match ``schema.KEY`` (no colon), so these never collide with them.
+    return f"evidence:{absence_id}"
+
+
+class _Jpeg(ImageReader):
+    """A JPEG that goes into the PDF as it is. reportlab names each image by a digest of its
+    decoded pixels, which decodes every photo again on every layout pass; the JPEG's own
+    bytes name it as well (``getRGBData`` serves only that digest: a JPEG's stream is read
+    from ``jpeg_fh``)."""
+
+    def __init__(self, data: bytes):
+        super().__init__(io.BytesIO(data))
+        self._data = data
+        self._dataA = None
+
+    def getRGBData(self):  # noqa: N802 - reportlab's name
+        return self._data
+
+
+class _Picture(Flowable):
+    """An evidence photo, scaled to fit the frame."""
+
+    def __init__(self, evidence: Evidence):
+        super().__init__()
+        scale = min(FRAME_WIDTH / evidence.width, IMAGE_MAX_HEIGHT / evidence.height)
+        self.width, self.height = evidence.width * scale, evidence.height * scale
+        self.data = evidence.data
+
+    def wrap(self, avail_width, avail_height):
+        return self.width, self.height
+
+    def draw(self):
+        if self.data:
+            self.canv.drawImage(_Jpeg(self.data), 0, 0, self.width, self.height)
+
+
+def _evidence_parts(
+    snapshot: Snapshot, evidence: Mapping[int, Evidence], known: dict[str, int]
+) -> list:
+    shown = [a for a in snapshot.absences if a.absence_id in evidence]
+    if not shown:
+        return []
+    parts: list = [Spacer(1, 4 * mm), paragraph(_("Evidence files"), "heading")]
+    for absence in shown:
+        item = evidence[absence.absence_id]
+        caption = paragraph(evidence_caption(absence, item), "text")
+        if item.kind == IMAGE:
+            parts.append(KeepTogether([caption, _Picture(item), Spacer(1, 4 * mm)]))
+            continue
+        if item.kind == PDF_KIND:
+            note = _(
+                "A PDF of %(pages)d pages, attached at the end of this file from page %(page)s."
+            ) % {"pages": item.pages, "page": known.get(_evidence_key(absence.absence_id), "00")}
+            if item.cut:
+                note += " " + _("Only its first %(pages)d pages are attached.") % {
+                    "pages": item.pages
+                }
+        elif item.kind == MISSING:
+            note = _("The evidence file is not in storage; it could not be attached.")
+        else:
+            note = _("The evidence file cannot be read; it is not attached.")
+        parts += [caption, paragraph(note, "small"), Spacer(1, 3 * mm)]
+    return parts
 
 
 def _section(
@@ -293,15 +404,9 @@ def _layout(story: list, info: FileInfo, total: int | None, title: str) -> tuple
     font = register_font()
     footer = Footer(info.generated_by, info.generated_at)
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
-        title=title,
-        author=info.generated_by,
+    # Starts in the CJK font: reportlab's default (Helvetica) is never embedded.
+    document = document_template(
+        buffer, title=title, author=info.generated_by, bottom_margin=MARGIN + 4 * mm
     )
 
     def on_page(canvas, doc):
@@ -316,27 +421,121 @@ def _layout(story: list, info: FileInfo, total: int | None, title: str) -> tuple
     return buffer.getvalue(), document.page
 
 
+def _pdf_evidence(
+    snapshot: Snapshot, evidence: Mapping[int, Evidence]
+) -> list[tuple[AbsenceRecord, Evidence]]:
+    return [
+        (a, evidence[a.absence_id])
+        for a in snapshot.absences
+        if a.absence_id in evidence and evidence[a.absence_id].kind == PDF_KIND
+    ]
+
+
+def _attachment_pages(first_page: int, attached: list[tuple[AbsenceRecord, Evidence]]):
+    pages, at = {}, first_page
+    for absence, item in attached:
+        pages[_evidence_key(absence.absence_id)] = at
+        at += item.pages
+    return pages
+
+
+def _append_evidence(
+    pdf: bytes,
+    attached: list[tuple[AbsenceRecord, Evidence]],
+    info: FileInfo,
+    first_page: int,
+    total: int,
+) -> bytes:
+    """``pdf`` with the pages of each PDF evidence after it: each page shrunk into the frame
+    of an A4 page that carries the evidence's caption, the footer and "page x / y", and one
+    bookmark per evidence file."""
+    font = register_font()
+    footer = Footer(info.generated_by, info.generated_at)
+    width, height = A4
+    box_top = height - MARGIN - 8 * mm
+    box_bottom = MARGIN + 4 * mm
+    # Captions and footers first, one page per appended page, in the embedded font.
+    overlay = io.BytesIO()
+    canvas = Canvas(overlay, pagesize=A4, initialFontName=font)
+    number = first_page
+    for absence, item in attached:
+        caption = evidence_caption(absence, item)
+        for index in range(item.pages):
+            canvas.setFont(font, 9)
+            canvas.drawString(
+                MARGIN,
+                height - MARGIN,
+                f"{caption} ({index + 1}/{item.pages})",
+            )
+            canvas.setFont(font, 8)
+            canvas.setFillColor(colors.grey)
+            canvas.drawString(MARGIN, 10 * mm, footer.left())
+            canvas.drawRightString(width - MARGIN, 10 * mm, page_of(number, total))
+            canvas.showPage()
+            number += 1
+    canvas.save()
+    overlays = PdfReader(io.BytesIO(overlay.getvalue())).pages
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    at = 0
+    for absence, item in attached:
+        outline_page = len(writer.pages)
+        for source in PdfReader(io.BytesIO(item.data)).pages:
+            page = writer.add_page(source)
+            page.transfer_rotation_to_content()
+            box = page.cropbox
+            w, h = float(box.width), float(box.height)
+            scale = min((width - 2 * MARGIN) / w, (box_top - box_bottom) / h)
+            dx = MARGIN + ((width - 2 * MARGIN) - w * scale) / 2 - float(box.left) * scale
+            dy = box_top - h * scale - float(box.bottom) * scale
+            page.add_transformation(Transformation().scale(scale).translate(dx, dy))
+            page.mediabox = page.cropbox = RectangleObject((0, 0, width, height))
+            for name in ("/TrimBox", "/BleedBox", "/ArtBox"):
+                page.pop(name, None)
+            page.pop("/Annots", None)  # links of the evidence would point at the wrong place
+            page.merge_page(overlays[at])
+            at += 1
+        writer.add_outline_item(title=evidence_caption(absence, item), page_number=outline_page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def render_copy(
     snapshot: Snapshot,
     catalogue: CatalogueDef,
     verdicts: dict[str, Verdict],
     copy: str,
     info: FileInfo,
+    evidence: Mapping[int, Evidence] | None = None,
 ) -> bytes:
-    """The PDF of one copy of the file. Whole or nothing: bytes are returned only once the
-    document is laid out in full."""
+    """The PDF of one copy of the file, with ``evidence`` (absence id → its evidence, from
+    ``dossiers.evidence.load_evidence``) attached. Whole or nothing: bytes are returned only
+    once the document is laid out in full."""
     register_font()
+    evidence = evidence or {}
+    attached = _pdf_evidence(snapshot, evidence)
+    extra = sum(item.pages for _absence, item in attached)
     title = f"{_('Education and assistance file')} {snapshot.case_number}"
+
+    def story(pages: dict[str, int], known: dict[str, int]) -> list:
+        return _story(snapshot, catalogue, verdicts, copy, info, pages, known, evidence)
+
+    # The first pass only learns where the pages break: photos keep their size, not their data.
+    sketch = {
+        k: dataclasses.replace(v, data=b"") if v.kind == IMAGE else v for k, v in evidence.items()
+    }
     first: dict[str, int] = {}
-    _pdf, total = _layout(
-        _story(snapshot, catalogue, verdicts, copy, info, first, {}), info, None, title
+    _pdf, laid_out = _layout(
+        _story(snapshot, catalogue, verdicts, copy, info, first, {}, sketch), info, None, title
     )
     for _attempt in range(3):
         pages: dict[str, int] = {}
-        pdf, new_total = _layout(
-            _story(snapshot, catalogue, verdicts, copy, info, pages, first), info, total, title
-        )
-        if pages == first and new_total == total:
-            return pdf
-        first, total = pages, new_total
+        known = {**first, **_attachment_pages(laid_out + 1, attached)}
+        pdf, new_laid_out = _layout(story(pages, known), info, laid_out + extra, title)
+        if pages == first and new_laid_out == laid_out:
+            break
+        first, laid_out = pages, new_laid_out
+    if attached:
+        pdf = _append_evidence(pdf, attached, info, laid_out + 1, laid_out + extra)
     return pdf

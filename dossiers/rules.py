@@ -18,7 +18,8 @@ The rules, numbered as the catalogue's defaults ship them:
    start.
 5. ``plan_reviews_on_time``: every plan review scheduled on or before ``as_of`` was held
    within ``grace_days`` days after its date (one still open inside the grace is not late).
-6. ``absence_evidence``: every approved excused absence has its evidence file.
+6. ``absence_evidence``: every approved excused absence has its evidence file, and the file
+   can be read (a stored file that is missing or unreadable counts as no evidence).
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class AbsenceRecord:
     status: str  # participation.AbsenceStatus value
     has_evidence: bool
     evidence_type: str = ""
+    evidence_name: str = ""  # the stored file's name in private storage
+    filed_on: dt.date | None = None
+    decided_on: dt.date | None = None
+    # "missing" or "unreadable" when the stored file cannot be attached (``dossiers.evidence``)
+    evidence_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,12 +287,17 @@ def plan_reviews_on_time(snapshot: Snapshot, params: PlanParams) -> Verdict:
 
 def absence_evidence(snapshot: Snapshot, params: NoParams) -> Verdict:
     approved = [a for a in snapshot.absences if a.status == "approved"]
-    missing = [
-        _("%(month)s %(requirement)s: excused without evidence")
-        % {"month": f"{a.period:%Y-%m}", "requirement": a.requirement}
-        for a in approved
-        if not a.has_evidence
-    ]
+    missing: list[str] = []
+    for a in approved:
+        names = {"month": f"{a.period:%Y-%m}", "requirement": a.requirement}
+        if not a.has_evidence:
+            missing.append(_("%(month)s %(requirement)s: excused without evidence") % names)
+        elif a.evidence_problem == "missing":
+            missing.append(
+                _("%(month)s %(requirement)s: the evidence file is not in storage") % names
+            )
+        elif a.evidence_problem:
+            missing.append(_("%(month)s %(requirement)s: the evidence file cannot be read") % names)
     why = (
         _("Every excused absence has its evidence.")
         if not missing
@@ -308,6 +319,23 @@ RULES: dict[str, Rule] = {
     "plan_approved": Rule(plan_approved, PlanParams),
     "plan_reviews_on_time": Rule(plan_reviews_on_time, PlanParams),
     "absence_evidence": Rule(absence_evidence, NoParams),
+}
+
+
+# Each rule in plain words, for the catalogue's forms (administrators choose from these).
+RULE_LABELS = {
+    "monthly_study": gettext_lazy("Every month under supervision has a met study record"),
+    "required_lectures": gettext_lazy("Every required lecture attended, excused or made up"),
+    "questionnaires_reviewed": gettext_lazy("Chosen questionnaires submitted and reviewed"),
+    "plan_approved": gettext_lazy("An assistance plan approved within a number of days"),
+    "plan_reviews_on_time": gettext_lazy("Every plan review held on time"),
+    "absence_evidence": gettext_lazy("Every excused absence with its evidence file"),
+}
+# The parameters each rule reads (the others keep their defaults).
+RULE_PARAMS: dict[str, tuple[str, ...]] = {
+    "questionnaires_reviewed": ("reasons",),
+    "plan_approved": ("days",),
+    "plan_reviews_on_time": ("grace_days",),
 }
 
 

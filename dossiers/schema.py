@@ -75,6 +75,9 @@ class CatalogueDef(BaseModel):
     def section(self, key: str) -> SectionDef | None:
         return next((s for s in self.sections if s.key == key), None)
 
+    def round(self, key: str) -> RoundDef | None:
+        return next((r for r in self.rounds if r.key == key), None)
+
 
 # The shipped defaults (loaded as version 1 by migration 0002, read there as data).
 DEFAULT_FILE = Path(__file__).resolve().parent / "catalogue" / "default_v1.json"

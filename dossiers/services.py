@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from audit.models import Action
 from audit.services import record_access
+from dossiers.evidence import load_evidence
 from dossiers.models import (
     Catalogue,
     Decision,
@@ -83,19 +84,40 @@ def check_catalogue(definition: dict) -> CatalogueDef:
         ) from None
 
 
-def do_save_catalogue(definition: dict, *, by, note: str = "") -> Catalogue:
+class CatalogueUnchanged(DossierError):
+    """The definition saved is the one in use; no version was added."""
+
+
+def do_save_catalogue(definition: dict, *, by, note: str) -> Catalogue:
     """Save a new version (versions are never edited); it is in use from now on. Files
-    already compiled keep the version they were compiled against."""
+    already compiled keep the version they were compiled against. Refused without a note
+    saying what changed, and (``CatalogueUnchanged``) when nothing did."""
     parsed = check_catalogue(definition)
+    note = (note or "").strip()
+    if not note:
+        raise DossierError(_("Say in a few words what changed; nothing was saved."))
+    data = parsed.model_dump(mode="json")
     with transaction.atomic():
         # Serialises concurrent saves: the second waits and takes the next number.
         current = Catalogue.objects.select_for_update().order_by("-version").first()
+        if current is not None and current.parsed.model_dump(mode="json") == data:
+            raise CatalogueUnchanged(_("Nothing changed; no new version was saved."))
         return Catalogue.objects.create(
             version=(current.version + 1) if current else 1,
-            definition=parsed.model_dump(mode="json"),
-            note=note.strip()[:200],
+            definition=data,
+            note=note[:200],
             created_by=by,
         )
+
+
+def do_restore_catalogue(earlier: Catalogue, *, by, note: str) -> Catalogue:
+    """Make ``earlier`` current again: a new version with its sections and rounds (the
+    versions in between stay as they were)."""
+    note = (note or "").strip()
+    if not note:
+        raise DossierError(_("Say in a few words what changed; nothing was saved."))
+    text = _("Version %(v)s made current again: %(note)s") % {"v": earlier.version, "note": note}
+    return do_save_catalogue(earlier.definition, by=by, note=text)
 
 
 # --- Compiling ------------------------------------------------------------------------------
@@ -125,7 +147,9 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
     if catalogue is None:
         raise DossierError(_("No file catalogue is defined."))
     parsed = catalogue.parsed
-    snapshot = read_snapshot(person)
+    # The evidence files are read after the records: a file replaced meanwhile is stored
+    # under a new name, so the one the snapshot names is the one attached (or "missing").
+    snapshot, evidence = load_evidence(read_snapshot(person))
     verdicts = evaluate_catalogue(parsed, snapshot)
     at = timezone.now()
     info = FileInfo(_generated_by(by), at, catalogue.version, compilation)
@@ -134,7 +158,7 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
     hashes: dict[str, str] = {}
     try:
         for copy in Copy:
-            data = render_copy(snapshot, parsed, verdicts, copy, info)
+            data = render_copy(snapshot, parsed, verdicts, copy, info, evidence)
             name = f"dossiers/{person.pk}/{uuid.uuid4().hex}-{copy.value}.pdf"
             names[copy] = storage.save(name, ContentFile(data))
             hashes[copy] = sha256(data)
@@ -441,6 +465,35 @@ def access_dossier(user, pk: int) -> Dossier:
     return dossier
 
 
+def read_checked(dossier: Dossier, copy: str, log: dict) -> bytes:
+    """The stored bytes of ``copy`` once they match its recorded SHA-256; otherwise
+    ``DossierTampered``, with the mismatch written to the access log (``log``: the
+    ``record_access`` arguments naming who asked). Call after checking who may read it."""
+    field = getattr(dossier, FILE_FIELDS[copy])
+    expected = getattr(dossier, HASH_FIELDS[copy])
+    if not field.name:
+        raise DossierError(_("This file has not been compiled yet."))
+    try:
+        with private_storage().open(field.name, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        data = None
+    if data is None or sha256(data) != expected:
+        record_access(
+            action=Action.VIEW,
+            success=False,
+            detail=f"{Copy(copy).value} copy does not match its sha256 {expected}",
+            **log,
+        )
+        raise DossierTampered(
+            _(
+                "The stored file does not match its recorded fingerprint (SHA-256); it is not "
+                "shown. Tell the administrator."
+            )
+        )
+    return data
+
+
 def read_copy(dossier: Dossier, copy: str, *, user=None, request=None, username: str = "") -> bytes:
     """The stored bytes of one copy, after checking who asks and the SHA-256. Every read,
     refusal and mismatch is written to the access log."""
@@ -455,28 +508,8 @@ def read_copy(dossier: Dossier, copy: str, *, user=None, request=None, username:
     if not may_read_copy(user, dossier, copy):
         record_access(action=Action.DENIED, success=False, detail=f"{copy.value} copy", **log)
         raise DossierNotFound(_("No such file."))
-    field = getattr(dossier, FILE_FIELDS[copy])
+    data = read_checked(dossier, copy, log)
     expected = getattr(dossier, HASH_FIELDS[copy])
-    if not field.name:
-        raise DossierError(_("This file has not been compiled yet."))
-    try:
-        with private_storage().open(field.name, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        data = None
-    if data is None or sha256(data) != expected:
-        record_access(
-            action=Action.VIEW,
-            success=False,
-            detail=f"{copy.value} copy does not match its sha256 {expected}",
-            **log,
-        )
-        raise DossierTampered(
-            _(
-                "The stored file does not match its recorded fingerprint (SHA-256); it is not "
-                "shown. Tell the administrator."
-            )
-        )
     record_access(
         action=Action.EXPORT if dossier.state == DossierState.ARCHIVED else Action.VIEW,
         detail=f"{copy.value} copy sha256 {expected}",

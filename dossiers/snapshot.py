@@ -128,7 +128,15 @@ def _absences(person: Person) -> tuple[AbsenceRecord, ...]:
         AbsenceRequest.objects.filter(person=person)
         .order_by("period", "pk")
         .values(
-            "pk", "period", "requirement", "requirement_key", "status", "evidence", "evidence_type"
+            "pk",
+            "period",
+            "requirement",
+            "requirement_key",
+            "status",
+            "evidence",
+            "evidence_type",
+            "filed_at",
+            "decided_at",
         )
     )
     return tuple(
@@ -139,6 +147,9 @@ def _absences(person: Person) -> tuple[AbsenceRecord, ...]:
             status=r["status"],
             has_evidence=bool(r["evidence"]),
             evidence_type=r["evidence_type"],
+            evidence_name=r["evidence"] or "",
+            filed_on=_local_date(r["filed_at"]),
+            decided_on=_local_date(r["decided_at"]),
         )
         for r in rows
     )

@@ -19,15 +19,31 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import record_access
+from dossiers.archive import do_export_archive, history_csv, history_rows
+from dossiers.editing import (
+    KINDS,
+    ROUNDS,
+    SECTIONS,
+    CatalogueEditError,
+    as_data,
+    moved,
+    with_item,
+    without,
+)
+from dossiers.forms import SCOPE_LABELS, NoteForm, RoundForm, SectionForm
 from dossiers.models import Catalogue, Dossier, DossierProblem, DossierState
 from dossiers.pdf import Copy
+from dossiers.rules import REASONS, RULE_LABELS, RULE_PARAMS
+from dossiers.schema import SectionDef
 from dossiers.services import (
+    CatalogueUnchanged,
     DossierError,
     DossierNotFound,
     access_dossier,
     current_round,
     do_pass,
     do_resolve_problem,
+    do_restore_catalogue,
     do_resubmit,
     do_return,
     do_save_catalogue,
@@ -36,7 +52,7 @@ from dossiers.services import (
     may_read_copy,
     read_copy,
 )
-from lib.downloads import attachment, csv_text
+from lib.downloads import attachment
 from people.roles import Role, roles_of
 
 FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
@@ -212,42 +228,174 @@ def can_edit_catalogue(user) -> bool:
     return bool(user.is_active and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user)))
 
 
-@require_http_methods(["GET", "POST"])
-def catalogue_edit(request):
-    """The catalogue as JSON (administrators): saving makes a new version."""
+def _catalogue_admin(request) -> Catalogue | None:
     if not can_edit_catalogue(request.user):
         raise deny(request, "file catalogue: administrators only")
-    current = Catalogue.objects.current()
-    text = json.dumps(current.definition if current else {}, ensure_ascii=False, indent=2)
+    return Catalogue.objects.current()
+
+
+def _save(request, definition: dict, note: str) -> bool:
+    """Save ``definition`` as a new version with a message; whether it was saved."""
+    try:
+        saved = do_save_catalogue(definition, by=request.user, note=note)
+    except CatalogueUnchanged as error:
+        messages.info(request, str(error))
+        return True
+    except DossierError as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(request, _("Saved as version %(version)d.") % {"version": saved.version})
+    return True
+
+
+STRUCTURE_OPS = {"up": -1, "down": 1}
+
+
+@require_http_methods(["GET", "POST"])
+def catalogue_edit(request):
+    """The catalogue in use (administrators): its sections and rounds in order, each edited
+    with its own form, moved or removed here; the versions, an earlier one made current
+    again; the definition as JSON, read-only. Every change saves a new version."""
+    current = _catalogue_admin(request)
+    if current is None:
+        raise Http404
+    parsed = current.parsed
+    note_form = NoteForm(request.POST or None)
     if request.method == "POST":
-        text = request.POST.get("definition", "")
-        try:
-            definition = json.loads(text)
-            if not isinstance(definition, dict):
-                raise ValueError
-        except ValueError:
-            messages.error(request, _("The catalogue must be a JSON object; nothing was saved."))
+        # One form for every row's buttons: each button's value is "op kind key".
+        op, kind, key = ([*request.POST.get("op", "").split(" ", 2), "", ""])[:3]
+        if op not in (*STRUCTURE_OPS, "remove") or kind not in KINDS:
+            messages.error(request, _("Unknown action; nothing was changed."))
+        elif not note_form.is_valid():
+            messages.error(request, _("Say in a few words what changed; nothing was saved."))
         else:
+            definition = as_data(parsed)
             try:
-                saved = do_save_catalogue(
-                    definition, by=request.user, note=request.POST.get("note", "")
+                changed = (
+                    without(definition, kind, key)
+                    if op == "remove"
+                    else moved(definition, kind, key, STRUCTURE_OPS[op])
                 )
-            except DossierError as error:
+            except CatalogueEditError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(
-                    request, _("Saved as version %(version)d.") % {"version": saved.version}
-                )
-                return redirect("dossiers_catalogue")
+                if _save(request, changed, note_form.cleaned_data["note"]):
+                    return redirect("dossiers_catalogue")
     return render(
         request,
         "dossiers/catalogue.html",
         {
             "current": current,
-            "text": text,
+            "sections": [
+                (section, RULE_LABELS.get(section.rule, section.rule), _params_text(section))
+                for section in parsed.sections
+            ],
+            "rounds": [
+                (r, Role(r.role).label, SCOPE_LABELS.get(r.scope, r.scope)) for r in parsed.rounds
+            ],
+            "note_form": note_form,
+            "restore_form": NoteForm(),
+            "json": json.dumps(current.definition, ensure_ascii=False, indent=2),
             "versions": Catalogue.objects.select_related("created_by").order_by("-version")[:50],
         },
     )
+
+
+def _params_text(section: SectionDef) -> str:
+    params = section.params
+    if section.rule == "questionnaires_reviewed":
+        reasons = params.get("reasons") or ["intake", "exit"]
+        return "、".join(str(REASONS.get(r, r)) for r in reasons)
+    if section.rule == "plan_approved":
+        return _("within %(days)d days of intake") % {"days": params.get("days", 30)}
+    if section.rule == "plan_reviews_on_time":
+        return _("at most %(days)d days late") % {"days": params.get("grace_days", 7)}
+    return ""
+
+
+def _item_form(request, kind: str, key: str | None):
+    """Edit one section or round (``key``), or add one (``key`` is ``None``)."""
+    current = _catalogue_admin(request)
+    if current is None:
+        raise Http404
+    parsed = current.parsed
+    form_class = SectionForm if kind == SECTIONS else RoundForm
+    item = None
+    if key is not None:
+        item = parsed.section(key) if kind == SECTIONS else parsed.round(key)
+        if item is None:
+            raise Http404
+    initial = form_class.initial_for(item) if item is not None else {}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.section() if kind == SECTIONS else form.round()
+        try:
+            definition = with_item(as_data(parsed), kind, key, data)
+        except CatalogueEditError as error:
+            form.add_error(None, str(error))
+        else:
+            if _save(request, definition, form.cleaned_data["note"]):
+                return redirect("dossiers_catalogue")
+            form.add_error(None, _("Nothing was saved."))
+    if kind == SECTIONS:
+        title = (
+            _("Add a section")
+            if item is None
+            else _("Section: %(title)s") % {"title": item.title()}
+        )
+    else:
+        title = (
+            _("Add a review round")
+            if item is None
+            else _("Round: %(title)s") % {"title": item.title()}
+        )
+    return render(
+        request,
+        "dossiers/catalogue_item.html",
+        {
+            "form": form,
+            "kind": kind,
+            "title": title,
+            "current": current,
+            "rule_params": {rule: list(names) for rule, names in RULE_PARAMS.items()},
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def catalogue_section(request, key: str | None = None):
+    return _item_form(request, SECTIONS, key)
+
+
+@require_http_methods(["GET", "POST"])
+def catalogue_round(request, key: str | None = None):
+    return _item_form(request, ROUNDS, key)
+
+
+@require_POST
+def catalogue_restore(request, version: int):
+    """Make an earlier version current again (as a new version, with a note)."""
+    _catalogue_admin(request)
+    earlier = Catalogue.objects.filter(version=version).first()
+    if earlier is None:
+        raise Http404
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say in a few words what changed; nothing was saved."))
+        return redirect("dossiers_catalogue")
+    try:
+        saved = do_restore_catalogue(earlier, by=request.user, note=form.cleaned_data["note"])
+    except CatalogueUnchanged as error:
+        messages.info(request, str(error))
+    except DossierError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Version %(old)d is in use again, saved as version %(new)d.")
+            % {"old": earlier.version, "new": saved.version},
+        )
+    return redirect("dossiers_catalogue")
 
 
 @require_POST
@@ -257,48 +405,7 @@ def dossier_history_export(request, pk: int):
     dossier = _get_dossier_for_user(request, pk)
     if not may_read_copy(request.user, dossier, Copy.OFFICER):
         raise Http404
-    catalogue = dossier.catalogue.parsed
-    titles = {s.key: s.title() for s in catalogue.sections}
-    rows: list[list[object]] = [
-        [
-            _("time"),
-            _("round"),
-            _("reviewer"),
-            _("decision"),
-            _("note"),
-            _("section"),
-            _("problem"),
-            _("what was done"),
-            _("resolved at"),
-        ]
-    ]
-    reviews = dossier.reviews.select_related("reviewer").prefetch_related("problems")
-    for review in reviews:
-        head = [
-            timezone.localtime(review.at).strftime("%Y-%m-%d %H:%M"),
-            review.round,
-            review.reviewer.get_full_name(),
-            review.get_decision_display(),
-            review.note,
-        ]
-        problems = list(review.problems.all())
-        if not problems:
-            rows.append([*head, "", "", "", ""])
-        for problem in problems:
-            resolved = (
-                timezone.localtime(problem.resolved_at).strftime("%Y-%m-%d %H:%M")
-                if problem.resolved_at
-                else ""
-            )
-            rows.append(
-                [
-                    *head,
-                    titles.get(problem.section, problem.section),
-                    problem.text,
-                    problem.resolution,
-                    resolved,
-                ]
-            )
+    text = history_csv(history_rows(dossier))
     record_access(
         request,
         action=Action.EXPORT,
@@ -306,4 +413,18 @@ def dossier_history_export(request, pk: int):
         person_id=dossier.person_id,
         detail="review history",
     )
-    return attachment(csv_text(rows), "text/csv", f"dossier-{dossier.pk}-history.csv")
+    return attachment(text, "text/csv", f"dossier-{dossier.pk}-history.csv")
+
+
+@require_POST
+def dossier_archive_export(request, pk: int):
+    """An archived file in one zip (``dossiers.archive``); a tampered copy stops it."""
+    dossier = _get_dossier_for_user(request, pk)
+    try:
+        data = do_export_archive(dossier, request.user, request=request)
+    except DossierNotFound:
+        raise Http404 from None
+    except DossierError as error:
+        messages.error(request, str(error))
+        return redirect("dossiers_detail", pk=dossier.pk)
+    return attachment(data, "application/zip", f"dossier-{dossier.pk}-archive.zip")

@@ -13,8 +13,38 @@ def register_dossier_urls():
     return [
         path("files/", views.dossier_list, name="dossiers_list"),
         path("files/catalogue/", views.catalogue_edit, name="dossiers_catalogue"),
+        path(
+            "files/catalogue/sections/add/",
+            views.catalogue_section,
+            name="dossiers_catalogue_section_add",
+        ),
+        path(
+            "files/catalogue/sections/<slug:key>/edit/",
+            views.catalogue_section,
+            name="dossiers_catalogue_section",
+        ),
+        path(
+            "files/catalogue/rounds/add/",
+            views.catalogue_round,
+            name="dossiers_catalogue_round_add",
+        ),
+        path(
+            "files/catalogue/rounds/<slug:key>/edit/",
+            views.catalogue_round,
+            name="dossiers_catalogue_round",
+        ),
+        path(
+            "files/catalogue/versions/<int:version>/restore/",
+            views.catalogue_restore,
+            name="dossiers_catalogue_restore",
+        ),
         path("files/<int:pk>/", views.dossier_detail, name="dossiers_detail"),
         path("files/<int:pk>/<slug:copy>.pdf", views.dossier_download, name="dossiers_download"),
+        path(
+            "files/<int:pk>/archive.zip",
+            views.dossier_archive_export,
+            name="dossiers_archive_export",
+        ),
         path(
             "files/<int:pk>/history.csv",
             views.dossier_history_export,

@@ -60,5 +60,5 @@ def test_an_invalid_catalogue_is_refused_with_where_and_nothing_saved(org):
     definition = default_catalogue()
     definition["rounds"][0]["role"] = "lecturer"
     with pytest.raises(DossierError, match="rounds.0.role"):
-        do_save_catalogue(definition, by=org.administrator)
+        do_save_catalogue(definition, by=org.administrator, note="改错")
     assert Catalogue.objects.count() == 1

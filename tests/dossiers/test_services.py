@@ -93,10 +93,10 @@ def test_the_check_reads_the_records_as_they_are(released, private_dir):
 def test_a_crash_halfway_through_compiling_leaves_no_file(released, private_dir, monkeypatch):
     real = services.render_copy
 
-    def crash_on_second(snapshot, catalogue, verdicts, copy, info):
+    def crash_on_second(snapshot, catalogue, verdicts, copy, info, evidence=None):
         if copy == Copy.COUNSELOR:
             raise RuntimeError("disk full")
-        return real(snapshot, catalogue, verdicts, copy, info)
+        return real(snapshot, catalogue, verdicts, copy, info, evidence)
 
     monkeypatch.setattr(services, "render_copy", crash_on_second)
     with pytest.raises(RuntimeError):

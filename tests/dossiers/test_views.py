@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import urlsplit
 
@@ -10,8 +9,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AccessEvent
-from dossiers.models import Catalogue, Decision, Dossier, DossierReview, DossierState
-from dossiers.schema import default_catalogue
+from dossiers.models import Decision, Dossier, DossierReview, DossierState
 from dossiers.services import do_compile_dossier, do_pass
 from people.roles import Role
 from tests.dossiers.helpers import returned_dossier
@@ -124,38 +122,6 @@ def test_downloading_a_copy_is_logged_and_a_tampered_copy_is_refused(
     assert (
         client.get(reverse("dossiers_download", args=[dossier.pk, "nonsense"])).status_code == 404
     )
-
-
-def test_an_administrator_saves_the_catalogue_as_a_new_version(client, org):
-    login_staff(client, org.administrator)
-    url = reverse("dossiers_catalogue")
-    page = client.get(url).content.decode()
-    assert "随系统提供的默认清单" in page
-    definition = default_catalogue()
-    definition["sections"][3]["params"] = {"days": 45}
-    response = client.post(
-        url, {"definition": json.dumps(definition), "note": "改为45日"}, follow=True
-    )
-    assert "已保存为第 2 版" in response.content.decode()
-    assert Catalogue.objects.current().version == 2
-
-
-@pytest.mark.parametrize("text", ["", "[1]", "{not json", '{"sections": [], "rounds": []}'])
-def test_a_bad_catalogue_is_refused_in_chinese_and_nothing_is_saved(client, org, text):
-    login_staff(client, org.administrator)
-    response = client.post(reverse("dossiers_catalogue"), {"definition": text})
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "未保存" in body or "有误" in body
-    assert Catalogue.objects.count() == 1
-
-
-@pytest.mark.parametrize("role", ["officer", "counselor", "lecturer", "editor"])
-def test_only_administrators_edit_the_catalogue(client, org, role):
-    login_staff(client, getattr(org, role))
-    response = client.post(reverse("dossiers_catalogue"), {"definition": "{}"})
-    assert response.status_code in (302, 403)
-    assert Catalogue.objects.count() == 1
 
 
 def test_the_review_history_exports_as_csv_and_is_logged(client, org):
