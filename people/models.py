@@ -133,7 +133,10 @@ class PersonQuerySet(models.QuerySet):
         roles = roles_of(user)
         conditions: list[Q] = []
         if roles & {Role.ADMINISTRATOR, Role.OFFICER} and user.office_id:
-            conditions.append(Q(office__path__startswith=user.office.path))
+            # The subtree's office ids, not a join on the office's path: the join scans every
+            # person (bench/bench_staff_pages.py: 394 → 28 ms for one office of 50,000).
+            subtree = Office.objects.filter(path__startswith=user.office.path).values("pk")
+            conditions.append(Q(office__in=subtree))
         if Role.OFFICER in roles:
             conditions.append(Q(case_officer=user))
         if Role.COUNSELOR in roles:

@@ -93,3 +93,11 @@ def test_office_visibility(org):
     assert offices(org.learner) == {"east"}
     assert offices(org.lecturer) == set()
     assert offices(org.outsider) == set()
+
+
+def test_an_office_scope_asks_for_office_ids_not_a_join_on_every_person(org):
+    """The subtree as a list of office ids lets the database use the person's office index
+    (joining the office's path scanned all persons: bench/bench_staff_pages.py)."""
+    sql = str(Person.objects.visible_to(org.officer).query)
+    assert 'JOIN "people_office"' not in sql
+    assert visible(org.officer) == {"learner"}
