@@ -115,6 +115,18 @@ class PersonStatus(models.TextChoices):
     ENDED = "ended", _("Supervision ended")
 
 
+def _in_subtree(office: Office) -> Q:
+    """Persons of ``office`` and the offices below it, by the person's office id: a join on
+    the office's path scans every person, and a subquery hides from PostgreSQL's planner
+    how few persons one office holds (bench/bench_staff_pages.py, one office of 50,000
+    persons: 394 ms on SQLite with the join, 76 ms on PostgreSQL with the subquery, 2–3 ms
+    with the office's own id). A justice office without offices below it (``numchild``,
+    kept by treebeard) is its own id."""
+    if not office.numchild:
+        return Q(office_id=office.pk)
+    return Q(office__in=Office.objects.filter(path__startswith=office.path).values("pk"))
+
+
 class PersonQuerySet(models.QuerySet):
     def active(self) -> PersonQuerySet:
         return self.filter(status=PersonStatus.ACTIVE)
@@ -133,10 +145,7 @@ class PersonQuerySet(models.QuerySet):
         roles = roles_of(user)
         conditions: list[Q] = []
         if roles & {Role.ADMINISTRATOR, Role.OFFICER} and user.office_id:
-            # The subtree's office ids, not a join on the office's path: the join scans every
-            # person (bench/bench_staff_pages.py: 394 → 28 ms for one office of 50,000).
-            subtree = Office.objects.filter(path__startswith=user.office.path).values("pk")
-            conditions.append(Q(office__in=subtree))
+            conditions.append(_in_subtree(user.office))
         if Role.OFFICER in roles:
             conditions.append(Q(case_officer=user))
         if Role.COUNSELOR in roles:
