@@ -263,10 +263,16 @@ def naive_patches() -> None:
     scope's audience rows."""
     from django.db.models import Q
 
+    import assessments.models
     import live.models
     import people.models
+    import plans.models
 
-    people.models._in_subtree = lambda office: Q(office__path__startswith=office.path)
+    def joined(office, prefix=""):
+        return Q(**{f"{prefix}office__path__startswith": office.path})
+
+    for module in (people.models, plans.models, assessments.models):
+        module.in_office_subtree = joined
     live.models._wide_scope = lambda user, roles: False
 
 
