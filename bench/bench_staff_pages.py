@@ -212,10 +212,12 @@ def count_queries(client, url: str):
 
 
 def _time_page(client, url: str, requests: int) -> dict:
-    response, queries = count_queries(client, url)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
     if response.status_code in (301, 302):  # Wagtail's settings go to the default site's
         url = response["Location"]
-        response, queries = count_queries(client, url)
+    # counted on the second request: a first one may seed defaults (the reminder texts)
+    client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response, queries = count_queries(client, url)
     if response.status_code != 200:
         return {"status": response.status_code, "queries": queries}
     times, cpu = [], []
