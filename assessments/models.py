@@ -10,7 +10,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from assessments.schema import InstrumentDef
 from lib.appendonly import AppendOnlyError, AppendOnlyModelMixin, AppendOnlyQuerySetMixin
-from people.models import Caseload
+from people.models import Caseload, in_office_subtree
 from people.roles import Role, roles_of
 
 
@@ -139,9 +139,7 @@ def _results_scope(user, person_field: str) -> models.Q | None:
         caseload = Caseload.objects.filter(counselor=user).values("person_id")
         conditions.append(models.Q(**{f"{person_field}__in": caseload}))
     if Role.ADMINISTRATOR in roles and user.office_id and user.has_perm(VIEW_RESULT):
-        conditions.append(
-            models.Q(**{f"{person_field}__office__path__startswith": user.office.path})
-        )
+        conditions.append(in_office_subtree(user.office, prefix=f"{person_field}__"))
     if not conditions:
         return None
     combined = conditions[0]

@@ -1,8 +1,8 @@
 """Run every ``bench/bench_*.py`` and print ratios against their naive baselines.
 
-Each benchmark module defines ``run() -> list[dict]`` with keys name, ours (s), naive (s)
-and optionally note. Benchmarks use a throw-away SQLite file (or DATABASE_URL if set) and
-never run as part of the test suite.
+Each benchmark module defines ``run() -> list[dict]`` with keys name, ours (s), naive (s,
+or None where there is no naive baseline) and optionally note. Benchmarks use a throw-away
+SQLite file (or DATABASE_URL if set) and never run as part of the test suite.
 """
 
 from __future__ import annotations
@@ -49,10 +49,14 @@ def main() -> None:
             continue
         module = importlib.import_module(f"bench.{path.stem}")
         for row in module.run():
-            ratio = row["naive"] / row["ours"] if row["ours"] else float("inf")
+            if row["naive"] is None:  # a measure without a naive baseline
+                naive, ratio = f"{'–':>10}", f"{'–':>8}"
+            else:
+                naive = f"{row['naive'] * 1000:>8.1f}ms"
+                ratio = f"{row['naive'] / row['ours'] if row['ours'] else float('inf'):>7.1f}x"
             print(
-                f"{row['name']:<48} {row['ours'] * 1000:>8.1f}ms {row['naive'] * 1000:>8.1f}ms "
-                f"{ratio:>7.1f}x  {row.get('note', '')}"
+                f"{row['name']:<48} {row['ours'] * 1000:>8.1f}ms {naive} {ratio}  "
+                f"{row.get('note', '')}"
             )
 
 

@@ -115,6 +115,20 @@ class PersonStatus(models.TextChoices):
     ENDED = "ended", _("Supervision ended")
 
 
+def in_office_subtree(office: Office, prefix: str = "") -> Q:
+    """Persons of ``office`` and the offices below it (``prefix`` leads to the person, e.g.
+    ``"person__"``), by the person's office id. Every office scope uses it: a join on
+    the office's path scans every person, and a subquery hides from PostgreSQL's planner
+    how few persons one office holds (bench/bench_staff_pages.py, one office of 50,000
+    persons: 394 ms on SQLite with the join, 76 ms on PostgreSQL with the subquery, 2–3 ms
+    with the office's own id). A justice office without offices below it (``numchild``,
+    kept by treebeard) is its own id."""
+    if not office.numchild:
+        return Q(**{f"{prefix}office_id": office.pk})
+    subtree = Office.objects.filter(path__startswith=office.path).values("pk")
+    return Q(**{f"{prefix}office__in": subtree})
+
+
 class PersonQuerySet(models.QuerySet):
     def active(self) -> PersonQuerySet:
         return self.filter(status=PersonStatus.ACTIVE)
@@ -133,7 +147,7 @@ class PersonQuerySet(models.QuerySet):
         roles = roles_of(user)
         conditions: list[Q] = []
         if roles & {Role.ADMINISTRATOR, Role.OFFICER} and user.office_id:
-            conditions.append(Q(office__path__startswith=user.office.path))
+            conditions.append(in_office_subtree(user.office))
         if Role.OFFICER in roles:
             conditions.append(Q(case_officer=user))
         if Role.COUNSELOR in roles:

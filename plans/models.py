@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
-from people.models import Caseload, Person
+from people.models import Caseload, Person, in_office_subtree
 from people.roles import Role, roles_of
 from plans.schema import (
     Attitude,
@@ -182,9 +182,9 @@ def _persons_scope(user) -> Q | None:
     if Role.OFFICER in roles:
         conditions.append(Q(case_officer=user))
         if user.office_id:
-            conditions.append(Q(office__path__startswith=user.office.path))
+            conditions.append(in_office_subtree(user.office))
     if Role.ADMINISTRATOR in roles and user.office_id and user.has_perm(VIEW_BUREAU_PLANS):
-        conditions.append(Q(office__path__startswith=user.office.path))
+        conditions.append(in_office_subtree(user.office))
     if not conditions:
         return None
     combined = conditions[0]

@@ -20,7 +20,8 @@ from participation.models import (
     StudyQuota,
 )
 from participation.requirements import month_results
-from people.models import Category, Office, Person
+from people.models import Category, Office, Person, User
+from people.roles import Role, has_role
 from tests.factories import make_person
 
 MARCH = dt.date(2026, 3, 1)
@@ -223,3 +224,28 @@ def test_generate_load_data_small_and_refuses_twice(db, capsys):
     assert dict(rows) == {pk: r.status for pk, r in expected.items()}
     with pytest.raises(CommandError, match="already exists"):
         call_command("generate_load_data", "--persons", "5", "--months", "1")
+
+
+def test_generate_load_data_gives_the_bench_its_three_staff_accounts(db, capsys):
+    """bench/bench_staff_pages.py signs in as these: the province's administrator, the first
+    office's officer (case officer of its persons) and a counselor with a caseload of current
+    persons, the officer's office's first."""
+    call_command(
+        "generate_load_data", "--persons", "60", "--months", "1", "--offices", "4", "--seed", "5"
+    )
+    capsys.readouterr()
+    admin = User.objects.get(username="load-province-administrator")
+    officer = User.objects.get(username="load-province-officer")
+    counselor = User.objects.get(username="load-province-counselor")
+    assert admin.office.code == "load-province" and has_role(admin, Role.ADMINISTRATOR)
+    assert has_role(officer, Role.OFFICER) and has_role(counselor, Role.COUNSELOR)
+    assert Person.objects.visible_to(admin).count() == 60
+    office_persons = Person.objects.filter(office=officer.office)
+    assert set(Person.objects.filter(case_officer=officer)) == set(office_persons)
+    caseload = Person.objects.visible_to(counselor)
+    today = timezone.localdate()
+    current = Person.objects.filter(supervision_start__lte=today, supervision_end__gte=today)
+    assert caseload.count() == min(150, current.count()) > 0
+    assert set(caseload) <= set(current)
+    in_office = current.filter(office=officer.office)
+    assert set(in_office) <= set(caseload) or caseload.count() == 150

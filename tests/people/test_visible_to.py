@@ -93,3 +93,17 @@ def test_office_visibility(org):
     assert offices(org.learner) == {"east"}
     assert offices(org.lecturer) == set()
     assert offices(org.outsider) == set()
+
+
+def test_an_office_scope_asks_for_office_ids_not_a_join_on_every_person(org):
+    """By office id the database uses the person's office index (joining the office's path
+    scanned all persons: bench/bench_staff_pages.py); a justice office without offices
+    below it is its own id, with no subquery either."""
+    officer_sql = str(Person.objects.visible_to(org.officer).query)
+    assert "people_office" not in officer_sql
+    assert 'JOIN "people_office"' not in str(Person.objects.visible_to(org.administrator).query)
+    village = org.east.add_child(name="东村工作站", code="east-village")
+    org.officer.office.refresh_from_db()  # numchild is now 1
+    deep = make_person(village)
+    assert "people_office" in str(Person.objects.visible_to(org.officer).query)
+    assert visible(org.officer) == {"learner", deep.user.username}

@@ -470,3 +470,13 @@ def test_the_home_page_shows_the_plan_only_once_it_is_approved(client, org, plan
     assert "You have read your plan" in client.get("/").content.decode()
     client.force_login(org.other_learner)
     assert 'data-testid="dashboard-plan"' not in client.get("/").content.decode()
+
+
+def test_the_officers_plan_scope_is_by_office_id_as_every_office_scope(org):
+    """``people.models.in_office_subtree``, not a join on the office's path that scans every
+    person (bench/bench_staff_pages.py)."""
+    from plans.models import plan_persons
+
+    sql = str(plan_persons(org.officer).query)
+    assert "people_office" not in sql
+    assert set(plan_persons(org.officer)) == {org.person}

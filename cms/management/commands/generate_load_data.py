@@ -5,7 +5,10 @@ bulk and in chunks: a province (bureau) with cities and ~100 justice offices, pe
 sign-in accounts that cannot sign in), the study quotas if missing, a few courses with
 enrollments due across the months, one required lecture per city and month with its fixed
 audience, and the participation ledger of every person-month with a realistic mix (most met,
-some excused, some short of hours, absent from the lecture or late with a course). Then it
+some excused, some short of hours, absent from the lecture or late with a course), and three
+staff accounts for ``bench/bench_staff_pages.py``: ``load-province-admin`` (administrator of the
+province), ``load-province-officer`` (officer of the first office, case officer of its persons)
+and ``load-province-counselor`` (a caseload of 150 current persons, that office's first). Then it
 computes the rollups (``--no-rollups`` to skip).
 
 It refuses to run twice on one database (the province's office code is the marker).
@@ -36,10 +39,16 @@ from participation.models import (
 )
 from participation.requirements import QUOTA, month_end
 from participation.rollups import last_months, refresh_month
-from people.models import Category, Office, OfficeKind, Person, User
+from people.models import Caseload, Category, Office, OfficeKind, Person, User
 from people.roles import Role
 
 MARKER = "load-province"
+CASELOAD = 150
+STAFF_NAMES = {
+    Role.ADMINISTRATOR: "压测管理员",
+    Role.OFFICER: "压测矫正干警",
+    Role.COUNSELOR: "压测心理咨询师",
+}
 CITIES = 10
 OFFICES_PER_CITY = 10
 COURSES = 4
@@ -122,11 +131,15 @@ class Command(BaseCommand):
             ("courses and enrollments", self.make_courses),
             ("lectures and audiences", self.make_lectures),
             ("participation ledger", self.make_ledger),
+            ("staff accounts", self.make_staff),
         ]
         # Planner statistics first: the rollups' set-based queries are planned from them.
         steps.append(("statistics (ANALYZE)", self.analyze))
         if not options["no_rollups"]:
             steps.append(("rollups", self.make_rollups))
+            # and again for the rollup tables: planned from empty-table statistics, the staff
+            # pages' month queries took a nested loop over every person-month
+            steps.append(("statistics (ANALYZE)", self.analyze))
         for label, step in steps:
             t0 = time.perf_counter()
             count = step()
@@ -350,6 +363,43 @@ class Command(BaseCommand):
         # Values as the database stores them (SQLite keeps dates and UTC datetimes as text).
         day = connection.ops.adapt_datefield_value(period)
         return (pk, day, source, key, "", minutes, status, self.now)
+
+    # --- Staff ----------------------------------------------------------------------------
+
+    def make_staff(self) -> int:
+        """An administrator of the province, an officer of the first office (case officer of
+        its persons) and a counselor with a caseload of ``CASELOAD`` of its current persons."""
+        office = self.offices[0]
+        staff = {}
+        with transaction.atomic():
+            for role, where in (
+                (Role.ADMINISTRATOR, self.province),
+                (Role.OFFICER, office),
+                (Role.COUNSELOR, None),
+            ):
+                user = User.objects.create(
+                    username=f"{MARKER}-{role}",
+                    password=UNUSABLE,
+                    name=STAFF_NAMES[role],
+                    office=where,
+                )
+                user.groups.add(Group.objects.get(name=role))
+                staff[role] = user
+            Person.objects.filter(office=office).update(case_officer=staff[Role.OFFICER])
+            # The office's current persons first; other offices' fill up a small data set.
+            current = sorted(
+                (office_pk != office.pk, pk)
+                for pk, _user, office_pk, _cat, begin, end in self.persons
+                if begin <= self.today <= end
+            )
+            current = [pk for _other, pk in current]
+            Caseload.objects.bulk_create(
+                [
+                    Caseload(person_id=pk, counselor=staff[Role.COUNSELOR])
+                    for pk in current[:CASELOAD]
+                ]
+            )
+        return len(staff) + min(len(current), CASELOAD)
 
     def analyze(self) -> int:
         with connection.cursor() as cursor:
