@@ -15,12 +15,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
+from lib.admin_columns import ForgivingFiltersMixin, PlainDateColumn
 from lib.downloads import attachment
 from people import person_page
 from people.activation import activation_status
@@ -68,7 +69,7 @@ def _officer_name(person: Person) -> str:
     return person.case_officer.get_full_name() if person.case_officer_id else ""
 
 
-class PersonIndexView(generic.IndexView):
+class PersonIndexView(ForgivingFiltersMixin, generic.IndexView):
     """The supervised persons of the caller's scope (``Person.objects.visible_to``): search by
     name or case number, filter by status, category and office, order by any column; the
     spreadsheet export is the administrators' and is logged (``audit.wagtail_exports``)."""
@@ -79,6 +80,7 @@ class PersonIndexView(generic.IndexView):
     permission_policy = None
     index_url_name = "people_person_list"
     index_results_url_name = "people_person_list_results"
+    results_template_name = "includes/index_results.html"
     page_title = _("Supervised persons")
     header_icon = "group"
     paginate_by = PAGE_SIZE
@@ -95,7 +97,7 @@ class PersonIndexView(generic.IndexView):
         Column("get_category_display", label=_("Category"), sort_key="category"),
         Column("get_status_display", label=_("Status"), sort_key="status"),
         Column("case_officer", label=_("Case officer"), accessor=_officer_name),
-        DateColumn("supervision_end", label=_("Supervision ends"), sort_key="supervision_end"),
+        PlainDateColumn("supervision_end", label=_("Supervision ends")),
     ]
     list_export = [
         "case_number",

@@ -306,6 +306,7 @@ def _follow_up(org) -> dict[str, str]:
 
 RULES += [
     Rule(name="learning_followup_list", get=_FOLLOW_UP),
+    Rule(name="learning_followup_list_results", get=_FOLLOW_UP),
     Rule(
         name="learning_followup_detail",
         params=_follow_up,
