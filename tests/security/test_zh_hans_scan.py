@@ -20,6 +20,9 @@ How it works
   ``aria-hidden="true"`` or an inline ``display: none``.
 * Every Latin word left is an offence unless the allow-list below explains it. Failures list
   route × role × words, so a new untranslated string names its page.
+* So is a half-width colon after a Chinese character ("目标: 5"): a Chinese label takes "："
+  (a colon outside a translated string goes through ``{% translate ": " context "label
+  separator" %}``). It is reported as the word ``:``.
 * The reverse check (English pages show no Chinese) would have to tell the product's Chinese
   data (office names, the seeded instruments and courses, ``张三``) from interface text; it is
   not made here.
@@ -109,6 +112,9 @@ DATA_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)*")
+# A Chinese label followed by a half-width colon; "时:分" is a time format (hours:minutes).
+HALF_WIDTH_COLON = re.compile(r"[\u4e00-\u9fff]\s*:")
+TIME_FORMAT = "时:分"
 
 
 def data_values(org: Org) -> set[str]:
@@ -189,6 +195,8 @@ def latin_words(texts: list[str], data: set[str]) -> dict[str, str]:
         for word in LATIN_WORD.findall(cleaned):
             if word not in ALLOWED_WORDS:
                 found.setdefault(word, text)
+        if HALF_WIDTH_COLON.search(text.replace(TIME_FORMAT, "")):
+            found.setdefault(":", text)
     return found
 
 
@@ -436,3 +444,8 @@ def test_allow_list_and_data_are_not_findings():
     texts = ["PHQ-9 量表 PDF 10 MB", "officer 发给 a@b.example 的 /admin/x/", "CASE-00001 报告.pdf"]
     assert latin_words(texts, {"officer", "CASE-00001"}) == {}
     assert latin_words(["Updated 3 月"], set()) == {"Updated": "Updated 3 月"}
+
+
+def test_a_half_width_colon_after_chinese_is_a_finding():
+    assert latin_words(["目标: 5"], set()) == {":": "目标: 5"}
+    assert latin_words(["目标：5", "学习时长（时:分）", "10:30 开始", "PHQ-9: 12"], set()) == {}
