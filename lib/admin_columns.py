@@ -2,8 +2,8 @@
 
 A boolean field named in ``list_display`` renders as the raw ``True``/``False``; ``YesNoColumn``
 shows "是"/"否" in the reader's language, sortable by the field.
-``IdentifiedRowsTable`` marks each row with a test id, ``PlainDateColumn`` shows the day
-(2026-03-25), and ``ForgivingFiltersMixin`` drops a filter value not understood.
+``IdentifiedRowsTable`` marks each row with a test id, ``LinkColumn`` a link, ``PlainDateColumn``
+shows the day (2026-03-25), and ``ForgivingFiltersMixin`` drops a filter value not understood.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
-from wagtail.admin.ui.tables import Column, Table
+from wagtail.admin.ui.tables import Column, Table, TitleColumn
 
 
 class YesNoColumn(Column):
@@ -42,13 +42,14 @@ class IdentifiedRowsTable(Table):
 
 
 class PlainDateColumn(Column):
-    """A date or time as the day it fell on in the display time zone (``2026-03-25``), sortable
-    by the field; Wagtail's ``DateColumn`` says "3 months ago", which hides the day staff
-    compare with a letter or a court order."""
+    """A date or time as the day it fell on in the display time zone (``2026-03-25``, or with
+    ``format="Y-m-d H:i"`` the minute), sortable by the field; Wagtail's ``DateColumn`` says
+    "3 months ago", which hides the day staff compare with a letter or a court order."""
 
-    def __init__(self, name: str, **kwargs):
+    def __init__(self, name: str, *, format: str = "Y-m-d", **kwargs):  # noqa: A002
         kwargs.setdefault("sort_key", name)
         super().__init__(name, **kwargs)
+        self.format = format
 
     def get_value(self, instance):
         value = super().get_value(instance)
@@ -56,7 +57,22 @@ class PlainDateColumn(Column):
             return ""
         if isinstance(value, dt.datetime):
             value = timezone.localtime(value)
-        return date_format(value, "Y-m-d")
+        return date_format(value, self.format)
+
+
+class LinkColumn(TitleColumn):
+    """A cell linked to ``get_url(row)``, whose link ``link_testid(row)`` names for tests and
+    browser journeys (``data-testid``)."""
+
+    def __init__(self, name: str, *, link_testid=None, **kwargs):
+        super().__init__(name, **kwargs)
+        self._link_testid = link_testid
+
+    def get_link_attrs(self, instance, parent_context):
+        attrs = super().get_link_attrs(instance, parent_context)
+        if self._link_testid is not None:
+            attrs["data-testid"] = self._link_testid(instance)
+        return attrs
 
 
 class ForgivingFiltersMixin:

@@ -252,6 +252,10 @@ RULES += [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(_HANDLERS, OK)),
     ),
     Rule(
+        name="learning_absence_queue_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(_HANDLERS, OK)),
+    ),
+    Rule(
         name="learning_absence_detail",
         params=lambda org: _absence(org, "quota:matrix-view"),
         get=_ABSENCE_STAFF,
