@@ -22,7 +22,11 @@ How it works
   route × role × words, so a new untranslated string names its page.
 * So is a half-width colon after a Chinese character ("目标: 5"): a Chinese label takes "："
   (a colon outside a translated string goes through ``{% translate ": " context "label
-  separator" %}``). It is reported as the word ``:``.
+  separator" %}``; Django's form label suffix is "：" in the project's catalogue). It is
+  reported as the word ``:``. Not read there: ``<title>`` (the site name follows a hyphen)
+  and Wagtail's message area, whose validation summary joins each field's label and error
+  with a fixed ": " (``wagtail.admin.messages.validation_error``, no string to translate;
+  the field itself shows the error under its label).
 * The reverse check (English pages show no Chinese) would have to tell the product's Chinese
   data (office names, the seeded instruments and courses, ``张三``) from interface text; it is
   not made here.
@@ -174,10 +178,13 @@ def _texts(element) -> Iterator[str]:
             yield child.tail
 
 
-def visible_text(html: str) -> list[str]:
+def visible_text(html: str, *, title: bool = True, messages: bool = True) -> list[str]:
     document = lxml.html.document_fromstring(html)
-    title = document.find("head/title")
-    texts = [title.text_content()] if title is not None else []
+    if not messages:
+        for element in document.find_class("messages"):
+            element.drop_tree()
+    head_title = document.find("head/title") if title else None
+    texts = [head_title.text_content()] if head_title is not None else []
     body = document.find("body")
     if body is not None:
         texts += list(_texts(body))
@@ -195,9 +202,15 @@ def latin_words(texts: list[str], data: set[str]) -> dict[str, str]:
         for word in LATIN_WORD.findall(cleaned):
             if word not in ALLOWED_WORDS:
                 found.setdefault(word, text)
-        if HALF_WIDTH_COLON.search(text.replace(TIME_FORMAT, "")):
-            found.setdefault(":", text)
     return found
+
+
+def half_width_colons(texts: list[str]) -> dict[str, str]:
+    """``{":": the first text with a half-width colon after a Chinese character}``."""
+    for text in texts:
+        if HALF_WIDTH_COLON.search(text.replace(TIME_FORMAT, "")):
+            return {":": text}
+    return {}
 
 
 # --- The data the scan needs ------------------------------------------------------------------
@@ -281,7 +294,9 @@ class Scan:
         self.pages += 1
         self.posts += data is not None
         # Read per page: a route's sample parameters may have just created a course.
-        found = latin_words(visible_text(response.content.decode()), data_values(self.org))
+        html = response.content.decode()
+        found = latin_words(visible_text(html), data_values(self.org))
+        found.update(half_width_colons(visible_text(html, title=False, messages=False)))
         if found:
             words = sorted(found)
             seen_in = dict.fromkeys(found[w][:80] for w in words)
@@ -447,5 +462,5 @@ def test_allow_list_and_data_are_not_findings():
 
 
 def test_a_half_width_colon_after_chinese_is_a_finding():
-    assert latin_words(["目标: 5"], set()) == {":": "目标: 5"}
-    assert latin_words(["目标：5", "学习时长（时:分）", "10:30 开始", "PHQ-9: 12"], set()) == {}
+    assert half_width_colons(["目标：5", "目标: 5"]) == {":": "目标: 5"}
+    assert half_width_colons(["目标：5", "学习时长（时:分）", "10:30 开始", "PHQ-9: 12"]) == {}
