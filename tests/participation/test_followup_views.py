@@ -269,3 +269,8 @@ def test_texts_and_policy_are_refused_to_other_staff(client, org, role, name):
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert response["Location"].rstrip("/").endswith("/admin")
+
+
+def test_the_active_filter_reads_a_full_width_colon(client, org, tasks):
+    html = _get(client, org.administrator, LIST, show="open").content.decode()
+    assert "显示：" in html and "显示:" not in html
