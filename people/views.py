@@ -5,22 +5,27 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+import django_filters
 from django import forms
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views import generic
 
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
+from lib.admin_columns import ForgivingFiltersMixin, PlainDateColumn
 from lib.downloads import attachment
 from people import person_page
 from people.activation import activation_status
-from people.models import Person
+from people.models import Category, Office, Person, PersonStatus
 from people.privacy import collect_person_data
 from people.roles import is_staff_member
 from people.services import (
@@ -42,18 +47,111 @@ def _require_staff(request) -> None:
         raise deny(request)
 
 
-def person_list(request):
-    _require_staff(request)
-    persons = (
-        Person.objects.visible_to(request.user)
-        .select_related("office", "case_officer")
-        .order_by("office__path", "case_number")
+class PersonFilterSet(WagtailFilterSet):
+    """The person list's filters; the office choices are the caller's own offices only."""
+
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=PersonStatus.choices)
+    category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
+    office = django_filters.ModelChoiceFilter(
+        label=_("Office"), queryset=lambda request: Office.objects.visible_to(request.user)
     )
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        persons = persons.filter(Q(full_name__icontains=query) | Q(case_number__icontains=query))
-    page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(request, "people/admin/person_list.html", {"page_obj": page, "query": query})
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+
+def _person_url(person: Person) -> str:
+    return reverse("people_person_detail", args=[person.pk])
+
+
+def _officer_name(person: Person) -> str:
+    return person.case_officer.get_full_name() if person.case_officer_id else ""
+
+
+class PersonIndexView(ForgivingFiltersMixin, generic.IndexView):
+    """The supervised persons of the caller's scope (``Person.objects.visible_to``): search by
+    name or case number, filter by status, category and office, order by any column; the
+    spreadsheet export is the administrators' and is logged (``audit.wagtail_exports``)."""
+
+    model = Person
+    # Scoped by visible_to, not by a model permission: a lecturer's list is simply empty.
+    any_permission_required = None
+    permission_policy = None
+    index_url_name = "people_person_list"
+    index_results_url_name = "people_person_list_results"
+    results_template_name = "includes/index_results.html"
+    page_title = _("Supervised persons")
+    header_icon = "group"
+    paginate_by = PAGE_SIZE
+    filterset_class = PersonFilterSet
+    search_fields = ["full_name", "case_number"]
+    search_backend_name = None
+    default_ordering = ("office__path", "case_number")
+    columns = [
+        TitleColumn(
+            "case_number", label=_("Case number"), sort_key="case_number", get_url=_person_url
+        ),
+        TitleColumn("full_name", label=_("Name"), sort_key="full_name", get_url=_person_url),
+        Column("office", label=_("Office"), sort_key="office__path"),
+        Column("get_category_display", label=_("Category"), sort_key="category"),
+        Column("get_status_display", label=_("Status"), sort_key="status"),
+        Column("case_officer", label=_("Case officer"), accessor=_officer_name),
+        PlainDateColumn("supervision_end", label=_("Supervision ends")),
+    ]
+    list_export = [
+        "case_number",
+        "full_name",
+        "office",
+        "get_category_display",
+        "get_status_display",
+        "case_officer",
+        "supervision_start",
+        "supervision_end",
+    ]
+    export_headings = {
+        "case_number": _("Case number"),
+        "full_name": _("Name"),
+        "office": _("Office"),
+        "get_category_display": _("Category"),
+        "get_status_display": _("Status"),
+        "case_officer": _("Case officer"),
+        "supervision_start": _("Supervision starts"),
+        "supervision_end": _("Supervision ends"),
+    }
+    export_filename = "persons"
+
+    def dispatch(self, request, *args, **kwargs):
+        _require_staff(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return Person.objects.visible_to(self.request.user).select_related("office", "case_officer")
+
+    def order_queryset(self, queryset):
+        # pk last: pages stay stable when many persons share a name or an office
+        ordering = self.ordering if isinstance(self.ordering, tuple) else (self.ordering,)
+        return queryset.order_by(*ordering, "pk")
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "attrs": {"data-testid": "person-list"}}
+
+    def to_row_dict(self, item):
+        row = super().to_row_dict(item)
+        row["case_officer"] = _officer_name(item)
+        row["office"] = item.office.name
+        return row
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _(
+                "No person in your scope matches. Clear the search or the filters to see everyone."
+            )
+        return _(
+            "No persons to show. If you expected some, ask an administrator to check your "
+            "office or caseload."
+        )
 
 
 def _timeline_filter(request) -> tuple[list[str], int, list[str]]:

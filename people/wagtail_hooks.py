@@ -11,7 +11,12 @@ from people import activation_views, staff_views, views
 @hooks.register("register_admin_urls")
 def register_people_urls():
     return [
-        path("people/", views.person_list, name="people_person_list"),
+        path("people/", views.PersonIndexView.as_view(), name="people_person_list"),
+        path(
+            "people/results/",
+            views.PersonIndexView.as_view(results_only=True),
+            name="people_person_list_results",
+        ),
         path("people/<int:pk>/", views.person_detail, name="people_person_detail"),
         path("people/<int:pk>/export/", views.person_export, name="people_person_export"),
         path("people/import/", views.roster_import, name="people_roster_import"),

@@ -9,21 +9,29 @@ plans only with ``plans.view_bureau_plans`` and edit the rules with ``plans.chan
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
 
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import access_logged
+from lib.admin_columns import ForgivingFiltersMixin, LinkColumn
 from lib.downloads import attachment
 from lib.parse import parse_id
+from people.models import Office, Person
 from plans.access import (
     access_person_for_plans,
     access_plan_for_user,
@@ -104,24 +112,136 @@ def _plan_for_editor(request, pk: int) -> Plan:
 # --- Lists and pages ----------------------------------------------------------------------------
 
 
-def plan_list(request):
-    _require_viewer(request)
-    persons = (
-        plan_persons(request.user)
-        .active()
-        .select_related("office")
-        .prefetch_related(
-            Prefetch(
-                "plans", queryset=Plan.objects.current().order_by("-version"), to_attr="open_plans"
+def _plan_links(person) -> str:
+    if not person.open_plans:
+        return format_html('<span class="help">{}</span>', _("No plan yet"))
+    return format_html_join(
+        " · ",
+        '<a href="{}" data-testid="plan-link-{}">{}</a>',
+        (
+            (
+                reverse("plans_plan_detail", args=[plan.pk]),
+                plan.pk,
+                _("version %(v)s (%(status)s)")
+                % {"v": plan.version, "status": plan.get_status_display()},
+            )
+            for plan in person.open_plans
+        ),
+    )
+
+
+def _plan_words(person) -> str:
+    return "、".join(
+        _("version %(v)s (%(status)s)") % {"v": plan.version, "status": plan.get_status_display()}
+        for plan in person.open_plans
+    )
+
+
+class PlanPersonFilterSet(WagtailFilterSet):
+    """Plan state and the caller's own offices."""
+
+    plan = django_filters.ChoiceFilter(
+        label=_lazy("Plan"),
+        choices=[("none", _lazy("No plan yet")), *PlanStatus.choices],
+        method="filter_plan",
+    )
+    office = django_filters.ModelChoiceFilter(
+        label=_lazy("Office"), queryset=lambda request: Office.objects.visible_to(request.user)
+    )
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+    def filter_plan(self, queryset, name, value):
+        current = Plan.objects.current()
+        if value == "none":
+            return queryset.exclude(pk__in=current.values("person_id"))
+        return queryset.filter(pk__in=current.filter(status=value).values("person_id"))
+
+
+class PlanListView(ForgivingFiltersMixin, generic.IndexView):
+    """The active persons whose plans the caller sees (``plan_persons``), each with the
+    current plans; search by name or case number, filters by plan state and office, ordering by
+    column; the administrators' spreadsheet export is logged (``audit.wagtail_exports``)."""
+
+    model = Person
+    any_permission_required = None  # may_view_plans: checked in dispatch
+    permission_policy = None
+    index_url_name = "plans_plan_list"
+    index_results_url_name = "plans_plan_list_results"
+    results_template_name = "includes/index_results.html"
+    page_title = _lazy("Assistance plans")
+    header_icon = "tasks"
+    paginate_by = PAGE_SIZE
+    filterset_class = PlanPersonFilterSet
+    search_fields = ["full_name", "case_number"]
+    search_backend_name = None
+    default_ordering = ("office__path", "case_number")
+    columns = [
+        LinkColumn(
+            "case_number",
+            label=_lazy("Case number"),
+            sort_key="case_number",
+            get_url=lambda person: reverse("plans_person", args=[person.pk]),
+        ),
+        LinkColumn(
+            "full_name",
+            label=_lazy("Name"),
+            sort_key="full_name",
+            get_url=lambda person: reverse("people_person_detail", args=[person.pk]),
+            link_testid=lambda person: "person-link",
+        ),
+        Column("office", label=_lazy("Office"), sort_key="office__path"),
+        Column("plan", label=_lazy("Plan"), accessor=_plan_links),
+    ]
+    list_export = ["case_number", "full_name", "office", "plan"]
+    export_headings = {column.name: column.label for column in columns}
+    export_filename = "assistance-plans"
+
+    def dispatch(self, request, *args, **kwargs):
+        _require_viewer(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return (
+            plan_persons(self.request.user)
+            .active()
+            .select_related("office")
+            .prefetch_related(
+                Prefetch(
+                    "plans",
+                    queryset=Plan.objects.current().order_by("-version"),
+                    to_attr="open_plans",
+                )
             )
         )
-        .order_by("office__path", "case_number")
-    )
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        persons = persons.filter(Q(full_name__icontains=query) | Q(case_number__icontains=query))
-    page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(request, "plans/admin/plan_list.html", {"page_obj": page, "query": query})
+
+    def order_queryset(self, queryset):
+        ordering = self.ordering if isinstance(self.ordering, tuple) else (self.ordering,)
+        return queryset.order_by(*ordering, "pk")
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "attrs": {"data-testid": "plan-list"}}
+
+    def to_row_dict(self, item):
+        return {
+            "case_number": item.case_number,
+            "full_name": item.full_name,
+            "office": item.office.name,
+            "plan": _plan_words(item) or _("No plan yet"),
+        }
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _(
+                "No person in your scope matches. Clear the search or the filters to see everyone."
+            )
+        return _(
+            "No persons to show. If you expected some, ask an administrator to check your "
+            "office or caseload."
+        )
 
 
 def person_plans(request, pk: int):

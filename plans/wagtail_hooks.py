@@ -13,7 +13,12 @@ from plans.panels import AppointmentsPanel, PlansDuePanel
 @hooks.register("register_admin_urls")
 def register_plan_urls():
     return [
-        path("plans/", admin_views.plan_list, name="plans_plan_list"),
+        path("plans/", admin_views.PlanListView.as_view(), name="plans_plan_list"),
+        path(
+            "plans/results/",
+            admin_views.PlanListView.as_view(results_only=True),
+            name="plans_plan_list_results",
+        ),
         path("plans/<int:pk>/", admin_views.plan_detail, name="plans_plan_detail"),
         path("plans/<int:pk>/edit/", admin_views.plan_edit, name="plans_plan_edit"),
         path("plans/<int:pk>/approve/", admin_views.plan_approve, name="plans_plan_approve"),

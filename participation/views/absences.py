@@ -10,25 +10,32 @@ lecturers and editors are refused (logged). Evidence files are served only here,
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
 
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import access_logged, record_access
+from lib.admin_columns import ForgivingFiltersMixin, LinkColumn, PlainDateColumn
 from participation import absences
 from participation.absences import AbsenceError
 from participation.models import AbsenceRequest, AbsenceStatus
-from people.models import Person
+from people.models import Office, Person
 from people.privacy import person_of
 
 PAGE_SIZE = 50
@@ -216,27 +223,156 @@ def _handled(request, pk: int) -> AbsenceRequest:
 STATUS_FILTERS = [("pending", AbsenceStatus.PENDING.label), ("decided", gettext_lazy("Decided"))]
 
 
-def absence_queue(request):
-    _require_handler(request)
-    case = request.GET.get("case", "").strip()[:40]
-    if case:
-        person = Person.objects.visible_to(request.user).filter(case_number=case).first()
-        if person is not None:
-            return redirect("learning_absence_file", pk=person.pk)
-        messages.error(request, _("No person with this case number is in your offices."))
-    status = request.GET.get("status", "pending")
-    rows = absences.handled_by(request.user).select_related("person__office", "filed_by")
-    if status == "decided":
-        rows = rows.exclude(status=AbsenceStatus.PENDING).order_by("-decided_at", "-pk")
-    else:
-        status = "pending"
-        rows = rows.filter(status=AbsenceStatus.PENDING).order_by("filed_at", "pk")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(
-        request,
-        "participation/absence/admin/queue.html",
-        {"page_obj": page, "status": status, "filters": STATUS_FILTERS, "case": case},
+class AbsenceFilterSet(WagtailFilterSet):
+    """``status`` = pending (the default) | decided; ``office`` one of the caller's offices."""
+
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Show"), choices=STATUS_FILTERS, method="filter_status", empty_label=None
     )
+    office = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Office"),
+        field_name="person__office",
+        queryset=lambda request: Office.objects.visible_to(request.user),
+    )
+
+    class Meta:
+        model = AbsenceRequest
+        fields: list[str] = []
+
+    def filter_status(self, queryset, name, value):
+        if value == "decided":
+            return queryset.exclude(status=AbsenceStatus.PENDING)
+        return queryset.filter(status=AbsenceStatus.PENDING)
+
+
+def _evidence_mark(absence: AbsenceRequest) -> str:
+    # named in words: an emoji shows as an empty box without an emoji font
+    if not absence.evidence:
+        return ""
+    return format_html('<span data-testid="has-evidence">{}</span>', _("Evidence"))
+
+
+def _month(absence: AbsenceRequest) -> str:
+    return date_format(absence.period, "YEAR_MONTH_FORMAT")
+
+
+class AbsenceIndexView(ForgivingFiltersMixin, generic.IndexView):
+    """The leave requests of the caller's scope (``absences.handled_by``): pending first in the
+    order they came, or those decided, newest first; search by name or case number, a filter
+    by office, ordering by column; the administrators' spreadsheet export is logged
+    (``audit.wagtail_exports``). ``?case=`` opens filing for that person, when in scope."""
+
+    model = AbsenceRequest
+    any_permission_required = None  # officers and administrators: checked in dispatch
+    permission_policy = None
+    index_url_name = "learning_absence_queue"
+    index_results_url_name = "learning_absence_queue_results"
+    template_name = "participation/absence/admin/queue.html"
+    results_template_name = "includes/index_results.html"
+    page_title = gettext_lazy("Leave requests")
+    header_icon = "date"
+    paginate_by = PAGE_SIZE
+    filterset_class = AbsenceFilterSet
+    search_fields = ["person__full_name", "person__case_number"]
+    search_backend_name = None
+    default_ordering = "filed_at"
+    columns = [
+        PlainDateColumn("filed_at", label=gettext_lazy("Filed"), format="Y-m-d H:i"),
+        LinkColumn(
+            "person",
+            label=gettext_lazy("Person"),
+            accessor="person.full_name",
+            sort_key="person__full_name",
+            get_url=lambda row: reverse("learning_absence_detail", args=[row.pk]),
+            link_testid=lambda row: f"open-absence-{row.pk}",
+        ),
+        LinkColumn(
+            "case_number",
+            label=gettext_lazy("Case number"),
+            accessor="person.case_number",
+            sort_key="person__case_number",
+            get_url=lambda row: reverse("people_person_detail", args=[row.person_id]),
+            link_testid=lambda row: "person-link",
+        ),
+        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+        Column("period", label=gettext_lazy("Month"), accessor=_month, sort_key="period"),
+        Column("requirement", label=gettext_lazy("Requirement"), sort_key="requirement"),
+        Column("evidence", label=gettext_lazy("Evidence"), accessor=_evidence_mark),
+        Column("status", label=gettext_lazy("Status"), accessor="get_status_display"),
+        PlainDateColumn("decided_at", label=gettext_lazy("Decided")),
+    ]
+    list_export = [
+        "filed_at",
+        "person",
+        "case_number",
+        "office",
+        "period",
+        "requirement",
+        "evidence",
+        "status",
+        "decided_at",
+    ]
+    export_headings = {column.name: column.label for column in columns}
+    export_filename = "leave-requests"
+
+    def dispatch(self, request, *args, **kwargs):
+        _require_handler(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        case = request.GET.get("case", "").strip()[:40]
+        if case:
+            person = Person.objects.visible_to(request.user).filter(case_number=case).first()
+            if person is not None:
+                return redirect("learning_absence_file", pk=person.pk)
+            messages.error(request, _("No person with this case number is in your offices."))
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return absences.handled_by(self.request.user).select_related("person__office")
+
+    @cached_property
+    def showing_decided(self) -> bool:
+        return (
+            bool(
+                self.filters
+                and self.filters.is_valid()
+                and self.filters.form.cleaned_data["status"]
+            )
+            and self.filters.form.cleaned_data["status"] == "decided"
+        )
+
+    def filter_queryset(self, queryset):
+        # "status" has a default (pending): with no value, or none understood, it still applies
+        if not self.showing_decided:
+            queryset = queryset.filter(status=AbsenceStatus.PENDING)
+        return super().filter_queryset(queryset)
+
+    def get_ordering(self):
+        if "ordering" not in self.request.GET and self.showing_decided:
+            return "-decided_at"
+        return super().get_ordering()
+
+    def order_queryset(self, queryset):
+        last = "-pk" if self.showing_decided else "pk"  # a stable page order
+        return super().order_queryset(queryset).order_by(self.ordering, last)
+
+    def to_row_dict(self, item):
+        row = {column.name: column.get_value(item) for column in self.columns}
+        row["evidence"] = _("Yes") if item.evidence else _("No")
+        return row
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        context["case"] = self.request.GET.get("case", "").strip()[:40]
+        context["no_results_testid"] = "queue-empty"
+        return context
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _("No leave request matches. Clear the search or the filters to see more.")
+        return _("No leave requests waiting. New requests from persons appear here.")
 
 
 def _detail(request, absence: AbsenceRequest, form: DecideForm, status: int = 200):
@@ -320,7 +456,12 @@ def file_for_person(request, pk: int):
 
 
 admin_urlpatterns = [
-    path("absences/", absence_queue, name="learning_absence_queue"),
+    path("absences/", AbsenceIndexView.as_view(), name="learning_absence_queue"),
+    path(
+        "absences/results/",
+        AbsenceIndexView.as_view(results_only=True),
+        name="learning_absence_queue_results",
+    ),
     path("absences/<int:pk>/", absence_detail, name="learning_absence_detail"),
     path("absences/<int:pk>/decide/", absence_decide, name="learning_absence_decide"),
     path("absences/<int:pk>/evidence/", staff_evidence, name="learning_absence_staff_evidence"),

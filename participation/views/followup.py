@@ -10,26 +10,31 @@ The work itself is in ``participation.followup``.
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.utils.http import urlencode
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import record_access
+from lib.admin_columns import ForgivingFiltersMixin, IdentifiedRowsTable, PlainDateColumn
 from lib.parse import parse_id
 from participation.followup import (
     NOTE_MAX,
@@ -42,9 +47,16 @@ from participation.followup import (
     do_record_action,
     follow_ups_visible_to,
 )
-from participation.models import FollowUpPolicy, FollowUpStage, FollowUpStep, ReminderTemplate
+from participation.models import (
+    FollowUp,
+    FollowUpPolicy,
+    FollowUpStage,
+    FollowUpStep,
+    ReminderTemplate,
+)
 from participation.reminders import check_template, reminder_templates
 from participation.requirements import requirement_labels
+from people.models import Office
 
 PAGE_SIZE = 50
 
@@ -76,40 +88,186 @@ def _latest_missing():
     return Subquery(steps)
 
 
-def followup_list(request):
-    """GET: the follow-ups of the caller's scope; ``show`` = tasks (default) | open | resolved,
-    ``mine=1`` only the caller's own tasks."""
-    _refuse_unless_allowed(request)
-    show = request.GET.get("show", "tasks")
-    if show not in SHOW_STAGES:
-        show = "tasks"
-    mine = request.GET.get("mine") == "1"
-    rows = (
-        follow_ups_visible_to(request.user)
-        .filter(stage__in=SHOW_STAGES[show])
-        .select_related("person__office", "officer")
-        .annotate(missing_text=_latest_missing())
-        .order_by("opened_at", "pk")
+class FollowUpFilterSet(WagtailFilterSet):
+    """``show`` = tasks (the default, also for a value not understood) | open | resolved;
+    ``mine=1`` only the caller's own tasks; ``office`` one of the caller's offices."""
+
+    show = django_filters.ChoiceFilter(
+        label=gettext_lazy("Show"), choices=SHOW_CHOICES, method="filter_show", empty_label=None
     )
-    if mine:
-        rows = rows.filter(officer=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("p"))
+    mine = django_filters.ChoiceFilter(
+        label=gettext_lazy("Whose tasks"),
+        choices=[("1", gettext_lazy("Only my tasks"))],
+        empty_label=gettext_lazy("Everyone's"),
+        method="filter_mine",
+    )
+    office = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Office"),
+        field_name="person__office",
+        queryset=lambda request: Office.objects.visible_to(request.user),
+    )
+
+    class Meta:
+        model = FollowUp
+        fields: list[str] = []
+
+    def filter_show(self, queryset, name, value):
+        return queryset.filter(stage__in=SHOW_STAGES[value])
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(officer=self.request.user)
+
+
+def _person_url(row) -> str:
+    return reverse("people_person_detail", args=[row.person_id])
+
+
+def _detail_url(row) -> str:
+    return reverse("learning_followup_detail", args=[row.pk])
+
+
+def _stage(row) -> str:
+    stage = row.get_stage_display()
+    return f"{stage}（{row.resolution_label}）" if row.resolution_label else stage
+
+
+def _act_by(row) -> str:
+    if row.officer_acted_at:
+        acted = date_format(timezone.localtime(row.officer_acted_at), "Y-m-d")
+        return _("Acted %(date)s") % {"date": acted}
+    return date_format(row.officer_due, "Y-m-d") if row.officer_due else ""
+
+
+def _officer(row) -> str:
+    return row.officer.get_full_name() if row.officer_id else ""
+
+
+class FollowUpTable(IdentifiedRowsTable):
+    row_prefix = "followup"
+
+
+class FollowUpIndexView(ForgivingFiltersMixin, generic.IndexView):
+    """The follow-ups of the caller's scope (``follow_ups_visible_to``): what is missing, since
+    when and who has the task; search by name or case number, filters, ordering by column; the
+    administrators' spreadsheet export is logged (``audit.wagtail_exports``)."""
+
+    model = FollowUp
+    any_permission_required = None  # officers and administrators: checked in dispatch
+    permission_policy = None
+    index_url_name = "learning_followup_list"
+    index_results_url_name = "learning_followup_list_results"
+    page_title = gettext_lazy("People to follow up")
+    header_icon = "warning"
+    paginate_by = PAGE_SIZE
+    filterset_class = FollowUpFilterSet
+    table_class = FollowUpTable
+    search_fields = ["person__full_name", "person__case_number"]
+    search_backend_name = None
+    default_ordering = "opened_at"
+    columns = [
+        TitleColumn(
+            "person",
+            label=gettext_lazy("Person"),
+            accessor="person.full_name",
+            sort_key="person__full_name",
+            get_url=_person_url,
+        ),
+        Column("case_number", label=gettext_lazy("Case number"), accessor="person.case_number"),
+        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+        TitleColumn(
+            "requirement",
+            label=gettext_lazy("Requirement"),
+            accessor="requirement_label",
+            get_url=_detail_url,
+        ),
+        Column(
+            "period",
+            label=gettext_lazy("Month"),
+            accessor=lambda row: f"{row.period:%Y-%m}",
+            sort_key="period",
+        ),
+        Column("missing", label=gettext_lazy("What is missing"), accessor="missing_text"),
+        PlainDateColumn("opened_at", label=gettext_lazy("Since")),
+        Column("stage", label=gettext_lazy("Stage"), accessor=_stage, sort_key="stage"),
+        Column("officer", label=gettext_lazy("Case officer"), accessor=_officer),
+        Column(
+            "act_by",
+            label=gettext_lazy("Officer to act by"),
+            accessor=_act_by,
+            sort_key="officer_due",
+        ),
+    ]
+    list_export = [
+        "person",
+        "case_number",
+        "office",
+        "requirement",
+        "period",
+        "missing",
+        "opened_at",
+        "stage",
+        "officer",
+        "act_by",
+    ]
+    export_headings = {column.name: column.label for column in columns}
+    export_filename = "follow-ups"
+
+    def dispatch(self, request, *args, **kwargs):
+        _refuse_unless_allowed(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return (
+            follow_ups_visible_to(self.request.user)
+            .select_related("person__office", "officer")
+            .annotate(missing_text=_latest_missing())
+        )
+
+    results_template_name = "includes/index_results.html"
+
+    def filter_queryset(self, queryset):
+        # "show" has a default (the tasks): with no value, or none understood, it still applies
+        if not (
+            self.filters and self.filters.is_valid() and self.filters.form.cleaned_data["show"]
+        ):
+            queryset = queryset.filter(stage__in=TASK_STAGES)
+        return super().filter_queryset(queryset)
+
+    def order_queryset(self, queryset):
+        return super().order_queryset(queryset).order_by(self.ordering, "pk")
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, others = super().paginate_queryset(queryset, page_size)
+        page.object_list = _labelled(page.object_list)
+        return paginator, page, page.object_list, others
+
+    def to_row_dict(self, item):
+        return {column.name: column.get_value(item) for column in self.columns}
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        return super().as_spreadsheet(_labelled(queryset), spreadsheet_format)
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _("No follow-up matches. Clear the search or choose “All open” to see more.")
+        return _("Nobody needs following up right now.")
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        context["no_results_testid"] = "no-followups"
+        return context
+
+
+def _labelled(rows) -> list[FollowUp]:
+    """The rows with their requirement's title and how they ended, in two queries at most."""
+    rows = list(rows)
     labels = dict(Resolution.choices)
-    titles = requirement_labels(row.requirement_key for row in page if not row.requirement)
-    for row in page:
+    titles = requirement_labels(row.requirement_key for row in rows if not row.requirement)
+    for row in rows:
         row.resolution_label = labels.get(row.resolution, row.resolution)
         row.requirement_label = row.requirement or titles[row.requirement_key]
-    return render(
-        request,
-        "participation/followup/list.html",
-        {
-            "page_obj": page,
-            "show": show,
-            "mine": mine,
-            "show_choices": SHOW_CHOICES,
-            "filters": urlencode({"show": show, "mine": "1" if mine else ""}),
-        },
-    )
+    return rows
 
 
 class ActionForm(forms.Form):
@@ -185,7 +343,12 @@ def followup_detail(request, pk):
 
 
 urlpatterns = [
-    path("learning/follow-up/", followup_list, name="learning_followup_list"),
+    path("learning/follow-up/", FollowUpIndexView.as_view(), name="learning_followup_list"),
+    path(
+        "learning/follow-up/results/",
+        FollowUpIndexView.as_view(results_only=True),
+        name="learning_followup_list_results",
+    ),
     path("learning/follow-up/<int:pk>/", followup_detail, name="learning_followup_detail"),
 ]
 

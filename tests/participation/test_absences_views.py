@@ -258,6 +258,59 @@ def test_the_other_officer_cannot_file_for_the_person(client, org, supervised): 
     assert found.status_code == 200  # "no such person in your offices"
 
 
+def _other_pending(org):
+    """A pending request of the west office's person, supervised like ``supervised``."""
+    other = org.other_person
+    other.supervision_start, other.supervision_end = (
+        org.person.supervision_start,
+        org.person.supervision_end,
+    )
+    other.save(update_fields=["supervision_start", "supervision_end"])
+    return file_quota(other)
+
+
+def test_queue_search_office_filter_status_and_order(client, org, pending):
+    west = _other_pending(org)
+    _as(client, org.administrator)
+    mine, theirs = f"open-absence-{pending.pk}", f"open-absence-{west.pk}"
+    html = client.get(QUEUE, {"q": org.other_person.case_number}).content.decode()
+    assert theirs in html and mine not in html
+    html = client.get(QUEUE, {"office": org.east.pk}).content.decode()
+    assert mine in html and theirs not in html
+    up = client.get(QUEUE, {"ordering": "filed_at"}).content.decode()
+    down = client.get(QUEUE, {"ordering": "-filed_at"}).content.decode()
+    assert up.index(mine) < up.index(theirs) and down.index(theirs) < down.index(mine)
+    absences.do_decide_absence(pending, by=org.administrator, approve=True, note="")
+    decided = client.get(QUEUE, {"status": "decided"}).content.decode()
+    assert mine in decided and theirs not in decided
+    waiting = client.get(QUEUE, {"status": "nonsense"}).content.decode()  # the default
+    assert theirs in waiting and mine not in waiting
+
+
+def test_queue_of_another_office_shows_nothing_of_this_one(client, org, pending):
+    _other_pending(org)
+    _as(client, org.other_officer)
+    for params in ({}, {"q": org.person.case_number}, {"office": org.east.pk}):
+        html = client.get(QUEUE, params).content.decode()
+        assert f"open-absence-{pending.pk}" not in html, params
+    results = client.get("/admin/absences/results/", {"q": org.person.case_number})
+    assert f"open-absence-{pending.pk}" not in results.content.decode()
+
+
+def test_queue_export_is_logged_and_for_administrators_only(client, org, pending):
+    _as(client, org.administrator)
+    before = AccessEvent.objects.filter(action=Action.EXPORT).count()
+    response = client.get(QUEUE, {"export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert org.person.case_number in body and "是" in body  # the evidence, as a word
+    assert "<span" not in body
+    assert AccessEvent.objects.filter(action=Action.EXPORT).count() == before + 1
+    _as(client, org.officer)
+    refused = client.get(QUEUE, {"export": "csv"})
+    assert refused.status_code in (302, 403) and not refused.get("Content-Disposition")
+
+
 def test_the_queue_runs_a_fixed_number_of_queries(
     client,
     org,

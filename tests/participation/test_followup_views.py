@@ -106,8 +106,9 @@ def test_non_staff_go_to_sign_in(client, org, role):
 def test_list_has_a_fixed_number_of_queries(client, org, tasks, django_assert_max_num_queries):
     login_staff(client, org.administrator)
     client.get(reverse(LIST))  # warm the per-process caches (menu, site)
-    # Session, user, roles, two-factor device, menu, scope, count, page, access checks.
-    with django_assert_max_num_queries(14) as baseline:
+    # Session, user, roles, two-factor device, menu, scope, count, page, access checks, the
+    # office filter's choices.
+    with django_assert_max_num_queries(15) as baseline:
         client.get(reverse(LIST))
     for _ in range(12):
         person = make_person(org.east, case_officer=org.officer)
@@ -123,6 +124,45 @@ def test_list_has_a_fixed_number_of_queries(client, org, tasks, django_assert_ma
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = client.get(reverse(LIST))
     assert len(re.findall(r'data-testid="followup-\d+"', response.content.decode())) == 14
+
+
+def test_other_office_officer_sees_nothing_of_this_office(client, org, tasks):
+    for params in ({}, {"show": "open"}, {"q": org.person.case_number}, {"office": org.east.pk}):
+        html = _get(client, org.other_officer, LIST, **params).content.decode()
+        assert f'data-testid="followup-{tasks["east"].pk}"' not in html, params
+    results = client.get(reverse("learning_followup_list_results"), {"show": "open"})
+    assert f'data-testid="followup-{tasks["west"].pk}"' in results.content.decode()
+    assert f'data-testid="followup-{tasks["east"].pk}"' not in results.content.decode()
+
+
+def test_search_office_filter_and_order(client, org, tasks):
+    login_staff(client, org.administrator)
+    east, west = (f'data-testid="followup-{tasks[k].pk}"' for k in ("east", "west"))
+    html = client.get(reverse(LIST), {"q": org.other_person.case_number}).content.decode()
+    assert west in html and east not in html
+    html = client.get(reverse(LIST), {"office": org.east.pk}).content.decode()
+    assert east in html and west not in html
+    up = client.get(reverse(LIST), {"ordering": "person__full_name"}).content.decode()
+    down = client.get(reverse(LIST), {"ordering": "-person__full_name"}).content.decode()
+    first = sorted([org.person.full_name, org.other_person.full_name])[0]
+    first_id = east if first == org.person.full_name else west
+    last_id = west if first_id == east else east
+    assert up.index(first_id) < up.index(last_id)
+    assert down.index(last_id) < down.index(first_id)
+
+
+def test_export_is_logged_and_for_administrators_only(client, org, tasks):
+    login_staff(client, org.administrator)
+    before = AccessEvent.objects.filter(action="export").count()
+    response = client.get(reverse(LIST), {"export": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("矫正对象,矫正编号,司法所")
+    assert org.person.full_name in body and org.other_person.full_name in body
+    assert AccessEvent.objects.filter(action="export").count() == before + 1
+    login_staff(client, org.officer)
+    refused = client.get(reverse(LIST), {"export": "csv"})
+    assert refused.status_code in (302, 403) and not refused.get("Content-Disposition")
 
 
 # --- One follow-up and the action form --------------------------------------------------------
@@ -229,3 +269,8 @@ def test_texts_and_policy_are_refused_to_other_staff(client, org, role, name):
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert response["Location"].rstrip("/").endswith("/admin")
+
+
+def test_the_active_filter_reads_a_full_width_colon(client, org, tasks):
+    html = _get(client, org.administrator, LIST, show="open").content.decode()
+    assert "显示：" in html and "显示:" not in html

@@ -200,7 +200,7 @@ def test_counselor_sees_scores_and_the_result_link(client, org):
     text = page(client, org, org.counselor).text
     assert 'data-testid="results-withheld"' not in text
     assert reverse("assessments_result_detail", args=[org.person.results.first().pk]) in text
-    assert ": 19 (" in text  # PHQ-9 total 19 with its band
+    assert "：19 (" in text  # PHQ-9 total 19 with its band
 
 
 @pytest.mark.parametrize("role", ["officer", "administrator"])
@@ -214,7 +214,7 @@ def test_officers_and_administrators_without_the_permission_see_a_review_never_a
     signed = timezone.localtime(result.review.signed_at)
     assert f"已于 {signed:%Y-%m-%d} 审阅" in text
     assert reverse("assessments_result_detail", args=[result.pk]) not in text
-    assert ": 19 (" not in text
+    assert "：19 (" not in text
     assert (
         "19"
         not in text.split('data-testid="person-section-questionnaires"')[1].split("</section>")[0]
@@ -228,7 +228,7 @@ def test_administrator_with_view_result_sees_scores(client, org):
     )
     text = page(client, org, org.administrator).text
     assert 'data-testid="results-withheld"' not in text
-    assert ": 19 (" in text
+    assert "：19 (" in text
 
 
 # --- Cost and logging -------------------------------------------------------------------------

@@ -20,6 +20,13 @@ How it works
   ``aria-hidden="true"`` or an inline ``display: none``.
 * Every Latin word left is an offence unless the allow-list below explains it. Failures list
   route × role × words, so a new untranslated string names its page.
+* So is a half-width colon after a Chinese character ("目标: 5"): a Chinese label takes "："
+  (a colon outside a translated string goes through ``{% translate ": " context "label
+  separator" %}``; Django's form label suffix is "：" in the project's catalogue). It is
+  reported as the word ``:``. Not read there: ``<title>`` (the site name follows a hyphen)
+  and Wagtail's message area, whose validation summary joins each field's label and error
+  with a fixed ": " (``wagtail.admin.messages.validation_error``, no string to translate;
+  the field itself shows the error under its label).
 * The reverse check (English pages show no Chinese) would have to tell the product's Chinese
   data (office names, the seeded instruments and courses, ``张三``) from interface text; it is
   not made here.
@@ -109,6 +116,9 @@ DATA_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)*")
+# A Chinese label followed by a half-width colon; "时:分" is a time format (hours:minutes).
+HALF_WIDTH_COLON = re.compile(r"[\u4e00-\u9fff]\s*:")
+TIME_FORMAT = "时:分"
 
 
 def data_values(org: Org) -> set[str]:
@@ -168,10 +178,13 @@ def _texts(element) -> Iterator[str]:
             yield child.tail
 
 
-def visible_text(html: str) -> list[str]:
+def visible_text(html: str, *, title: bool = True, messages: bool = True) -> list[str]:
     document = lxml.html.document_fromstring(html)
-    title = document.find("head/title")
-    texts = [title.text_content()] if title is not None else []
+    if not messages:
+        for element in document.find_class("messages"):
+            element.drop_tree()
+    head_title = document.find("head/title") if title else None
+    texts = [head_title.text_content()] if head_title is not None else []
     body = document.find("body")
     if body is not None:
         texts += list(_texts(body))
@@ -190,6 +203,14 @@ def latin_words(texts: list[str], data: set[str]) -> dict[str, str]:
             if word not in ALLOWED_WORDS:
                 found.setdefault(word, text)
     return found
+
+
+def half_width_colons(texts: list[str]) -> dict[str, str]:
+    """``{":": the first text with a half-width colon after a Chinese character}``."""
+    for text in texts:
+        if HALF_WIDTH_COLON.search(text.replace(TIME_FORMAT, "")):
+            return {":": text}
+    return {}
 
 
 # --- The data the scan needs ------------------------------------------------------------------
@@ -273,7 +294,9 @@ class Scan:
         self.pages += 1
         self.posts += data is not None
         # Read per page: a route's sample parameters may have just created a course.
-        found = latin_words(visible_text(response.content.decode()), data_values(self.org))
+        html = response.content.decode()
+        found = latin_words(visible_text(html), data_values(self.org))
+        found.update(half_width_colons(visible_text(html, title=False, messages=False)))
         if found:
             words = sorted(found)
             seen_in = dict.fromkeys(found[w][:80] for w in words)
@@ -436,3 +459,8 @@ def test_allow_list_and_data_are_not_findings():
     texts = ["PHQ-9 量表 PDF 10 MB", "officer 发给 a@b.example 的 /admin/x/", "CASE-00001 报告.pdf"]
     assert latin_words(texts, {"officer", "CASE-00001"}) == {}
     assert latin_words(["Updated 3 月"], set()) == {"Updated": "Updated 3 月"}
+
+
+def test_a_half_width_colon_after_chinese_is_a_finding():
+    assert half_width_colons(["目标：5", "目标: 5"]) == {":": "目标: 5"}
+    assert half_width_colons(["目标：5", "学习时长（时:分）", "10:30 开始", "PHQ-9: 12"]) == {}

@@ -252,6 +252,10 @@ RULES += [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(_HANDLERS, OK)),
     ),
     Rule(
+        name="learning_absence_queue_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, **dict.fromkeys(_HANDLERS, OK)),
+    ),
+    Rule(
         name="learning_absence_detail",
         params=lambda org: _absence(org, "quota:matrix-view"),
         get=_ABSENCE_STAFF,
@@ -306,6 +310,7 @@ def _follow_up(org) -> dict[str, str]:
 
 RULES += [
     Rule(name="learning_followup_list", get=_FOLLOW_UP),
+    Rule(name="learning_followup_list_results", get=_FOLLOW_UP),
     Rule(
         name="learning_followup_detail",
         params=_follow_up,

@@ -43,6 +43,11 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=OK),
         note="lecturer gets 200 with an empty list",
     ),
+    Rule(
+        name="people_person_list_results",
+        get=roles(non_staff=LOGIN, staff=OK),
+        note="the list's results alone (Wagtail's filters and search refresh them)",
+    ),
     Rule(name="people_person_detail", params=_person, get=scoped("person")),
     Rule(
         name="people_person_export",

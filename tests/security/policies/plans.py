@@ -80,6 +80,18 @@ RULES = [
         note="administrators only with plans.view_bureau_plans",
     ),
     Rule(
+        name="plans_plan_list_results",
+        get=roles(
+            non_staff=LOGIN,
+            staff=FORBIDDEN,
+            counselor=OK,
+            other_counselor=OK,
+            officer=OK,
+            other_officer=OK,
+        ),
+        note="the list's results alone (Wagtail's filters and search refresh them)",
+    ),
+    Rule(
         name="plans_plan_detail",
         params=_plan,
         get=roles(
