@@ -51,3 +51,20 @@ def end_user_sockets(user_id: int) -> None:
             log.warning("channel layer unavailable; sockets of user %s not closed", user_id)
 
     transaction.on_commit(_send)
+
+
+def send_to_group(group: str, message: dict[str, Any]) -> None:
+    """Queue a channel-layer ``message`` (with its handler's ``type``) for every socket in
+    ``group``, sent on commit. Never raises, as ``send_to_user``. The consumers of the group
+    decide who of them may see it."""
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            log.warning("channel layer unavailable; message to group %s dropped", group)
+
+    transaction.on_commit(_send)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 
 from audit.models import Action
 from audit.services import record_access
-from lib.broadcast import send_to_user
+from lib.broadcast import send_to_group, send_to_user
 from live import jitsi
 from live.audience import audience_persons
 from live.models import Lecture
@@ -295,6 +295,7 @@ def do_start_call(
             ]
             RollCallTarget.objects.bulk_create(targets)
             targets = list(RollCallTarget.objects.filter(call=call).select_related("person__user"))
+            push_board(*targets)
             if server_up:
                 for target in targets:
                     _ring(target, now)
@@ -341,10 +342,12 @@ def check_joinable(target: RollCallTarget, now: dt.datetime) -> None:
 
 
 def _mark_not_possible(target: RollCallTarget) -> None:
-    RollCallTarget.objects.filter(
+    changed = RollCallTarget.objects.filter(
         pk=target.pk, state__in=[TargetState.RINGING, TargetState.JOINED]
     ).update(state=TargetState.NOT_POSSIBLE, result="not_possible")
     target.refresh_from_db()
+    if changed:
+        push_board(target)
 
 
 def do_join(
@@ -531,13 +534,52 @@ def board_payload(target: RollCallTarget) -> dict:
     }
 
 
-def push_board(target: RollCallTarget) -> None:
-    """Tell the officer who started the call and the one who confirmed it (their ``ws/me/``
-    sockets, after commit) that a row changed. The person's own pages need no push: their
-    call page asks the server when they join."""
-    call = target.call
-    for user_id in {call.started_by_id, target.confirmed_by_id} - {None}:
-        send_to_user(user_id, board_payload(target))
+def access_board_socket(user, call_id: int) -> list[dict] | None:
+    """The rows (``board_payload``) of call ``call_id`` that ``user``'s board socket may
+    receive, as they are now: those of the persons they see, as on the call page
+    (``admin_views.call_detail``). None (the socket is refused) for a user who may not make
+    calls (the denial logged) or who sees nobody in it. The opening is logged as a view of
+    the call."""
+    if not may_start_calls(user):
+        record_access(
+            user=user,
+            action=Action.DENIED,
+            object_type="rollcall.rollcall",
+            object_id=call_id,
+            success=False,
+            detail="roll-call board socket needs an officer",
+        )
+        return None
+    targets = list(RollCallTarget.objects.visible_to(user).filter(call_id=call_id).order_by("pk"))
+    if not targets:
+        return None
+    record_access(
+        user=user,
+        action=Action.VIEW,
+        object_type="rollcall.rollcall",
+        object_id=call_id,
+        detail=f"board socket, {len(targets)} targets",
+    )
+    return [board_payload(target) for target in targets]
+
+
+def board_group(call_id: int) -> str:
+    """The channel-layer group of one call's board sockets (``rollcall.consumers``)."""
+    return f"rollcall.{call_id}"
+
+
+def push_board(*targets: RollCallTarget) -> None:
+    """Send changed rows (targets of one call) to every socket watching that call's board,
+    after commit (``rollcall.consumers.BoardConsumer``; each socket passes on only the rows of
+    persons its user sees). The person's own pages need no push: their call page asks the
+    server when they join."""
+    if not targets:
+        return
+    rows_by_call: dict[int, list[dict]] = {}
+    for target in targets:
+        rows_by_call.setdefault(target.call_id, []).append(board_payload(target))
+    for call_id, rows in rows_by_call.items():
+        send_to_group(board_group(call_id), {"type": "rollcall.rows", "rows": rows})
 
 
 def follow_up_key(target: RollCallTarget) -> str:

@@ -93,7 +93,7 @@ def test_officer_calls_learner_joins_officer_confirms(demo, browser):
     opened = phone.evaluate("window.openedRoom")
     assert opened["room"] == target.room_name
 
-    # the officer's board of the call, live over the officer's socket
+    # the officer's board of the call, live over the call's socket (ws/rollcall/<id>/)
     board = desk_context.new_page()
     board.goto(f"{base}{reverse('rollcall_admin_call', args=[target.call_id])}")
     board.wait_for_selector("#rollcall-board[data-socket=open]")

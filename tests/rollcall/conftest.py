@@ -40,3 +40,16 @@ def pushes(monkeypatch):
 
     monkeypatch.setattr("rollcall.services.send_to_user", capture)
     return sent
+
+
+@pytest.fixture
+def board_pushes(monkeypatch):
+    """Every row rollcall sends to a call's board group, as (group, row)."""
+    sent: list[tuple[str, dict]] = []
+
+    def capture(group, message):
+        assert message["type"] == "rollcall.rows"
+        sent.extend((group, row) for row in message["rows"])
+
+    monkeypatch.setattr("rollcall.services.send_to_group", capture)
+    return sent

@@ -27,7 +27,7 @@ def post(client, body, django_capture_on_commit_callbacks):
 
 
 def test_a_jaas_join_marks_the_person_joined_in_time(
-    client, target, django_capture_on_commit_callbacks, pushes
+    client, target, django_capture_on_commit_callbacks, board_pushes
 ):
     at = target.rung_at + dt.timedelta(minutes=2)
     response = post(
@@ -40,8 +40,8 @@ def test_a_jaas_join_marks_the_person_joined_in_time(
     assert (target.state, target.result) == ("joined", "in_time")
     assert abs(target.joined_at - at) < dt.timedelta(seconds=1)
     assert target.left_at is None
-    officer_updates = [p for user, p in pushes if p["type"] == "rollcall.target"]
-    assert officer_updates and officer_updates[-1]["state"] == "joined"
+    board = [row for group, row in board_pushes if group == f"rollcall.{target.call_id}"]
+    assert board and board[-1]["state"] == "joined"
 
 
 def test_a_late_join_is_late_and_a_leave_is_recorded(

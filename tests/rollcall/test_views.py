@@ -208,13 +208,14 @@ def test_the_timeline_stays_unchanged_for_an_old_call(client, org):
     assert 'data-testid="rollcall-officer-join"' not in text or "rollcall-confirm" in text
 
 
-def test_confirming_pushes_the_row_to_the_officers_board(
-    org, pushes, django_capture_on_commit_callbacks
+def test_confirming_pushes_the_row_to_the_calls_board(
+    org, pushes, board_pushes, django_capture_on_commit_callbacks
 ):
     target = RollCallTarget.objects.get(pk=matrix_target(org)["pk"])
     with django_capture_on_commit_callbacks(execute=True):
         services.do_confirm(target, org.other_officer, confirmation="seen")
-    sent = {user: payload for user, payload in pushes if payload["type"] == "rollcall.target"}
-    assert set(sent) == {org.officer.pk, org.other_officer.pk}  # who started, who confirmed
-    assert sent[org.officer.pk]["state"] == "confirmed"
-    assert sent[org.officer.pk]["call"] == target.call_id
+    # to the call's group (every viewer of its board), no longer to single officers' ws/me/
+    target.refresh_from_db()
+    assert board_pushes == [(f"rollcall.{target.call_id}", services.board_payload(target))]
+    assert board_pushes[0][1]["state"] == "confirmed"
+    assert not [payload for _, payload in pushes if payload["type"] == "rollcall.target"]

@@ -1,7 +1,8 @@
 // The officer's board of one roll-call (rollcall/admin/call.html): rows change as the video
-// server reports joins, the minute tick marks calls missed and officers confirm, pushed on
-// the officer's own socket (ws/me/, ``rollcall.target``). Labels come from the page, so the
-// board speaks the page's language; the server decides every state.
+// server reports joins, the minute tick marks calls missed and officers confirm or excuse,
+// pushed to every officer viewing the call on the call's own socket (ws/rollcall/<id>/,
+// ``rollcall.target``; rollcall/consumers.py). Labels come from the page, so the board speaks
+// the page's language; the server decides every state.
 (function () {
   "use strict";
   var board = document.getElementById("rollcall-board");
@@ -22,7 +23,7 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/me/");
+    var socket = new WebSocket(scheme + window.location.host + "/ws/rollcall/" + call + "/");
     socket.onopen = function () { pause = 2000; board.dataset.socket = "open"; };
     socket.onmessage = function (message) {
       var data;
@@ -31,7 +32,7 @@
     };
     socket.onclose = function (event) {
       board.dataset.socket = "closed";
-      if (event.code === 4401 || event.code === 4403) return;
+      if (event.code === 4401 || event.code === 4403 || event.code === 4404) return;
       window.setTimeout(connect, pause);
       pause = Math.min(pause * 2, 60000);
     };

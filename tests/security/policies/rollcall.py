@@ -12,12 +12,14 @@ from __future__ import annotations
 from importlib import import_module
 
 from tests.security.matrix import (
+    ACCEPT,
     FORBIDDEN,
     LOGIN,
     METHOD,
     NOTFOUND,
     OK,
     REDIRECT,
+    REFUSE,
     Rule,
     roles,
     scoped,
@@ -120,3 +122,11 @@ RULES = [
 OBJECT_PROBES = [
     ("rollcall_admin_person", "get", lambda obj: scoped(obj, perm=CALLERS)),
 ]
+
+# The board socket of a call to the east office's person: the east officer and the
+# administrator (bureau, above east) are admitted; the west officer sees nobody in it, and
+# anyone who may not make calls is refused before the handshake completes.
+WS_POLICY = {
+    "ws/rollcall/<int:pk>/": roles(everyone=REFUSE, officer=ACCEPT, administrator=ACCEPT),
+}
+WS_PARAMS = {"ws/rollcall/<int:pk>/": _sample("matrix_call")}

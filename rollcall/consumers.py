@@ -1,0 +1,74 @@
+"""The officer's live board of one call, ``ws/rollcall/<call id>/``.
+
+Every officer or administrator viewing the call page (``/admin/rollcall/calls/<id>/``) opens
+this socket; it joins the call's group (``services.board_group``) and passes on the rows that
+``services.push_board`` sends there after each change (ringing, joined, confirmed, missed,
+excused, not possible), only those of persons its user sees, as the page shows them; on
+opening it first sends those rows as they are (a change between the page and the socket is
+not lost). A user
+who may not make calls, or who sees nobody in the call, is refused (4404) and nothing is sent.
+The account and session are re-checked before each delivery (``AuthenticatedConsumer``).
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+
+from people.consumers import AuthenticatedConsumer
+from rollcall.services import access_board_socket, board_group
+
+CLOSE_NOT_FOUND = 4404
+
+
+class BoardConsumer(AuthenticatedConsumer):
+    call_id: int | None = None
+    board: str | None = None
+    targets: frozenset[int] = frozenset()
+
+    async def connect(self):
+        if not await self.admit():
+            return
+        pk = self.scope["url_route"]["kwargs"]["pk"]
+        # Join the call's group before reading the scope, so that no change made meanwhile is
+        # missed; nothing reaches the page before the scope is known (a socket handles its
+        # messages one at a time), and a refused socket leaves the group again.
+        group = board_group(pk)
+        await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            rows = await database_sync_to_async(access_board_socket)(self.scope["user"], pk)
+        except BaseException:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            raise
+        if rows is None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.call_id, self.board = pk, group
+        self.targets = frozenset(row["target"] for row in rows)
+        await self.join()
+        # the rows as they are now: a change between the page's rendering and this socket
+        # shows all the same
+        await self.send_json({"type": "hello", "call": pk, "targets": len(rows)})
+        for row in rows:
+            await self.send_json(row)
+
+    async def disconnect(self, code):
+        if self.board:
+            await self.channel_layer.group_discard(self.board, self.channel_name)
+        await super().disconnect(code)
+
+    async def rollcall_rows(self, event):
+        rows = [row for row in event["rows"] if row.get("target") in self.targets]
+        if not rows:
+            return
+        if not await self.still_allowed():
+            await self.end()
+            return
+        for row in rows:
+            await self.send_json(row)
+
+    async def handle(self, content: dict) -> None:
+        if content["type"] == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await super().handle(content)
