@@ -72,10 +72,26 @@ class Violation:
         return f"{self.impact} {self.rule} on {self.url}: {', '.join(self.targets)} ({self.help})"
 
 
+SETTLE = """Promise.race([
+  Promise.all(document.getAnimations()
+    .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+    .map(a => a.finished.catch(() => null))),
+  new Promise(resolve => setTimeout(resolve, 3000)),
+])"""
+
+
+def _describe(node: dict) -> str:
+    """The element's selector and markup, and why it failed (e.g. the colours measured)."""
+    why = next((check["message"] for check in node["any"] + node["all"] if check["message"]), "")
+    return f"{' '.join(map(str, node['target']))} {node['html'][:120]} [{why[:160]}]".strip()
+
+
 def run_axe(page: Page) -> list[Violation]:
     """Serious and critical violations on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_SCRIPT)
+    # The page at rest: a message still fading in would be measured at half its contrast.
+    page.evaluate(SETTLE)
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     found = []
     for rule in result["violations"]:
@@ -84,7 +100,7 @@ def run_axe(page: Page) -> list[Violation]:
         accepted = ACCEPTED.get(rule["id"])
         if accepted is not None and accepted[0] in page.url:
             continue
-        targets = tuple(" ".join(map(str, node["target"])) for node in rule["nodes"])
+        targets = tuple(_describe(node) for node in rule["nodes"])
         found.append(Violation(rule["id"], rule["impact"], page.url, targets[:8], rule["help"]))
     return found
 
