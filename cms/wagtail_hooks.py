@@ -5,6 +5,8 @@ role here. Editors get their review list from ``courses.panels`` instead of Wagt
 
 from __future__ import annotations
 
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 
 from cms.menu import DROP, MENU_GROUPS, PLAIN_LINKS, SITE_REPORTS, UNWRAP
@@ -41,3 +43,8 @@ def remove_wagtail_panels(request, panels):
 @hooks.register("construct_homepage_summary_items")
 def remove_site_summary(request, summary_items):
     summary_items.clear()
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("cms/admin.css"))

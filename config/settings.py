@@ -294,8 +294,8 @@ WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000"
 # Wagtail's sign-in form with a translated label on the password field (people/forms.py).
 WAGTAILADMIN_USER_LOGIN_FORM = "people.forms.AdminLoginForm"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-# Lesson videos are uploaded as documents (courses.models.VideoBlock).
-WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt", "mp4", "webm"]
+# Lesson videos and their captions (WebVTT) are uploaded as documents (courses.models.VideoBlock).
+WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt", "mp4", "webm", "vtt"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

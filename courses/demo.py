@@ -19,6 +19,9 @@ from courses.models import LessonPage
 DEMO_VIDEO = Path(__file__).resolve().parent / "demo_media" / "reporting.mp4"
 DEMO_VIDEO_TITLE = "示范课程短片：报告与外出审批"
 DEMO_VIDEO_CAPTION = "短片：报告与外出审批"
+# The cards' words as timed captions (WCAG 1.2.2) and, below the player, as a transcript.
+DEMO_CAPTIONS = DEMO_VIDEO.with_suffix(".vtt")
+DEMO_CAPTIONS_TITLE = "示范课程短片字幕：报告与外出审批"
 
 
 def demo_video_seconds() -> int:
@@ -38,6 +41,25 @@ def demo_video_document() -> Document:
     return document
 
 
+def demo_captions_document() -> Document:
+    """The demo video's WebVTT captions as a Wagtail document (uploaded once)."""
+    document = Document.objects.filter(title=DEMO_CAPTIONS_TITLE).first()
+    if document is None:
+        with DEMO_CAPTIONS.open("rb") as stream:
+            document = Document(
+                title=DEMO_CAPTIONS_TITLE, file=File(stream, name=DEMO_CAPTIONS.name)
+            )
+            document._set_document_file_metadata()
+            document.save()
+    return document
+
+
+def demo_transcript() -> str:
+    """The captions' cue texts, one paragraph each (no header, numbers or timings)."""
+    blocks = DEMO_CAPTIONS.read_text(encoding="utf-8").strip().split("\n\n")[1:]
+    return "\n\n".join(block.splitlines()[-1] for block in blocks)
+
+
 @transaction.atomic
 def attach_demo_video(lesson: LessonPage) -> None:
     """Put the demo video first in ``lesson``'s body, with its real duration.
@@ -54,6 +76,8 @@ def attach_demo_video(lesson: LessonPage) -> None:
             "url": "",
             "duration_seconds": seconds,
             "caption": DEMO_VIDEO_CAPTION,
+            "captions": demo_captions_document().pk,
+            "transcript": demo_transcript(),
         }
     )
     lesson.body.insert(0, ("video", video))

@@ -36,12 +36,30 @@ class VideoBlock(blocks.StructBlock):
     document = DocumentChooserBlock(label=_("Uploaded video file"), required=False)
     duration_seconds = blocks.IntegerBlock(label=_("Duration (seconds)"), min_value=1)
     caption = blocks.CharBlock(label=_("Caption"), required=False)
+    # WCAG 1.2.2: what is said in the video, as captions on the player and as text below it.
+    captions = DocumentChooserBlock(
+        label=_("Captions file (WebVTT, .vtt)"),
+        required=False,
+        help_text=_("Shown on the video for those who cannot hear it."),
+    )
+    transcript = blocks.TextBlock(
+        label=_("Transcript"),
+        required=False,
+        help_text=_("Everything said in the video, for those who read instead of listening."),
+    )
 
     def clean(self, value):
         value = super().clean(value)
         if not value.get("url") and not value.get("document"):
             raise blocks.StructBlockValidationError(
                 block_errors={"url": forms.ValidationError(_("Give a URL or upload a file."))}
+            )
+        captions = value.get("captions")
+        if captions is not None and not captions.file.name.lower().endswith(".vtt"):
+            raise blocks.StructBlockValidationError(
+                block_errors={
+                    "captions": forms.ValidationError(_("Captions must be a WebVTT file (.vtt)."))
+                }
             )
         return value
 

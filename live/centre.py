@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from audit.models import Action
@@ -148,7 +149,9 @@ def qr_svg(url: str) -> str:
     )
     svg = image.to_string(encoding="unicode")
     svg = re.sub(r'^(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", svg)
-    return svg.replace("<svg ", '<svg role="img" class="qr" ', 1)
+    # An image needs a name for screen readers (axe: svg-img-alt).
+    label = escape(_("Check-in code to scan with a phone"))
+    return svg.replace("<svg ", f'<svg role="img" class="qr" aria-label="{label}" ', 1)
 
 
 # --- The learner's scan -----------------------------------------------------------------------

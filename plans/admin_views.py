@@ -298,8 +298,12 @@ def plan_detail(request, pk: int):
             "needs": need_rows(plan, show_scores),
             "show_scores": show_scores,
             "goals": goals,
-            "appointments": list(appointments_for(plan)) if can_edit else [],
-            "appointment_form": AppointmentForm(),
+            # One outcome form per row, its ids prefixed by the appointment so every label
+            # points at its own field; the field names stay those appointment_record reads.
+            "appointments": [
+                (a, AppointmentForm(auto_id=f"id_appointment_{a.pk}_%s"))
+                for a in (appointments_for(plan) if can_edit else [])
+            ],
             "reviews": list(plan.reviews.select_related("held_by")),
             "notes": list(plan.notes.select_related("author", "goal")[:50]),
             "history": history_entries(

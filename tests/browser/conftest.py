@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+from tests.browser.axe import AxeAudit
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -22,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch, request):
     # Playwright's sync API runs an event loop in this thread, and while it runs Django's
     # connections are context-local: an in-memory test database would look empty. So the
     # browser is per test and must be requested after the fixtures that write data.
@@ -31,10 +33,20 @@ def browser():
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    audit = AxeAudit()
+    audit.attach(monkeypatch)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
+        for context in browser.contexts:
+            context.close()  # checks the pages still open
         browser.close()
+    if os.environ.get("AXE_VERBOSE"):
+        print(f"\n{request.node.nodeid}: axe checked {audit.checked}")  # noqa: T201
+    if audit.unchecked:
+        print(f"\n{request.node.nodeid}: loaded but not checked by axe: {audit.unchecked}")  # noqa: T201
+    if audit.violations:
+        pytest.fail(audit.report(), pytrace=False)
 
 
 @pytest.fixture

@@ -45,6 +45,12 @@ def test_learner_watches_the_lesson_video_and_is_credited_while_it_plays(live_se
     duration = phone.eval_on_selector(video, "el => el.duration")
     assert round(duration) == demo_video_seconds()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # Captions for those who cannot hear it, and the same words to read (WCAG 1.2.2).
+    track = f"{video} track[kind=captions]"
+    wait_until(phone, lambda: phone.eval_on_selector(track, "el => el.readyState") == 2, 10)
+    assert phone.eval_on_selector(video, "el => el.textTracks[0].cues.length") == 5
+    phone.click("[data-testid=video-transcript] summary")
+    assert "离开所居住的市、县" in phone.inner_text("[data-testid=video-transcript]")
 
     # Paused: beats say so and nothing is credited.
     phone.wait_for_timeout(1500)

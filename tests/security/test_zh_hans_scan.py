@@ -88,7 +88,7 @@ ALLOWED_WORDS = frozenset(
         *("PHQ", "GAD", "SDS", "SAS", "AUDIT", "K10", "SCL", "DAST", "SES", "RCI"),
         *("II", "III", "IV"),  # AUDIT's risk zones, numbered as the instrument does
         *("PDF", "Excel", "CSV", "csv", "xlsx", "docx", "txt", "mp4", "webm", "ics", "JSON"),
-        *("HTML", "zip", "ZIP"),
+        *("HTML", "zip", "ZIP", "WebVTT", "vtt"),  # "WebVTT": the captions file format
         *("AVIF", "GIF", "JPG", "JPEG", "PNG", "WEBP"),
         *("QR", "ID", "IP", "URL", "HTTP", "HTTPS", "http", "https", "SMS", "TOTP"),
         *("Jitsi", "JaaS"),
