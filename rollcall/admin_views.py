@@ -14,7 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +25,14 @@ from audit.services import record_access
 from live.jitsi import script_url
 from people.models import Person
 from rollcall import services
-from rollcall.forms import ConfirmForm, ExcuseForm, GroupCallForm, PolicyForm, SpotNowForm
+from rollcall.forms import (
+    ConfirmForm,
+    ExcuseForm,
+    GroupCallForm,
+    PolicyForm,
+    RestoreForm,
+    SpotNowForm,
+)
 from rollcall.models import (
     CallKind,
     Result,
@@ -34,7 +41,6 @@ from rollcall.models import (
     RollCallTarget,
     TargetState,
 )
-from rollcall.policy import DEFAULT_RULES
 
 RECENT_CALLS = 30
 
@@ -274,7 +280,8 @@ def target_excuse(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def policy(request):
-    """Administrators read and change the versioned rules (a change is a new version)."""
+    """Administrators read and change the versioned rules with a form (a change is a new
+    version; the same rules again add nothing)."""
     if not services.may_edit_policy(request.user):
         raise deny(request, "roll-call policy needs an administrator")
     current = services.current_policy()
@@ -282,25 +289,55 @@ def policy(request):
         form = PolicyForm(request.POST)
         if form.is_valid():
             try:
-                services.do_create_policy_version(
-                    form.cleaned_data["rules"], note=form.cleaned_data["note"], by=request.user
+                saved = services.do_create_policy_version(
+                    form.rules(), note=form.cleaned_data["note"], by=request.user
                 )
+            except services.PolicyUnchanged as error:
+                messages.info(request, error.messages[0])
+                return redirect("rollcall_admin_policy")
             except ValidationError as error:
-                form.add_error("rules", error.messages[0])
+                form.add_error(None, error.messages[0])
             else:
-                messages.success(request, _("A new version of the rules is in use."))
+                messages.success(
+                    request,
+                    _("Saved as version %(v)d; it is in use now.") % {"v": saved.version},
+                )
                 return redirect("rollcall_admin_policy")
     else:
-        form = PolicyForm(
-            initial={"rules": json.dumps(current.rules, indent=2, ensure_ascii=False)}
-        )
+        form = PolicyForm(initial=PolicyForm.initial_from(current.rules))
     return render(
         request,
         "rollcall/admin/policy.html",
         {
             "form": form,
             "current": current,
+            "current_json": json.dumps(current.rules, indent=2, ensure_ascii=False),
             "versions": list(RollCallPolicy.objects.order_by("-version")[:20]),
-            "defaults": json.dumps(DEFAULT_RULES, indent=2),
+            "restore_form": RestoreForm(),
         },
     )
+
+
+@require_POST
+def policy_restore(request, version: int):
+    """Make an earlier version current again (as a new version, with a note)."""
+    if not services.may_edit_policy(request.user):
+        raise deny(request, "roll-call policy needs an administrator")
+    earlier = get_object_or_404(RollCallPolicy, version=version)
+    form = RestoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say in a few words what changed; nothing was saved."))
+        return redirect("rollcall_admin_policy")
+    try:
+        saved = services.do_restore_policy(earlier, note=form.cleaned_data["note"], by=request.user)
+    except services.PolicyUnchanged as error:
+        messages.info(request, error.messages[0])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Version %(old)d is in use again, saved as version %(new)d.")
+            % {"old": earlier.version, "new": saved.version},
+        )
+    return redirect("rollcall_admin_policy")

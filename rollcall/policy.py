@@ -103,3 +103,32 @@ def parse_rules(data: object) -> RollCallRules:
             where = ".".join(str(part) for part in item["loc"]) or _("rules")
             problems.append(f"{where}: {item['msg']}")
         raise PolicyInvalid("; ".join(problems)) from None
+
+
+def most_checks(
+    per: str, *, start_minute: int, end_minute: int, weekdays: tuple[int, ...], gap_hours: int
+) -> int:
+    """How many spot checks at most fit one period (a week; a month: its shortest, 28 days,
+    whatever weekday it starts on) at whole minutes of working time ``[start, end)`` on
+    ``weekdays`` (ISO), at least ``gap_hours`` apart. Greedy from the earliest minute, which is
+    optimal for points on a line."""
+    if end_minute <= start_minute or not weekdays:
+        return 0
+    gap = max(gap_hours * 60, 1)
+    days = 7 if per == "week" else 28
+    best = None
+    for first_weekday in range(1, 8) if per != "week" else (1,):
+        windows = [
+            (day * 1440 + start_minute, day * 1440 + end_minute - 1)
+            for day in range(days)
+            if (first_weekday - 1 + day) % 7 + 1 in weekdays
+        ]
+        placed, next_free = 0, 0
+        for low, high in windows:
+            at = max(low, next_free)
+            while at <= high:
+                placed += 1
+                next_free = at + gap
+                at = next_free
+        best = placed if best is None else min(best, placed)
+    return best or 0

@@ -99,12 +99,20 @@ def check_policy_rules(data: object) -> RollCallRules:
         raise ValidationError(str(error)) from None
 
 
+class PolicyUnchanged(RollCallError):
+    """The rules are the same as the version in use: no new version."""
+
+
 def do_create_policy_version(data: object, *, note: str = "", by=None) -> RollCallPolicy:
     """Store ``data`` as the next version and make it the active one (ValidationError when the
-    rules do not validate; nothing stored then)."""
+    rules do not validate, ``PolicyUnchanged`` when they equal the version in use; nothing
+    stored then). Versions are never edited."""
     rules = check_policy_rules(data).to_json()
     with transaction.atomic():
         latest = RollCallPolicy.objects.select_for_update().order_by("-version").first()
+        current = RollCallPolicy.objects.current()
+        if current is not None and rules_of(current).to_json() == rules:
+            raise PolicyUnchanged(_("Nothing changed; no new version was saved."))
         RollCallPolicy.objects.filter(active=True).update(active=False)
         return RollCallPolicy.objects.create(
             version=(latest.version + 1) if latest else 1,
@@ -113,6 +121,16 @@ def do_create_policy_version(data: object, *, note: str = "", by=None) -> RollCa
             note=(note or "").strip()[:200],
             created_by=by,
         )
+
+
+def do_restore_policy(earlier: RollCallPolicy, *, note: str, by=None) -> RollCallPolicy:
+    """Make ``earlier`` current again: a new version with its rules (the versions in between
+    stay as they were). A note is required."""
+    note = (note or "").strip()
+    if not note:
+        raise RollCallError(_("Say in a few words what changed; nothing was saved."))
+    text = _("Version %(v)s made current again: %(note)s") % {"v": earlier.version, "note": note}
+    return do_create_policy_version(earlier.rules, note=text, by=by)
 
 
 def may_edit_policy(user) -> bool:

@@ -39,6 +39,11 @@ def register_rollcall_urls():
             name="rollcall_admin_excuse",
         ),
         path("rollcall/policy/", admin_views.policy, name="rollcall_admin_policy"),
+        path(
+            "rollcall/policy/<int:version>/restore/",
+            admin_views.policy_restore,
+            name="rollcall_admin_policy_restore",
+        ),
     ]
 
 

@@ -117,6 +117,13 @@ RULES = [
         post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
         note="administrators only; an empty POST re-shows the form with its errors",
     ),
+    Rule(
+        name="rollcall_admin_policy_restore",
+        params=lambda org: {"version": "1"},
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=REDIRECT),
+        note="administrators only; an empty POST (no note) says why and goes back, nothing saved",
+    ),
 ]
 
 OBJECT_PROBES = [
