@@ -194,7 +194,7 @@ def test_the_menu_shows_roll_calls_under_people(client, org):
 def test_the_call_detail_counts_states(client, org, target):
     login_staff(client, org.officer)
     text = client.get(reverse("rollcall_admin_call", args=[target.call_id])).text
-    assert "呼叫中: 1" in text
+    assert "呼叫中：1" in text
 
 
 def test_the_timeline_stays_unchanged_for_an_old_call(client, org):
