@@ -201,6 +201,18 @@ def monthly_pdf(report: MonthlyReport, footer: Footer) -> bytes:
         ),
         *_charts(report),
     ]
+    for extra in report.extra_figures:
+        blocks.append(("heading", extra.title))
+        if extra.is_empty:
+            blocks.append(("text", extra.empty_text))
+        else:
+            widths = [24 * mm] + [25 * mm] * (len(extra.columns) - 1)
+            blocks.append(
+                (
+                    "flowable",
+                    grid([extra.columns, *extra.rows], widths=widths, wrap=range(len(widths))),
+                )
+            )
     rows = _person_table_rows(report, report.is_bureau)
     if report.is_bureau:
         blocks.append(("heading", _("Persons not yet complete")))

@@ -108,6 +108,16 @@ def monthly_xlsx(report: MonthlyReport, footer: Footer, progress: Progress = no_
     )
     write_rows(summary, safe_frame(categories))
     tick(1)
+    # Other apps' figures (video roll-calls): a sheet each, right after the summary.
+    extra_titles = sheet_titles([_("Summary"), *(t.title for t in report.extra_figures)])[1:]
+    for table, title in zip(report.extra_figures, extra_titles, strict=True):
+        sheet = book.create_sheet(title=title)
+        sheet.append([table.title, spreadsheet_safe(report.office.name)])
+        if table.is_empty:
+            sheet.append([table.empty_text])
+        sheet.append(list(table.columns))
+        for row in table.rows:
+            sheet.append(list(row))
     columns = {
         "case_number": _("Case number"),
         "name": _("Name"),
@@ -123,7 +133,8 @@ def monthly_xlsx(report: MonthlyReport, footer: Footer, progress: Progress = no_
     if frame.empty:
         return _save(book)
     names = list(dict.fromkeys(frame["office"]))
-    titles = dict(zip(names, sheet_titles([_("Summary"), *names])[1:], strict=True))
+    taken = [_("Summary"), *extra_titles]
+    titles = dict(zip(names, sheet_titles([*taken, *names])[len(taken) :], strict=True))
     # Made safe once for all offices (not per office: pandas costs per call too).
     shown = safe_frame(frame[list(columns)].rename(columns=columns))
     for name, rows in shown.groupby(frame["office"].to_numpy(), sort=False):

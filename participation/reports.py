@@ -21,7 +21,7 @@ import json
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from django.db.models import Sum, TextField
@@ -36,6 +36,7 @@ from participation.models import (
     OfficeMonth,
     PersonMonth,
 )
+from participation.office_figures import FigureTable, office_figures
 from participation.requirements import (
     hours,
     month_start,
@@ -132,6 +133,8 @@ class MonthlyReport:
     trend: pd.DataFrame  # month, persons, complete, rate
     persons: pd.DataFrame  # one row per person-month
     computed_at: dt.datetime | None
+    # Other apps' figures (``office_figures``: video roll-calls), a row per trend month.
+    extra_figures: list[FigureTable] = field(default_factory=list)
 
     @property
     def total(self) -> dict[str, int]:
@@ -313,7 +316,8 @@ def _rates(figures: dict[str, list[int]]) -> list[float | None]:
 
 def monthly_report(user, office: Office, period: dt.date) -> MonthlyReport:
     """Everything the monthly report of ``office`` (and the offices below it) shows, in five
-    queries: offices, office-months, trend, person-months (and the scope check)."""
+    queries: offices, office-months, trend, person-months (and the scope check), and those of
+    the registered ``office_figures`` (rollcall: two)."""
     if not rollups.can_see_office(user, office):
         raise ReportError(_("You can only request reports for your own offices."))
     period = month_start(period)
@@ -323,14 +327,18 @@ def monthly_report(user, office: Office, period: dt.date) -> MonthlyReport:
     persons = _person_month_rows(
         PersonMonth.objects.filter(period=period, office_id__in=[row.office_id for row in rows])
     )
-    return _assemble(office, period, rows, trend, _persons_frame(persons))
+    report = _assemble(office, period, rows, trend, _persons_frame(persons))
+    months = rollups.last_months(period, TREND_MONTHS)
+    report.extra_figures = office_figures(user, [office], months)[office.pk]
+    return report
 
 
 def monthly_reports(user, root: Office, period: dt.date) -> list[MonthlyReport]:
     """The monthly report of every office under ``root`` (and ``root``) that holds persons
     itself, in tree order: the bureau's "every office" file. Each is what ``monthly_report``
     gives for that office, read in six queries for all of them (scope, offices, office-months,
-    the trend by office, person-months) instead of five per office."""
+    the trend by office, person-months, and the registered ``office_figures``' own: rollcall's
+    two) instead of five per office."""
     if not rollups.can_see_office(user, root):
         raise ReportError(_("You can only request reports for your own offices."))
     period = month_start(period)
@@ -378,6 +386,9 @@ def monthly_reports(user, root: Office, period: dt.date) -> list[MonthlyReport]:
         if people is None:
             people = _persons_frame([])
         out.append(_assemble(instances[row.office_id], period, subtree, trend, people))
+    extra = office_figures(user, [report.office for report in out], months)
+    for report in out:
+        report.extra_figures = extra[report.office.pk]
     return out
 
 

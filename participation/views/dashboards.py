@@ -29,12 +29,14 @@ from lib.parse import parse_id
 from participation import rollups
 from participation.charts import Point, heatmap_svg, trend_svg
 from participation.models import MonthStatus, PersonMonth
+from participation.office_figures import office_figures
 from participation.requirements import hours
 from people.models import Category, Office, Person
 
 VIEW_PERMISSION = "people.view_office"
 PAGE_SIZE = 50
 TREND_MONTHS = 12
+FIGURE_MONTHS = 6  # the other apps' figures (office_figures): the month and the five before
 HOME_PANEL_ROWS = 15
 
 
@@ -135,10 +137,18 @@ def overview(request):
     for row in rows:
         overall.add(row)
     computed = [row.computed_at for row in rows if row.computed_at]
+    # The other apps' figures for the top offices the viewer sees (the bureau, or their office).
+    roots: list = []
+    for row in sorted(rows, key=lambda row: row.path):
+        if not roots or not row.path.startswith(roots[-1].path):
+            roots.append(row)
+    top = list(Office.objects.filter(pk__in=[row.office_id for row in roots]).order_by("path"))
+    extra = office_figures(request.user, top, rollups.last_months(period, FIGURE_MONTHS))
     return render(
         request,
         "participation/dashboard/overview.html",
         {
+            "extra_figures": [(office, extra[office.pk]) for office in top],
             "period": period,
             "in_progress": period == month_start(timezone.localdate()),
             "months": _month_choices(period),
@@ -185,10 +195,12 @@ def office_detail(request, pk: int):
     trend = rollups.trend(request.user, months, office=office)
     persons = rollups.person_month_rows(request.user, office, period, status or None)
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("p"))
+    extra = office_figures(request.user, [office], rollups.last_months(period, FIGURE_MONTHS))
     return render(
         request,
         "participation/dashboard/office.html",
         {
+            "extra_figures": [(office, extra[office.pk])],
             "office": office,
             "period": period,
             "in_progress": period == month_start(timezone.localdate()),

@@ -119,7 +119,7 @@ def test_the_excel_file_has_a_summary_and_one_sheet_per_office(org, period, engl
     book = load_workbook(
         io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER, lambda d, t: seen.append((d, t))))
     )
-    assert book.sheetnames == ["Summary", "东司法所", "西司法所"]
+    assert book.sheetnames == ["Summary", "Video roll-calls", "东司法所", "西司法所"]
     east = list(book["东司法所"].values)
     assert east[0][0] == "Case number"
     assert [row[0] for row in east[1:]] == [org.person.case_number]
@@ -206,7 +206,8 @@ def test_the_batch_gives_every_office_the_report_it_gets_alone(
     org, period, django_assert_max_num_queries
 ):
     _many_offices(org, period)
-    with django_assert_max_num_queries(8):
+    # 6 of its own, 3 for the video roll-calls' figures (the viewer's scope, drawn, rung).
+    with django_assert_max_num_queries(9):
         batch = reports.monthly_reports(org.administrator, org.bureau, period)
     assert [r.office.name for r in batch] == [
         "东司法所",
@@ -273,10 +274,10 @@ def test_the_excel_file_reads_the_same_as_with_openpyxls_own_writer(
     fast = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
     monkeypatch.setattr(report_xlsx, "fast_rows", lambda sheet: sheet)
     plain = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
-    assert fast.sheetnames == plain.sheetnames and len(fast.sheetnames) == 9
+    assert fast.sheetnames == plain.sheetnames and len(fast.sheetnames) == 10
     for name in fast.sheetnames:
         assert list(fast[name].values) == list(plain[name].values)
-    assert sum(fast[name].max_row - 1 for name in fast.sheetnames[1:]) == len(report.persons)
+    assert sum(fast[name].max_row - 1 for name in fast.sheetnames[2:]) == len(report.persons)
     assert fast["东司法所"]["B2"].value == " 前后有空格 & <标记> "
 
 
@@ -285,7 +286,7 @@ def test_an_office_without_persons_still_gets_its_files(org, period, english):
     report = reports.monthly_report(org.administrator, empty, period)
     assert report.persons.empty and report.categories["rate"].isna().all()
     book = load_workbook(io.BytesIO(report_xlsx.monthly_xlsx(report, FOOTER)))
-    assert book.sheetnames == ["Summary"]
+    assert book.sheetnames == ["Summary", "Video roll-calls"]
     assert ("空司法所", 0, 0, 0, 0, 0, None) in list(book["Summary"].values)
     assert "Nobody to list." in pdf_text(report_pdf.monthly_pdf(report, FOOTER))
 

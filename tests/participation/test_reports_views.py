@@ -87,7 +87,7 @@ def test_an_administrator_gets_the_bureau_excel_file(client, org, period):  # no
     assert report.status == ReportStatus.READY and report.filename.endswith(".xlsx")
     download = client.post(reverse("learning_report_download", args=[report.pk]))
     book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
-    assert book.sheetnames == ["Summary", "东司法所", "西司法所"]
+    assert book.sheetnames == ["Summary", "Video roll-calls", "东司法所", "西司法所"]
 
 
 def test_an_administrator_gets_a_pdf_per_office_in_a_zip(client, org, period):  # noqa: F811
