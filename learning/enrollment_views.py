@@ -4,18 +4,22 @@ administrators' auto-enrollment rules."""
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -38,7 +42,13 @@ from learning.enrollment import (
     persons_in_office,
 )
 from learning.models import Certificate, Enrollment, EnrollmentRule
-from lib.admin_columns import YesNoColumn
+from lib.admin_columns import (
+    ForgivingFiltersMixin,
+    IdentifiedRowsTable,
+    LinkColumn,
+    PlainDateColumn,
+    YesNoColumn,
+)
 from lib.downloads import attachment
 from lib.parse import parse_id
 from lib.widgets import DateInput
@@ -174,41 +184,212 @@ def enroll(request):
 # --- The enrollment list --------------------------------------------------------------------
 
 
-@permission_required(ADD_ENROLLMENT)
-def enrollment_list(request):
-    certificate = Certificate.objects.filter(person=OuterRef("person"), course=OuterRef("course"))
-    enrollments = (
-        Enrollment.objects.visible_to(request.user)
-        .select_related("person__office", "course", "assigned_by", "rule")
-        .annotate(
-            certificate_id=Subquery(certificate.values("pk")[:1]),
-            certificate_revoked_at=Subquery(certificate.values("revoked_at")[:1]),
-        )
-        .order_by("course__title", "person__full_name", "pk")
+def _person_url(enrollment: Enrollment) -> str:
+    return reverse("people_person_detail", args=[enrollment.person_id])
+
+
+def _assigned_by(enrollment: Enrollment) -> str:
+    if enrollment.rule_id:
+        return _("Auto-enrollment rule")
+    if enrollment.assigned_by_id:
+        return enrollment.assigned_by.get_full_name() or "—"
+    return "—"
+
+
+class EnrollmentFilterSet(WagtailFilterSet):
+    course = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Course"),
+        field_name="course",
+        queryset=lambda request: CoursePage.objects.order_by("title"),
     )
-    course_id = parse_id(request.GET.get("course"))
-    if course_id is not None:
-        enrollments = enrollments.filter(course_id=course_id)
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        enrollments = enrollments.filter(
-            Q(person__full_name__icontains=query) | Q(person__case_number__icontains=query)
-        )
-    page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("p"))
-    filters = {"q": query, "course": course_id or ""}
-    return render(
-        request,
-        "learning/admin/enrollment_list.html",
-        {
-            "page_obj": page,
-            "courses": list(published_courses().only("pk", "title")),
-            "course_id": course_id,
-            "query": query,
-            "filters": urlencode(filters),
-            "can_remove": request.user.has_perm(DELETE_ENROLLMENT),
-            "can_revoke": may_revoke(request.user),
-        },
+    office = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Office"),
+        field_name="person__office",
+        queryset=lambda request: Office.objects.visible_to(request.user),
     )
+
+    class Meta:
+        model = Enrollment
+        fields: list[str] = []
+
+
+class ActionsColumn(Column):
+    """A cell of POST buttons (certificate download, revocation, removal) drawn by a template;
+    the form's CSRF token comes from the request."""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        request = parent_context.get("request")
+        context["csrf"] = get_token(request) if request is not None else ""
+        context["can_revoke"] = request is not None and may_revoke(request.user)
+        return context
+
+
+class CertificateColumn(ActionsColumn):
+    cell_template_name = "learning/admin/enrollment_certificate_cell.html"
+
+
+class RemoveColumn(ActionsColumn):
+    cell_template_name = "learning/admin/enrollment_remove_cell.html"
+
+
+class EnrollmentTable(IdentifiedRowsTable):
+    row_prefix = "enrollment"
+
+
+class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
+    """The enrolments of the caller's scope (``Enrollment.objects.visible_to``): filters by
+    course and office, search by name or case number, ordering by column; the administrators'
+    spreadsheet export is logged (``audit.wagtail_exports``).
+
+    Fast at province scale: the page is chosen on a narrow query (enrolment ids in the wanted
+    order, no joins but those the filters and the ordering need), then only that page's rows
+    are fetched with their person, office, course and assigner, and their certificates in one
+    more query: a fixed number of queries whatever the number of rows."""
+
+    model = Enrollment
+    any_permission_required = None  # officers and administrators: checked in dispatch
+    permission_policy = None
+    index_url_name = "learning_enrollment_list"
+    index_results_url_name = "learning_enrollment_list_results"
+    template_name = "learning/admin/enrollment_list.html"
+    results_template_name = "includes/index_results.html"
+    page_title = gettext_lazy("Course enrollments")
+    header_icon = "folder-open-inverse"
+    paginate_by = PAGE_SIZE
+    filterset_class = EnrollmentFilterSet
+    table_class = EnrollmentTable
+    search_fields = ["person__full_name", "person__case_number"]
+    search_backend_name = None
+    default_ordering = "course__title"
+    export_columns = [
+        ("person", gettext_lazy("Person")),
+        ("case_number", gettext_lazy("Case number")),
+        ("office", gettext_lazy("Office")),
+        ("course", gettext_lazy("Course")),
+        ("due_date", gettext_lazy("Due date")),
+        ("assigned_by", gettext_lazy("Assigned by")),
+        ("certificate", gettext_lazy("Certificate")),
+    ]
+    list_export = [name for name, _label in export_columns]
+    export_headings = dict(export_columns)
+    export_filename = "enrollments"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(ADD_ENROLLMENT):
+            raise deny(request, f"{request.method} needs {ADD_ENROLLMENT}")
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def columns(self):
+        columns = [
+            LinkColumn(
+                "person",
+                label=gettext_lazy("Person"),
+                accessor="person.full_name",
+                sort_key="person__full_name",
+                get_url=_person_url,
+                link_testid=lambda row: "person-link",
+            ),
+            Column(
+                "case_number",
+                label=gettext_lazy("Case number"),
+                accessor="person.case_number",
+                sort_key="person__case_number",
+            ),
+            Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+            Column(
+                "course",
+                label=gettext_lazy("Course"),
+                accessor="course.title",
+                sort_key="course__title",
+            ),
+            PlainDateColumn("due_date", label=gettext_lazy("Due date")),
+            Column("assigned_by", label=gettext_lazy("Assigned by"), accessor=_assigned_by),
+            CertificateColumn("certificate", label=gettext_lazy("Certificate")),
+        ]
+        if self.request.user.has_perm(DELETE_ENROLLMENT):
+            columns.append(RemoveColumn("remove", label=gettext_lazy("Actions")))
+        return columns
+
+    def get_base_queryset(self):
+        return Enrollment.objects.visible_to(self.request.user)
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "attrs": {"data-testid": "enrollment-list"}}
+
+    def order_queryset(self, queryset):
+        # the chosen column, then course, name and pk: a stable page order
+        chosen = self.ordering.lstrip("-")
+        rest = [key for key in ("course__title", "person__full_name", "pk") if key != chosen]
+        return queryset.order_by(self.ordering, *rest)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, ids, is_paginated = super().paginate_queryset(
+            queryset.values_list("pk", flat=True), page_size
+        )
+        rows = page_rows(list(ids))
+        page.object_list = rows
+        return paginator, page, rows, is_paginated
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        certified = Certificate.objects.filter(person=OuterRef("person"), course=OuterRef("course"))
+        rows = queryset.select_related("person__office", "course", "assigned_by").annotate(
+            has_certificate=Exists(certified)
+        )
+        return super().as_spreadsheet(rows, spreadsheet_format)
+
+    def to_row_dict(self, item):
+        certificate = getattr(item, "has_certificate", None)
+        if certificate is None:
+            certificate = item.certificate is not None
+        return {
+            "person": item.person.full_name,
+            "case_number": item.person.case_number,
+            "office": item.person.office.name,
+            "course": item.course.title,
+            "due_date": item.due_date.isoformat() if item.due_date else "",
+            "assigned_by": _assigned_by(item),
+            "certificate": _("Yes") if certificate else _("No"),
+        }
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        course_id = parse_id(self.request.GET.get("course"))
+        assign = reverse("learning_enroll")
+        if course_id is not None:
+            assign = f"{assign}?{urlencode({'course': course_id})}"
+        context["assign_url"] = assign
+        context["no_results_testid"] = "no-enrollments"
+        return context
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _("No enrollment matches. Clear the search or the filters to see more.")
+        return _("No enrollments yet. Assign a course to persons to see them here.")
+
+
+def page_rows(ids: list[int]) -> list[Enrollment]:
+    """The enrolments ``ids`` in that order, with person, office, course and assigner, and each
+    one's certificate (``certificate``: the person's certificate of the course, or None): three
+    queries however many rows."""
+    if not ids:
+        return []
+    found = Enrollment.objects.select_related("person__office", "course", "assigned_by").in_bulk(
+        ids
+    )
+    rows = [found[pk] for pk in ids if pk in found]
+    certificates: dict[tuple[int, int], Certificate] = {}
+    issued = Certificate.objects.filter(
+        person_id__in={row.person_id for row in rows},
+        course_id__in={row.course_id for row in rows},
+    )
+    for certificate in issued.order_by("-pk"):  # the first issued wins
+        certificates[(certificate.person_id, certificate.course_id)] = certificate
+    for row in rows:
+        row.certificate = certificates.get((row.person_id, row.course_id))
+    return rows
 
 
 @require_POST
@@ -329,7 +510,12 @@ class EnrollmentRuleViewSet(ModelViewSet):
 
 urlpatterns = [
     path("learning/enroll/", enroll, name="learning_enroll"),
-    path("learning/enrollments/", enrollment_list, name="learning_enrollment_list"),
+    path("learning/enrollments/", EnrollmentIndexView.as_view(), name="learning_enrollment_list"),
+    path(
+        "learning/enrollments/results/",
+        EnrollmentIndexView.as_view(results_only=True),
+        name="learning_enrollment_list_results",
+    ),
     path("learning/enrollments/<int:pk>/remove/", unenroll, name="learning_unenroll"),
     path(
         "learning/certificates/<int:pk>/pdf/",

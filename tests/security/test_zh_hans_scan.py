@@ -437,6 +437,35 @@ def test_wagtail_users_list_shows_yes_not_true(scan_org, capsys):
     scan.report("Wagtail users list", capsys)
 
 
+@pytest.mark.django_db
+def test_enrollment_list_with_rows_shows_no_english_in_chinese(scan_org, capsys):
+    """The enrolment list on Wagtail's IndexView with rows, a certificate and an assigner, its
+    filters, an empty search, and the list as an officer."""
+    from django.utils import timezone
+
+    from learning.certificates import do_issue_certificate
+    from learning.models import Enrollment, LessonProgress
+    from tests.learning.builders import lessons_of
+
+    course = CoursePage.objects.get()
+    Enrollment.objects.create(person=scan_org.person, course=course, assigned_by=scan_org.officer)
+    LessonProgress.objects.create(
+        person=scan_org.person,
+        lesson=lessons_of(course)[0],
+        credited_seconds=600,
+        completed_at=timezone.now(),
+    )
+    do_issue_certificate(scan_org.person, course)
+    scan = Scan(scan_org)
+    url = reverse("learning_enrollment_list")
+    page = scan.client("administrator").get(url).content.decode()
+    assert scan_org.person.case_number in page and "/pdf/" in page
+    for query in ("", f"?course={course.pk}&office={scan_org.east.pk}", "?q=nobody-here"):
+        scan.visit(url + query, "administrator")
+    scan.visit(url, "officer")
+    scan.report("enrolment list", capsys)
+
+
 # --- The extractor itself -------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ RULES += [
         note="empty POST re-shows the form with errors, nothing changes",
     ),
     Rule(name="learning_enrollment_list", get=_ENROLLERS),
+    Rule(name="learning_enrollment_list_results", get=_ENROLLERS),
     Rule(
         name="learning_unenroll",
         params=_enrollment,
