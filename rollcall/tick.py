@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -123,6 +123,10 @@ def do_open_follow_ups(now: dt.datetime) -> int:
         officers = _officers_for(person)
         case_officer = person.case_officer if officers[:1] == [person.case_officer] else None
         when = timezone.localtime(target.rung_at).strftime("%Y-%m-%d %H:%M")
+        # stored for every reader of the follow-up list: in the site's language, whatever
+        # language the code that runs the tick happens to have active
+        with translation.override(settings.LANGUAGE_CODE):
+            requirement = _("Video roll-call at %(when)s not answered") % {"when": when}
         with transaction.atomic():
             claimed = RollCallTarget.objects.filter(pk=target.pk, follow_up_opened_at=None).update(
                 follow_up_opened_at=now
@@ -134,9 +138,7 @@ def do_open_follow_ups(now: dt.datetime) -> int:
                 person=person,
                 period=month_start(timezone.localdate(target.rung_at)),
                 defaults={
-                    "requirement": (_("Video roll-call at %(when)s not answered") % {"when": when})[
-                        :255
-                    ],
+                    "requirement": requirement[:255],
                     "stage": FollowUpStage.OFFICER,
                     "opened_at": now,
                     "officer": case_officer,

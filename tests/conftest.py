@@ -89,6 +89,18 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language. A test client request leaves the language it
+    chose active on the thread (Django never deactivates it), so an English page fetched by
+    one test would otherwise make the next test's services speak English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """The local-memory cache outlives a test's database rollback; start each test empty."""
     from django.core.cache import cache

@@ -89,6 +89,7 @@ def test_learner_home_query_count_does_not_grow_with_courses(
     for _ in range(4):
         Enrollment.objects.create(person=org.person, course=make_course(lessons=3))
     assert count() == one
-    # Study, courses, questionnaires, lectures, makeups and plan cards plus the header badge.
-    with django_assert_max_num_queries(17):
+    # Study, courses, questionnaires, lectures, makeups, plan and roll-call cards plus the
+    # header badge.
+    with django_assert_max_num_queries(18):
         client.get("/")

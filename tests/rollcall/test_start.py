@@ -7,7 +7,7 @@ import datetime as dt
 import jwt
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AccessEvent, Action
 from live import jitsi
@@ -240,7 +240,7 @@ def test_bad_confirmations_are_refused_and_change_nothing(org, confirmation, not
 
 def test_nothing_to_confirm_before_the_server_saw_a_join(org):
     target = start(org).targets[0]
-    with pytest.raises(services.RollCallError, match="视频服务器"):
+    with translation.override("zh-hans"), pytest.raises(services.RollCallError, match="视频服务器"):
         services.do_confirm(target, org.officer, confirmation="seen")
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import Delivery, Notification
 from participation.followup import do_record_action, run_follow_up
@@ -74,6 +74,13 @@ def test_a_closed_room_without_a_join_is_missed_and_opens_one_follow_up(org, tar
     do_tick(target.closes_at + dt.timedelta(minutes=2))
     assert FollowUp.objects.count() == 1
     assert Notification.objects.filter(recipient=org.officer).count() == 1
+
+
+def test_the_follow_up_is_stored_in_the_sites_language_whatever_is_active(target):
+    with translation.override("en"):
+        do_tick(target.closes_at)
+    follow_up = FollowUp.objects.get(requirement_key=f"rollcall:{target.pk}")
+    assert "视频点验" in follow_up.requirement and "Video" not in follow_up.requirement
 
 
 def test_participations_daily_run_leaves_roll_call_follow_ups_alone(target):
