@@ -13,39 +13,21 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.schema import CatalogueDef
 from lib.storage import private_storage
+from lib.versioned import VersionedRules
 from people.models import Person
 from people.roles import Role, roles_of
 
 # --- Catalogue ------------------------------------------------------------------------------
 
 
-class CatalogueQuerySet(models.QuerySet):
-    def current(self) -> Catalogue | None:
-        return self.order_by("-version").first()
-
-
-class Catalogue(models.Model):
+class Catalogue(VersionedRules):
     """One version of the catalogue (``dossiers.schema.CatalogueDef`` as JSON). The highest
     version is in use; versions are never edited (``do_save_catalogue`` adds one), and each
     file records the version it was compiled against."""
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     definition = models.JSONField(_("sections and rounds"))
-    note = models.CharField(_("what changed"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = CatalogueQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedRules.Meta):
         verbose_name = _("file catalogue")
         verbose_name_plural = _("file catalogues")
         constraints = [

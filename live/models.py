@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import Topic
 from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
+from lib.versioned import VersionedRules
 from live import jitsi
 from live.attendance import PARTICIPANT_KINDS, STORED_VERSION, stored_form
 from people.models import Category, Office, OfficeKind, Person, PersonStatus
@@ -488,42 +489,21 @@ class LectureAudience(models.Model):
 # --- Attendance -------------------------------------------------------------------------------
 
 
-class AttendancePolicyQuerySet(models.QuerySet):
-    def current(self) -> AttendancePolicy | None:
-        return self.filter(active=True).order_by("-version").first()
-
-
-# Notes a migration stored in two languages (live/migrations/0003): shown in the reader's
-# language; the stored text stays as it was written.
-STORED_POLICY_NOTES = {"初始规则 / first rules": _("First rules")}
-
-
-class AttendancePolicy(models.Model):
+class AttendancePolicy(VersionedRules):
     """One version of the attendance rules (``live.attendance.PolicyRules`` as JSON).
 
     Versions are never edited: a change is a new version, which becomes the active one; each
     ``Attendance`` row keeps the version that decided it."""
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     rules = models.JSONField(_("rules"))
     active = models.BooleanField(_("in use"), default=False)
-    note = models.CharField(_("what changed"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = AttendancePolicyQuerySet.as_manager()
+    # live/migrations/0003 stored the first note in two languages
+    stored_notes = {"初始规则 / first rules": _("First rules")}
 
-    class Meta:
+    class Meta(VersionedRules.Meta):
         verbose_name = _("attendance policy")
         verbose_name_plural = _("attendance policies")
-        ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["active"], condition=Q(active=True), name="attendance_policy_one_active"
@@ -532,10 +512,6 @@ class AttendancePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
-
-    @property
-    def note_display(self) -> str:
-        return str(STORED_POLICY_NOTES.get(self.note, self.note))
 
 
 class AttendanceStatus(models.TextChoices):

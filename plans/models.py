@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib.appendonly import AppendOnlyModelMixin, AppendOnlyQuerySetMixin
+from lib.versioned import VersionedRules
 from people.models import Caseload, Person, in_office_subtree
 from people.roles import Role, roles_of
 from plans.schema import (
@@ -97,37 +98,16 @@ class IntakeFacts(AppendOnlyModelMixin, models.Model):
 # --- Rule sets ------------------------------------------------------------------------------
 
 
-class PlanRuleSetQuerySet(models.QuerySet):
-    def current(self) -> PlanRuleSet | None:
-        return self.order_by("-version").first()
-
-
-# Notes a migration stored in English (plans/migrations/0003): shown in the reader's language;
-# the stored text stays as it was written.
-STORED_RULE_SET_NOTES = {"Shipped defaults": _("Shipped defaults")}
-
-
-class PlanRuleSet(models.Model):
+class PlanRuleSet(VersionedRules):
     """One version of the plan rules (``plans.schema.PlanRulesDef``). The highest version is
     in use. A version that drafted a plan is immutable: a change makes a new version."""
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     rules = models.JSONField(_("rules"))
-    note = models.CharField(_("what changed"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = PlanRuleSetQuerySet.as_manager()
+    # plans/migrations/0003 stored the first note in English
+    stored_notes = {"Shipped defaults": _("Shipped defaults")}
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedRules.Meta):
         verbose_name = _("plan rule set")
         verbose_name_plural = _("plan rule sets")
         constraints = [
@@ -142,10 +122,6 @@ class PlanRuleSet(models.Model):
     @property
     def is_used(self) -> bool:
         return self.plans.exists()
-
-    @property
-    def note_display(self) -> str:
-        return str(STORED_RULE_SET_NOTES.get(self.note, self.note))
 
 
 # --- Plans ----------------------------------------------------------------------------------

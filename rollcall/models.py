@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib.versioned import VersionedRules
 from people.models import Office, Person
 
 ROOM_PREFIX = "rollcall-"
@@ -21,40 +22,19 @@ def new_room_name() -> str:
     return ROOM_PREFIX + secrets.token_hex(12)
 
 
-class RollCallPolicyQuerySet(models.QuerySet):
-    def current(self) -> RollCallPolicy | None:
-        return self.filter(active=True).order_by("-version").first()
-
-
-# Notes a migration stored in two languages (rollcall/migrations/0002): shown in the reader's
-# language; the stored text stays as it was written.
-STORED_POLICY_NOTES = {"初始规则 / first rules": _("First rules")}
-
-
-class RollCallPolicy(models.Model):
+class RollCallPolicy(VersionedRules):
     """One version of the roll-call rules (``rollcall.policy.RollCallRules`` as JSON). Never
     edited: a change is a new version, which becomes the active one."""
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     rules = models.JSONField(_("rules"))
     active = models.BooleanField(_("in use"), default=False)
-    note = models.CharField(_("what changed"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = RollCallPolicyQuerySet.as_manager()
+    # rollcall/migrations/0002 stored the first note in two languages
+    stored_notes = {"初始规则 / first rules": _("First rules")}
 
-    class Meta:
+    class Meta(VersionedRules.Meta):
         verbose_name = _("roll-call policy")
         verbose_name_plural = _("roll-call policies")
-        ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["active"], condition=Q(active=True), name="rollcall_policy_one_active"
@@ -63,10 +43,6 @@ class RollCallPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
-
-    @property
-    def note_display(self) -> str:
-        return str(STORED_POLICY_NOTES.get(self.note, self.note))
 
 
 class CallKind(models.TextChoices):
