@@ -74,6 +74,14 @@ async def connected(user, call_pk: int) -> tuple[WebsocketCommunicator, list[dic
     return comm, rows
 
 
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings):
+    """These sockets run on the in-memory layer in both CI configurations: each async test has
+    an event loop of its own, and the Redis layer's per-loop state left by one test's
+    cancelled receive broke a later test of the same worker on another loop."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "lib.channel_layers.InMemoryChannelLayer"}}
+
+
 def test_the_tests_run_on_the_in_memory_layer():
     assert isinstance(get_channel_layer(), InMemoryChannelLayer)
 
