@@ -15,6 +15,11 @@ turn, and the pool stays that small. A socket waiting for its next message waits
 buffer only: one reader task per event loop pops the worker's Redis list for all of them
 (channels-redis gives each waiting socket two futures of its own, about 4 KiB a socket).
 
+Per event loop: channels-redis keeps one lock per channel across event loops; a receive whose
+loop ended before its clean-up ran (``async_to_sync(layer.receive)`` in sync code, a test's
+own loop) left that lock held and bound to a loop that is gone, and every later receive on
+another loop failed ("bound to a different event loop"). Here each loop has its own locks.
+
 Both build on internals of their libraries (``_clean_expired``, ``_brpop_with_clean``,
 ``receive_single``, ``receive_buffer``...): pyproject.toml pins channels and channels-redis
 exactly, and ``tests/lib/test_channel_layers.py`` names each internal an upgrade changed.
@@ -27,6 +32,7 @@ import time
 import weakref
 
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
+from channels_redis.core import ChannelLock
 from channels_redis.core import RedisChannelLayer as ChannelsRedisChannelLayer
 
 
@@ -45,10 +51,37 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         super()._clean_expired()
 
 
+class _ChannelLocksPerLoop:
+    """channels-redis's ``ChannelLock`` (acquire, locked, release by channel), one per running
+    event loop: a lock left held by a loop that ended is never seen by another loop."""
+
+    def __init__(self):
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ChannelLock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _locks(self) -> ChannelLock:
+        loop = asyncio.get_running_loop()
+        locks = self._per_loop.get(loop)
+        if locks is None:
+            locks = self._per_loop[loop] = ChannelLock()
+        return locks
+
+    async def acquire(self, channel):
+        return await self._locks().acquire(channel)
+
+    def locked(self, channel):
+        return self._locks().locked(channel)
+
+    def release(self, channel):
+        self._locks().release(channel)
+
+
 class RedisChannelLayer(ChannelsRedisChannelLayer):
     def __init__(self, *args, max_concurrent: int = 50, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_concurrent = max_concurrent
+        self.receive_clean_locks = _ChannelLocksPerLoop()
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
+from channels_redis.core import ChannelLock
 from channels_redis.core import RedisChannelLayer as ChannelsRedisChannelLayer
 
 from lib.channel_layers import InMemoryChannelLayer
@@ -18,10 +19,13 @@ LIBRARY_INTERNALS = [
     (ChannelsRedisChannelLayer, "receive_single", "(self, channel)"),
     (ChannelsRedisChannelLayer, "non_local_name", "(self, name)"),
     (ChannelsRedisChannelLayer, "require_valid_channel_name", "(self, name, receive=False)"),
+    (ChannelLock, "acquire", "(self, channel)"),
+    (ChannelLock, "locked", "(self, channel)"),
+    (ChannelLock, "release", "(self, channel)"),
 ]
 # Attributes of a channels-redis layer it reads, and names of its own it adds (which must not
 # be the library's).
-REDIS_LAYER_ATTRIBUTES = ["receive_buffer", "client_prefix"]
+REDIS_LAYER_ATTRIBUTES = ["receive_buffer", "client_prefix", "receive_clean_locks"]
 OUR_NAMES = [
     "sweep_every",
     "_swept_at",
@@ -232,3 +236,31 @@ def test_an_event_loop_with_a_reader_still_popping_shuts_down():
     thread.join(timeout=30)
     assert not thread.is_alive(), "an event loop could not shut down past the reader"
     assert results == [{"type": "health.ping"}] * 5
+
+
+def test_a_redis_receive_whose_loop_ended_does_not_break_the_next_loop():
+    """``async_to_sync(layer.receive)`` ends its event loop while channels-redis's per-channel
+    lock is bound to it; two receives in a row on the next loop must still work (they raised
+    "bound to a different event loop" and broke every socket of the worker)."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    layer = _redis_layer()
+
+    async def two_in_a_row():
+        first, second = await layer.new_channel(), await layer.new_channel()
+        await layer.send(first, {"type": "b"})
+        await layer.send(second, {"type": "c"})
+        return await asyncio.wait_for(
+            asyncio.gather(layer.receive(first), layer.receive(second)), 10
+        )
+
+    try:
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)("g", channel)
+        async_to_sync(layer.group_send)("g", {"type": "a"})
+        assert async_to_sync(layer.receive)(channel) == {"type": "a"}
+        assert asyncio.run(two_in_a_row()) == [{"type": "b"}, {"type": "c"}]
+    finally:
+        async_to_sync(layer.flush)()

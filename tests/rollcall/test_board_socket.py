@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from audit.models import AccessEvent, Action
 from config.routing import websocket_urlpatterns
-from lib.channel_layers import InMemoryChannelLayer
 from live.jitsi import participant_id
 from people.roles import Role
 from rollcall import services
@@ -72,18 +71,6 @@ async def connected(user, call_pk: int) -> tuple[WebsocketCommunicator, list[dic
     assert hello["type"] == "hello" and hello["call"] == call_pk
     rows = [await comm.receive_json_from() for _ in range(hello["targets"])]
     return comm, rows
-
-
-@pytest.fixture(autouse=True)
-def in_memory_layer(settings):
-    """These sockets run on the in-memory layer in both CI configurations: each async test has
-    an event loop of its own, and the Redis layer's per-loop state left by one test's
-    cancelled receive broke a later test of the same worker on another loop."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "lib.channel_layers.InMemoryChannelLayer"}}
-
-
-def test_the_tests_run_on_the_in_memory_layer():
-    assert isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
 async def test_two_officers_of_the_office_both_see_a_join():
