@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from notifications.models import Channel, NotificationKind
 from notifications.senders import do_deliver
@@ -598,7 +598,9 @@ def do_record_action(follow_up: FollowUp, user: User, *, action: str, note: str 
         if row.stage == FollowUpStage.RESOLVED:
             raise ValidationError(_("This follow-up is already resolved; nothing more to do."))
         label = OfficerAction(action).label
-        line = f"{timezone.localtime(now):%Y-%m-%d %H:%M} {label}" + (f": {note}" if note else "")
+        line = f"{timezone.localtime(now):%Y-%m-%d %H:%M} {label}" + (
+            f"{pgettext('label separator', ': ')}{note}" if note else ""
+        )
         row.officer_note = f"{row.officer_note}\n{line}".strip()[:5000]
         row.officer_acted_at = now
         fields = ["officer_note", "officer_acted_at"]

@@ -288,7 +288,7 @@ def month_rows(
         items = missing.get(person, [])
         if quota_state == OPEN:
             if quota not in quota_titles:
-                quota_titles[quota] = quota_title(quota)
+                quota_titles[quota] = quota_title(quota, period)
             items.append(Missing(quota_key, QUOTA, quota_titles[quota], end, quota - study))
         items.sort(key=lambda m: (m.due, m.key))
         result = MonthResult(

@@ -27,6 +27,7 @@ from decimal import ROUND_UP, Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -227,7 +228,7 @@ def quota_requirements(persons: list[Person], period: dt.date) -> dict[int, list
         if minutes <= 0:
             continue
         if minutes not in titles:
-            titles[minutes] = quota_title(minutes)
+            titles[minutes] = quota_title(minutes, period)
         title = titles[minutes]
         out[person.pk] = [
             Requirement(f"{QUOTA}:{period:%Y-%m}", QUOTA, title, month_end(period), minutes)
@@ -235,8 +236,13 @@ def quota_requirements(persons: list[Person], period: dt.date) -> dict[int, list
     return out
 
 
-def quota_title(minutes: int) -> str:
-    return _("Study for %(hours)s hours this month") % {"hours": hours(minutes)}
+def quota_title(minutes: int, period: dt.date) -> str:
+    """ "Study for 2.5 hours in December 2026": the month is named, because the title is also
+    read in later months (a follow-up of October's quota opened in December)."""
+    return _("Study for %(hours)s hours in %(month)s") % {
+        "hours": hours(minutes),
+        "month": date_format(period, "YEAR_MONTH_FORMAT"),
+    }
 
 
 def pks(persons: list[Person]) -> QuerySet:

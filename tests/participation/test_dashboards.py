@@ -139,7 +139,7 @@ def test_drill_down_shows_the_missing_quota_of_the_person(client, english, figur
     response = _get(client, figures.officer, "learning_participation_office", figures.east.pk)
     html = response.content.decode()
     assert figures.person.full_name in html
-    assert "Study for 1.0 hours this month" in html and "0.9 h short" in html
+    assert f"Study for 1.0 hours in {THIS_MONTH:%B %Y}" in html and "0.9 h short" in html
 
 
 def test_an_office_the_user_cannot_see_is_404_with_a_message(client, figures, english):
@@ -154,7 +154,7 @@ def test_an_office_the_user_cannot_see_is_404_with_a_message(client, figures, en
 def test_person_page_is_logged_and_scoped(client, english, figures):
     response = _get(client, figures.officer, "learning_participation_person", figures.person.pk)
     assert response.status_code == 200
-    assert b"Study for 1.0 hours this month" in response.content
+    assert f"Study for 1.0 hours in {THIS_MONTH:%B %Y}" in response.content.decode()
     assert AccessEvent.objects.filter(
         action=Action.VIEW, person_id=figures.person.pk, detail="participation months"
     ).exists()
@@ -196,7 +196,7 @@ def test_officer_home_opens_on_who_is_not_yet_complete_and_why(client, english, 
     html = client.get("/admin/").content.decode()
     assert "Not yet complete this month" in html
     assert figures.person.full_name in html
-    assert "Study for 1.0 hours this month" in html
+    assert f"Study for 1.0 hours in {THIS_MONTH:%B %Y}" in html
     assert reverse("learning_participation_person", args=[figures.person.pk]) in html
 
 

@@ -383,3 +383,13 @@ def test_command_runs_for_a_given_day(org_, capsys):
 def test_command_refuses_bad_dates(db, value):
     with pytest.raises(CommandError):
         call_command("run_follow_up", "--date", value)
+
+
+def test_the_officers_note_reads_with_a_chinese_colon_in_chinese(org_):
+    run_follow_up(day(25))
+    run_follow_up(day(28))
+    row = follow_up(org_)
+    with translation.override("zh-hans"):
+        do_record_action(row, org_.officer, action="called", note="周末补学")
+    row.refresh_from_db()
+    assert row.officer_note.endswith("已电话联系本人：周末补学"), row.officer_note
