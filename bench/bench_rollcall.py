@@ -367,7 +367,16 @@ async def _scenario(port: int, pid: int, seeded: dict) -> dict:
                 first.setdefault(row["target"], t)
         after_answer = [first.get(pk, float("inf")) - posted[pk][1] for pk in posted]
         after_send = [first.get(pk, float("inf")) - posted[pk][0] for pk in posted]
+        in_order = [
+            lag
+            for _, lag in sorted(zip((posted[pk][0] for pk in posted), after_answer, strict=True))
+        ]
+        quarter = max(1, len(in_order) // 4)
         return {
+            # a queue that builds up shows as a lag growing from the first to the last quarter
+            "quarters_p50": [
+                _spread(in_order[i : i + quarter])["p50"] for i in range(0, len(in_order), quarter)
+            ],
             "after_answer": _spread(after_answer),
             "after_send": _spread(after_send),
             "request": _spread([posted[pk][1] - posted[pk][0] for pk in posted]),
@@ -518,7 +527,9 @@ def _one(layer: str, redis_url: str | None, *, count_queries: bool) -> tuple[lis
                 f"{joins['after_answer']['max'] * 1000:.0f} ms; from sending "
                 f"p99 {joins['after_send']['p99'] * 1000:.0f} ms; webhook p50 "
                 f"{joins['request']['p50'] * 1000:.0f} ms, {joins['rate']:.0f} events/s, "
-                f"{joins['cpu_ms']:.1f} ms CPU each, {joins['not_ok']} refused"
+                f"{joins['cpu_ms']:.1f} ms CPU each, {joins['not_ok']} refused; p50 by quarter "
+                + " / ".join(f"{q * 1000:.0f}" for q in joins["quarters_p50"])
+                + " ms"
             ),
         },
         {
