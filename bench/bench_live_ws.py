@@ -25,17 +25,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import (
+    cpu_seconds,
+    free_port,
+    open_socket,
+    percentile,
+    redis_up,
+    rss_kib,
+    signed_in_session,
+    start_daphne,
+    stop_server,
+)
+
 ATTENDEES = int(os.environ.get("BENCH_ATTENDEES", "1000"))
 JOIN_RATE = 100  # handshakes started per second
 ROUNDS = 3
-CONNECT_TIMEOUT = 30  # daphne's --websocket_connect_timeout (its default is 5 s)
 PREFIX = "WSB-"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 LOG = Path(os.environ.get("BENCH_LOG", "/tmp/bench_live_ws.log"))  # noqa: S108
@@ -47,9 +55,7 @@ LOG = Path(os.environ.get("BENCH_LOG", "/tmp/bench_live_ws.log"))  # noqa: S108
 def _seed() -> tuple[int, list[str], str]:
     """(lecture id, attendee session keys, lecturer session key): a lecture under way for an
     office of ``ATTENDEES`` persons, each shown in the room by a stored join event."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-    from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.db import transaction
     from django.utils import timezone
@@ -127,23 +133,13 @@ def _seed() -> tuple[int, list[str], str]:
             ],
             batch_size=2000,
         )
-        store = SessionStore()
         Session.objects.filter(session_key__startswith="wsbench").delete()
         expire = now + dt.timedelta(hours=3)
-
-        def session(key: str, user) -> Session:
-            data = {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
-            return Session(session_key=key, session_data=store.encode(data), expire_date=expire)
-
         keys = [f"wsbench{i:025d}" for i in range(ATTENDEES)]
         lecturer_key = "wsbenchlecturer0000000000000000"
         Session.objects.bulk_create(
-            [session(key, user) for key, user in zip(keys, users, strict=True)]
-            + [session(lecturer_key, lecturer)],
+            [signed_in_session(key, user, expire) for key, user in zip(keys, users, strict=True)]
+            + [signed_in_session(lecturer_key, lecturer, expire)],
             batch_size=2000,
         )
     return lecture.pk, keys, lecturer_key
@@ -157,98 +153,17 @@ def _close_checks() -> None:
     PresenceCheck.objects.filter(closed_at__isnull=True).update(closed_at=timezone.now())
 
 
-# --- Server ---------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _start(port: int, redis_url: str | None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "config.settings"}
-    env.pop("REDIS_URL", None)
-    # as in production: under DEBUG Django keeps every query's SQL, which would count as
-    # memory per connection
-    env["DEBUG"] = "false"
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    server = subprocess.Popen(  # noqa: S603 - our own daphne, fixed arguments
-        [
-            daphne,
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            # a storm queues handshakes behind one worker thread: wait for them
-            "--websocket_connect_timeout",
-            str(CONNECT_TIMEOUT),
-            "bench.live_ws_server:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(LOG, "ab"),  # noqa: SIM115 - the server's, closed when it exits
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("daphne did not start")
-
-
-# --- Clients --------------------------------------------------------------------------------
-
-
-def _headers(port: int, key: str) -> dict[str, str]:
-    from django.conf import settings
-
-    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={key}"}
-
-
-async def _open(url: str, port: int, key: str):
-    import websockets
-
-    sock = await websockets.connect(
-        url,
-        origin=f"http://127.0.0.1:{port}",
-        additional_headers=_headers(port, key),
-        open_timeout=30,
-        ping_interval=None,
-        max_queue=None,
-    )
-    hello = await asyncio.wait_for(sock.recv(), 30)
-    if '"hello"' not in hello:
-        raise RuntimeError(hello)
-    return sock
+# --- Scenario -------------------------------------------------------------------------------
 
 
 async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key) -> dict:
     import json
 
     base = f"ws://127.0.0.1:{port}"
-    warm = await _open(f"{base}/ws/live/{lecture}/", port, keys[0])
+    warm = await open_socket(f"{base}/ws/live/{lecture}/", port, keys[0])
     await warm.close()
     await asyncio.sleep(1)
-    rss_before = _rss_kib(server_pid)
+    rss_before = rss_kib(server_pid)
 
     # join storm: one handshake started every 1/JOIN_RATE s
     socks: list = [None] * len(keys)
@@ -260,7 +175,7 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
         await asyncio.sleep(i / JOIN_RATE)
         began = time.perf_counter()
         try:
-            socks[i] = await _open(f"{base}/ws/live/{lecture}/", port, key)
+            socks[i] = await open_socket(f"{base}/ws/live/{lecture}/", port, key)
             handshake.append(time.perf_counter() - began)
         except Exception as error:
             failures += 1
@@ -268,17 +183,17 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
                 print(f"handshake {i} failed: {error!r}", file=sys.stderr)  # noqa: T201
 
     storm_began = time.perf_counter()
-    cpu_began = _cpu_seconds(server_pid)
+    cpu_began = cpu_seconds(server_pid)
     await asyncio.gather(*(join(i, key) for i, key in enumerate(keys)))
     storm = time.perf_counter() - storm_began
-    storm_cpu = _cpu_seconds(server_pid) - cpu_began
+    storm_cpu = cpu_seconds(server_pid) - cpu_began
     await asyncio.sleep(2)
-    rss_after = _rss_kib(server_pid)
+    rss_after = rss_kib(server_pid)
     live = [s for s in socks if s is not None]
 
     async def fan_out(path: str) -> list[float]:
         await asyncio.to_thread(_close_checks)
-        lecturer = await _open(f"{base}{path}", port, lecturer_key)
+        lecturer = await open_socket(f"{base}{path}", port, lecturer_key)
         # drain the roster and the attendees' announcements
         try:
             while True:
@@ -315,7 +230,7 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
         best = None
         for _ in range(ROUNDS):
             latencies = await fan_out(path)
-            p99 = latencies[int(len(latencies) * 0.99) - 1]
+            p99 = percentile(latencies, 0.99)
             if best is None or p99 < best[0]:
                 best = (p99, latencies[len(latencies) // 2], len(latencies))
         results[name] = best
@@ -326,7 +241,7 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
         "connected": len(live),
         "storm_seconds": storm,
         "server_cpu_ms_per_handshake": storm_cpu * 1000 / len(keys),
-        "handshake_p99": sorted(handshake)[int(len(handshake) * 0.99) - 1] if handshake else 0,
+        "handshake_p99": percentile(sorted(handshake), 0.99) if handshake else 0,
         "kib_per_connection": (rss_after - rss_before) / max(1, len(live)),
         "rss_before_mib": rss_before / 1024,
         "rss_after_mib": rss_after / 1024,
@@ -334,27 +249,14 @@ async def _scenario(port: int, server_pid: int, lecture: int, keys, lecturer_key
     }
 
 
-def _redis_up(url: str) -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
 def _one(layer: str, redis_url: str | None) -> list[dict]:
     lecture, keys, lecturer_key = _seed()
-    port = _free_port()
-    server = _start(port, redis_url)
+    port = free_port()
+    server = start_daphne("bench.live_ws_server:application", port, redis_url, LOG)
     try:
         found = asyncio.run(_scenario(port, server.pid, lecture, keys, lecturer_key))
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     load = os.getloadavg()[0]
     print(f"bench_live_ws {layer}: {found}", file=sys.stderr)  # noqa: T201
     note = (
@@ -377,7 +279,7 @@ def _one(layer: str, redis_url: str | None) -> list[dict]:
 
 def run() -> list[dict]:
     rows = _one("in-memory", None)
-    if _redis_up(REDIS_URL):
+    if redis_up(REDIS_URL):
         rows += _one("redis", REDIS_URL)
     else:
         rows.append(

@@ -6,7 +6,9 @@ row that was rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -34,6 +36,41 @@ def send_to_user(user_id: int, payload: dict[str, Any]) -> None:
             )
         except Exception:  # the layer (e.g. Redis) is down: degrade, do not fail the request
             log.warning("channel layer unavailable; message to user %s dropped", user_id)
+
+    transaction.on_commit(_send)
+
+
+def send_to_users(messages: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Queue each ``(user id, payload)`` for that user's sockets, in one trip to the channel
+    layer after commit: the sends run concurrently on the event loop instead of one
+    ``async_to_sync`` round trip each (a group roll-call rings hundreds of persons from the
+    request's thread). Never raises, as ``send_to_user``; a failed send drops that message
+    only."""
+    messages = list(messages)
+    if not messages:
+        return
+
+    async def _all(layer) -> list:
+        return await asyncio.gather(
+            *(
+                layer.group_send(user_group(user_id), {"type": "user.message", "payload": payload})
+                for user_id, payload in messages
+            ),
+            return_exceptions=True,
+        )
+
+    def _send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            outcomes = async_to_sync(_all)(layer)
+        except Exception:
+            log.warning("channel layer unavailable; %s messages to users dropped", len(messages))
+            return
+        failed = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
+        if failed:
+            log.warning("channel layer unavailable; %s messages to users dropped", failed)
 
     transaction.on_commit(_send)
 

@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.models import Action
-from audit.services import record_access
-from lib.broadcast import send_to_group, send_to_user
+from audit.services import Entry, record_access, record_access_many
+from lib.broadcast import send_to_group, send_to_users
 from live import jitsi
 from live.audience import audience_persons
 from live.models import Lecture
 from notifications.models import NotificationKind
-from notifications.services import notify
+from notifications.services import Recipient, notify_each
 from participation.models import FollowUp, FollowUpStage, FollowUpStep
 from people.models import Category, Office, Person, User
 from people.roles import Role, roles_of
@@ -215,21 +215,30 @@ def _ring_payload(target: RollCallTarget, now: dt.datetime) -> dict:
     }
 
 
-def _ring(target: RollCallTarget, now: dt.datetime) -> None:
-    """Push the call to the person's open sockets and leave a notification (after commit)."""
-    user_id = target.person.user_id
-    send_to_user(user_id, _ring_payload(target, now))
-    notify(
-        target.person.user,
-        kind=NotificationKind.GENERAL,
-        title=gettext_noop("Video roll-call: please join"),
-        body=gettext_noop(
-            "Your case officer is calling you for a short video check. Please join by %(time)s."
-        ),
-        params={"time": timezone.localtime(target.deadline).strftime("%H:%M")},
-        url=reverse("rollcall_call", args=[target.pk]),
-        dedupe_key=f"rollcall:{target.pk}:ring",
-    )
+def _ring_all(targets: list[RollCallTarget], now: dt.datetime) -> None:
+    """Push the call to each person's open sockets and leave each a notification (after
+    commit): the rows in one insert and the pushes in one trip to the channel layer, so
+    ringing 200 persons costs what ringing one does in queries."""
+    send_to_users([(target.person.user_id, _ring_payload(target, now)) for target in targets])
+    deadlines = {timezone.localtime(target.deadline).strftime("%H:%M") for target in targets}
+    for deadline in sorted(deadlines):  # one text per deadline: one, for a call's targets
+        notify_each(
+            [
+                Recipient(
+                    user=target.person.user,
+                    url=reverse("rollcall_call", args=[target.pk]),
+                    dedupe_key=f"rollcall:{target.pk}:ring",
+                )
+                for target in targets
+                if timezone.localtime(target.deadline).strftime("%H:%M") == deadline
+            ],
+            kind=NotificationKind.GENERAL,
+            title=gettext_noop("Video roll-call: please join"),
+            body=gettext_noop(
+                "Your case officer is calling you for a short video check. Please join by %(time)s."
+            ),
+            params={"time": deadline},
+        )
 
 
 def do_start_call(
@@ -315,17 +324,20 @@ def do_start_call(
             targets = list(RollCallTarget.objects.filter(call=call).select_related("person__user"))
             push_board(*targets)
             if server_up:
-                for target in targets:
-                    _ring(target, now)
+                _ring_all(targets, now)
             if officer is not None:
-                for target in targets:
-                    record_access(
-                        user=officer,
-                        action=Action.CHANGE,
-                        obj=target,
-                        person_id=target.person_id,
-                        detail=f"roll-call started ({kind})",
-                    )
+                record_access_many(
+                    user=officer,
+                    action=Action.CHANGE,
+                    entries=[
+                        Entry(
+                            obj=target,
+                            person_id=target.person_id,
+                            detail=f"roll-call started ({kind})",
+                        )
+                        for target in targets
+                    ],
+                )
     except IntegrityError:
         # a concurrent call to the same person started between the check and the insert
         raise AlreadyRinging(

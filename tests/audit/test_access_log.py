@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AccessEvent, Action, AppendOnlyError
-from audit.services import record_access, verify_chain
+from audit.services import Entry, record_access, record_access_many, verify_chain
 from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +183,23 @@ def test_learner_and_anonymous_cannot_reach_the_log(client, org):
     login_staff(client, org.learner)
     response = client.get(reverse("audit_access_log"))
     assert response.status_code in (302, 403)
+
+
+def test_many_events_at_once_continue_the_same_chain(org, django_assert_num_queries):
+    first = record_access(action=Action.VIEW, user=org.counselor)
+    with django_assert_num_queries(6):  # head (savepoint, lock), insert, head update, roles
+        events = record_access_many(
+            user=org.officer,
+            action=Action.CHANGE,
+            entries=[
+                Entry(obj=org.person, person_id=org.person.pk, detail=f"d{i}") for i in range(3)
+            ],
+        )
+    last = record_access(action=Action.VIEW, user=org.counselor)
+    stored = list(AccessEvent.objects.order_by("id"))
+    assert [e.pk for e in stored] == [first.pk, *(e.pk for e in events), last.pk]
+    assert [e.detail for e in stored[1:4]] == ["d0", "d1", "d2"]
+    assert {(e.object_type, e.object_id, e.username) for e in stored[1:4]} == {
+        ("people.person", str(org.person.pk), org.officer.get_username())
+    }
+    assert verify_chain().ok

@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from config.routing import websocket_urlpatterns
 from notifications.models import Notification, is_safe_relative_url
-from notifications.services import do_mark_all_read, do_mark_read, notify, unread_count
+from notifications.services import (
+    Recipient,
+    do_mark_all_read,
+    do_mark_read,
+    notify,
+    notify_each,
+    unread_count,
+)
 from tests.factories import login_staff, make_org
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +330,32 @@ def test_learners_cannot_reach_the_admin_inbox(org, client):
     client.force_login(org.learner)
     response = client.get(reverse("notifications_admin_inbox"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_notifying_many_at_once_stores_and_pushes_one_each_and_skips_used_keys(
+    org, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    sent = []
+    monkeypatch.setattr("notifications.services.send_to_users", sent.extend)
+    notify(org.learner, kind="general", title="已有", dedupe_key="k:1")
+    recipients = [
+        Recipient(user=org.learner, url="/a/", dedupe_key="k:1"),  # used: skipped
+        Recipient(user=org.other_learner, url="/b/", dedupe_key="k:1"),
+        Recipient(user=org.counselor, url="/c/", dedupe_key="k:2"),
+    ]
+    with django_assert_num_queries(4):  # the keys used; the insert in its savepoint
+        created = notify_each(
+            recipients, kind="general", title="请于%(time)s前加入", params={"time": "10:05"}
+        )
+    assert [n.recipient_id for n in created] == [org.other_learner.pk, org.counselor.pk]
+    stored = Notification.objects.get(recipient=org.counselor)
+    assert (stored.title, stored.title_source, stored.params, stored.url) == (
+        "请于10:05前加入",
+        "请于%(time)s前加入",
+        {"time": "10:05"},
+        "/c/",
+    )
+    assert [(uid, payload["id"]) for uid, payload in sent] == [
+        (n.recipient_id, n.pk) for n in created
+    ]
+    assert Notification.objects.filter(recipient=org.learner).count() == 1

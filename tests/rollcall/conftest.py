@@ -32,13 +32,14 @@ def video_server(settings, monkeypatch):
 
 @pytest.fixture
 def pushes(monkeypatch):
-    """Every ``send_to_user`` call of rollcall, as (user id, payload)."""
+    """Every message rollcall pushes to a user's sockets (``send_to_users``), as (user id,
+    payload)."""
     sent: list[tuple[int, dict]] = []
 
-    def capture(user_id, payload):
-        sent.append((user_id, payload))
+    def capture(messages):
+        sent.extend(messages)
 
-    monkeypatch.setattr("rollcall.services.send_to_user", capture)
+    monkeypatch.setattr("rollcall.services.send_to_users", capture)
     return sent
 
 

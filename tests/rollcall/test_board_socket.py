@@ -242,3 +242,30 @@ async def test_ping_and_nonsense():
     await comm.send_to(text_data="not json")
     assert (await comm.receive_json_from())["type"] == "error"
     await comm.disconnect()
+
+
+async def test_rows_arriving_during_a_recheck_share_the_next_one_and_keep_their_order(
+    monkeypatch,
+):
+    from people import consumers
+
+    org = await setup()
+    comm, _ = await connected(org.officer, org.call.pk)
+    checks = []
+    real = consumers.allowed_sockets
+
+    def counted(owners, now=None):
+        checks.append(len(list(owners)))
+        return real(owners, now)
+
+    monkeypatch.setattr(consumers, "allowed_sockets", counted)
+    layer = get_channel_layer()
+    for n in range(20):
+        row = {**services.board_payload(org.target), "result": f"r{n}"}
+        await layer.group_send(
+            services.board_group(org.call.pk), {"type": "rollcall.rows", "rows": [row]}
+        )
+    received = [await comm.receive_json_from(timeout=5) for _ in range(20)]
+    assert [row["result"] for row in received] == [f"r{n}" for n in range(20)]
+    assert 1 <= len(checks) < 20  # one re-check per message was the old way
+    await comm.disconnect()

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 
 from audit.models import AccessEvent, Action
+from audit.services import verify_chain
 from live import jitsi
 from live.models import Lecture
 from notifications.models import Notification
@@ -281,3 +282,34 @@ def test_the_subject_access_export_holds_the_roll_calls(org):
     assert data["roll_calls"][0]["result"] == "excused"
     assert data["roll_calls"][0]["officer_note"] == "住院"
     assert services.collect_rollcall_data(org.other_person) == {"roll_calls": []}
+
+
+def _group_of(org, size: int) -> list:
+    return [org.person, *(make_person(org.east) for _ in range(size - 1))]
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_group_start_runs_the_same_queries_whatever_its_size(
+    org, size, django_assert_num_queries
+):
+    persons = _group_of(org, size)
+    with django_assert_num_queries(21):
+        result = start(org, persons, kind=CallKind.GROUP)
+    assert len(result.targets) == size
+
+
+def test_a_group_start_rings_and_logs_each_person_once(
+    org, pushes, django_capture_on_commit_callbacks
+):
+    persons = _group_of(org, 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = start(org, persons, kind=CallKind.GROUP)
+    rings = sorted(user for user, payload in pushes if payload["type"] == "rollcall.ring")
+    assert rings == sorted(person.user_id for person in persons)
+    for target in result.targets:
+        notification = Notification.objects.get(dedupe_key=f"rollcall:{target.pk}:ring")
+        assert notification.recipient_id == target.person.user_id
+        assert notification.url == f"/rollcall/{target.pk}/"
+    logged = AccessEvent.objects.filter(action=Action.CHANGE, detail="roll-call started (group)")
+    assert sorted(logged.values_list("person_id", flat=True)) == sorted(p.pk for p in persons)
+    assert verify_chain().ok
