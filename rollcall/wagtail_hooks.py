@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from lib.admin_menu import AdminMenuItem
+from people.roles import Role, home_roles
 from rollcall import admin_views
+from rollcall.panels import RecentRollCallGapsPanel
 from rollcall.services import may_edit_policy, may_start_calls
 
 
@@ -69,3 +71,9 @@ def register_rollcall_policy_menu_item():
         order=216,
         shown_to=may_edit_policy,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_rollcall_home_panel(request, panels):
+    if Role.OFFICER in home_roles(request.user):
+        panels.append(RecentRollCallGapsPanel(request.user))
