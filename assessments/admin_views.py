@@ -66,6 +66,7 @@ from lib.admin_columns import (
     ForgivingFiltersMixin,
     IdentifiedRowsTable,
     LinkColumn,
+    MarkedColumn,
     PlainDateColumn,
     ShortListMixin,
 )
@@ -122,10 +123,8 @@ def _critical_cell(result: Result) -> str:
     return format_html("<strong>{}</strong>", items)
 
 
-class BandColumn(Column):
+class BandColumn(MarkedColumn):
     """The most severe band the result reached, as a word (``queue-band`` for tests)."""
-
-    cell_template_name = "assessments/admin/queue_band_cell.html"
 
     def get_value(self, instance):
         band = instance.band if hasattr(instance, "band") else highest_band(instance)
@@ -183,7 +182,12 @@ class ReviewQueueView(ForgivingFiltersMixin, ShortListMixin, generic.IndexView):
             accessor="instrument_version.instrument",
             sort_key="instrument_version__instrument__slug",
         ),
-        BandColumn("band", label=gettext_lazy("Most severe band"), sort_key="max_severity"),
+        BandColumn(
+            "band",
+            label=gettext_lazy("Most severe band"),
+            sort_key="max_severity",
+            testid="queue-band",
+        ),
         Column("critical", label=gettext_lazy("Critical items"), accessor=_critical_cell),
         PlainDateColumn("created_at", label=gettext_lazy("Submitted"), format="Y-m-d H:i"),
     ]

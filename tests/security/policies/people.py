@@ -93,6 +93,11 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
     ),
     Rule(
+        name="audit_access_log_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="the log's results alone (Wagtail's filters and search refresh them)",
+    ),
+    Rule(
         name="audit_access_log_export",
         get=roles(non_staff=LOGIN, staff=METHOD),
         post=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
