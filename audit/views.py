@@ -86,7 +86,7 @@ def search_events(events, query: str):
     if not query:
         return events
     users = User.objects.filter(
-        Q(first_name__icontains=query) | Q(last_name__icontains=query)
+        Q(name__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
     ).values("pk")
     persons = Person._base_manager.filter(
         Q(full_name__icontains=query) | Q(case_number__icontains=query)

@@ -57,8 +57,8 @@ def test_search_by_the_persons_name_or_case_number(client, org):
 
 def test_search_by_the_users_sign_in_or_real_name(client, org):
     seen, other, failed = _events(org)
-    org.counselor.first_name, org.counselor.last_name = "晓红", "王"
-    org.counselor.save(update_fields=["first_name", "last_name"])
+    org.counselor.name = "王晓红"
+    org.counselor.save(update_fields=["name"])
     login_staff(client, org.administrator)
     assert _rows(client.get(URL, {"q": "晓红"})) == [other.pk]
     assert _rows(client.get(URL, {"q": "nobody"})) == [failed.pk]
