@@ -106,6 +106,7 @@ class ShortListMixin:
         head = list(queryset[: page_size + 1])
         if len(head) <= page_size:
             paginator = self.get_paginator(head, page_size)
+            paginator.model = queryset.model  # "3 结果", not Wagtail's "3 items" of a list
             page = paginator.get_page(1)
             return paginator, page, page.object_list, False
         paginator = self.get_paginator(queryset, page_size)

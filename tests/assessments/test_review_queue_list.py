@@ -97,7 +97,9 @@ def test_critical_answers_stay_first_whatever_the_column_chosen(client, org):
     critical = submitted(persons[1], [0] * 8 + [1])
     severe = submitted(persons[2], [3] * 8 + [0])
     login_staff(client, org.counselor)
-    assert _rows(client.get(URL)) == [critical.pk, severe.pk, mild.pk]
+    page = client.get(URL)
+    assert _rows(page) == [critical.pk, severe.pk, mild.pk]
+    assert "3 items" not in page.text and "3 结果" in page.text  # the count, in Chinese
     up = _rows(client.get(URL, {"ordering": "created_at"}))
     down = _rows(client.get(URL, {"ordering": "-created_at"}))
     assert up == [critical.pk, mild.pk, severe.pk]
