@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import django_filters
 from django import forms
 from django.contrib import messages
+from django.db.models import F
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
 
 from assessments.exports import (
     TABLES,
@@ -53,12 +62,20 @@ from assessments.taking import (
 from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
+from lib.admin_columns import (
+    ForgivingFiltersMixin,
+    IdentifiedRowsTable,
+    LinkColumn,
+    MarkedColumn,
+    PlainDateColumn,
+    ShortListMixin,
+)
 from lib.downloads import attachment
 from lib.widgets import DateInput
-from people.models import Person
+from people.models import Office, Person
 from people.roles import Role, has_role
 
-QUEUE_LIMIT = 200
+PAGE_SIZE = 50
 
 
 def may_see_results(user) -> bool:
@@ -72,22 +89,176 @@ def _require_result_access(request) -> None:
         raise deny(request, "needs a counselor role or assessments.view_result")
 
 
-def review_queue(request):
-    _require_result_access(request)
-    results = list(
-        Result.objects.visible_to(request.user)
-        .review_queue()
-        .select_related("person__office", "instrument_version__instrument", "alert")[:QUEUE_LIMIT]
+class ReviewQueueFilterSet(WagtailFilterSet):
+    """``critical=1`` only results with critical answers; ``office`` one of the caller's own
+    offices. (No questionnaire filter: its choices would cost the page one more query.)"""
+
+    critical = django_filters.ChoiceFilter(
+        label=gettext_lazy("Critical answers"),
+        choices=[("1", gettext_lazy("Only results with critical answers"))],
+        empty_label=gettext_lazy("All results"),
+        method="filter_critical",
     )
-    return render(
-        request,
-        "assessments/admin/review_queue.html",
-        {
-            "results": results,
-            "rows": [(result, highest_band(result)) for result in results],
-            "can_assign": request.user.has_perm("assessments.add_assignment"),
-        },
+    office = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Office"),
+        field_name="person__office",
+        queryset=lambda request: Office.objects.visible_to(request.user),
     )
+
+    class Meta:
+        model = Result
+        fields: list[str] = []
+
+    def filter_critical(self, queryset, name, value):
+        return queryset.filter(critical=True)
+
+
+def _critical_cell(result: Result) -> str:
+    if not result.critical:
+        return "—"
+    items = ", ".join(str(item) for item in result.critical_items)
+    alert = getattr(result, "alert", None)
+    if alert is not None and alert.acknowledged_at is None:
+        return format_html("<strong>{}</strong> · {}", items, _("not acknowledged"))
+    return format_html("<strong>{}</strong>", items)
+
+
+class BandColumn(MarkedColumn):
+    """The most severe band the result reached, as a word (``queue-band`` for tests)."""
+
+    def get_value(self, instance):
+        band = instance.band if hasattr(instance, "band") else highest_band(instance)
+        return band or "—"
+
+
+class ReviewQueueTable(IdentifiedRowsTable):
+    row_prefix = "queue-row"
+
+
+class ReviewQueueView(ForgivingFiltersMixin, ShortListMixin, generic.IndexView):
+    """Results waiting for the caller's signed review (``Result.objects.visible_to`` and
+    ``review_queue``): critical answers always first, then by severity and oldest first, or by
+    the column chosen; search by name or case number, filters by critical answers and
+    office; the administrators' spreadsheet export is logged
+    (``audit.wagtail_exports``). The counselor's home panel reads the same queue
+    (``assessments.panels.review_queue_rows``)."""
+
+    model = Result
+    any_permission_required = None  # may_see_results: checked in dispatch
+    permission_policy = None
+    index_url_name = "assessments_review_queue"
+    index_results_url_name = "assessments_review_queue_results"
+    template_name = "assessments/admin/review_queue.html"
+    results_template_name = "includes/index_results.html"
+    page_title = gettext_lazy("Questionnaire reviews")
+    header_icon = "clipboard-list"
+    paginate_by = PAGE_SIZE
+    filterset_class = ReviewQueueFilterSet
+    table_class = ReviewQueueTable
+    search_fields = ["person__full_name", "person__case_number"]
+    search_backend_name = None
+    default_ordering = None  # the queue's own order (``ResultQuerySet.review_queue``)
+    columns = [
+        LinkColumn(
+            "person",
+            label=gettext_lazy("Person"),
+            accessor="person.full_name",
+            sort_key="person__full_name",
+            get_url=lambda row: reverse("assessments_result_detail", args=[row.pk]),
+            link_testid=lambda row: f"review-{row.pk}",
+        ),
+        LinkColumn(
+            "case_number",
+            label=gettext_lazy("Case number"),
+            accessor="person.case_number",
+            sort_key="person__case_number",
+            get_url=lambda row: reverse("people_person_detail", args=[row.person_id]),
+            link_testid=lambda row: "person-link",
+        ),
+        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+        Column(
+            "instrument",
+            label=gettext_lazy("Questionnaire"),
+            accessor="instrument_version.instrument",
+            sort_key="instrument_version__instrument__slug",
+        ),
+        BandColumn(
+            "band",
+            label=gettext_lazy("Most severe band"),
+            sort_key="max_severity",
+            testid="queue-band",
+        ),
+        Column("critical", label=gettext_lazy("Critical items"), accessor=_critical_cell),
+        PlainDateColumn("created_at", label=gettext_lazy("Submitted"), format="Y-m-d H:i"),
+    ]
+    list_export = [
+        "person",
+        "case_number",
+        "office",
+        "instrument",
+        "band",
+        "critical",
+        "created_at",
+    ]
+    export_headings = {column.name: column.label for column in columns}
+    export_filename = "questionnaire-reviews"
+
+    def dispatch(self, request, *args, **kwargs):
+        _require_result_access(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return (
+            Result.objects.visible_to(self.request.user)
+            .review_queue()
+            .select_related("person__office", "instrument_version__instrument", "alert")
+        )
+
+    def order_queryset(self, queryset):
+        if not self.ordering:
+            return queryset  # already in the queue's order, pk last
+        # critical answers stay on top whatever column is chosen; pk last for stable pages
+        return queryset.order_by(F("critical").desc(), self.ordering, "pk")
+
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "attrs": {"data-testid": "review-queue"}}
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, others = super().paginate_queryset(queryset, page_size)
+        page.object_list = list(page.object_list)
+        for result in page.object_list:
+            result.band = highest_band(result)
+        return paginator, page, page.object_list, others
+
+    def to_row_dict(self, item):
+        return {
+            "person": item.person.full_name,
+            "case_number": item.person.case_number,
+            "office": item.person.office.name,
+            "instrument": str(item.instrument_version.instrument),
+            "band": highest_band(item) or "",
+            "critical": ", ".join(str(i) for i in item.critical_items) if item.critical else "",
+            "created_at": date_format(timezone.localtime(item.created_at), "Y-m-d H:i"),
+        }
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        if not self.is_export:
+            # the page's rows, each with its band (``paginate_queryset``)
+            context["results"] = context["object_list"]
+            context["rows"] = [(result, result.band) for result in context["object_list"]]
+        context["can_assign"] = self.request.user.has_perm("assessments.add_assignment")
+        context["no_results_testid"] = "queue-empty"
+        return context
+
+    @cached_property
+    def no_results_message(self):
+        if self.is_searching or self.is_filtering:
+            return _("No result matches. Clear the search or the filters to see the whole queue.")
+        return _(
+            "No result is waiting for review. New answers appear here as soon as someone "
+            "submits a questionnaire."
+        )
 
 
 class ReviewForm(forms.Form):

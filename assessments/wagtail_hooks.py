@@ -20,7 +20,16 @@ from people.roles import Role, home_roles
 @hooks.register("register_admin_urls")
 def register_assessment_urls():
     return [
-        path("assessments/queue/", admin_views.review_queue, name="assessments_review_queue"),
+        path(
+            "assessments/queue/",
+            admin_views.ReviewQueueView.as_view(),
+            name="assessments_review_queue",
+        ),
+        path(
+            "assessments/queue/results/",
+            admin_views.ReviewQueueView.as_view(results_only=True),
+            name="assessments_review_queue_results",
+        ),
         path(
             "assessments/results/<int:pk>/",
             admin_views.result_detail,

@@ -11,7 +11,12 @@ from lib.admin_menu import AdminMenuItem
 @hooks.register("register_admin_urls")
 def register_audit_urls():
     return [
-        path("access-log/", views.access_log, name="audit_access_log"),
+        path("access-log/", views.AccessLogView.as_view(), name="audit_access_log"),
+        path(
+            "access-log/results/",
+            views.AccessLogView.as_view(results_only=True),
+            name="audit_access_log_results",
+        ),
         path("access-log/export/", views.access_log_export, name="audit_access_log_export"),
     ]
 

@@ -15,8 +15,13 @@ def register_notification_urls():
         path("notifications/", admin_views.admin_inbox, name="notifications_admin_inbox"),
         path(
             "notifications/deliveries/",
-            admin_views.delivery_log,
+            admin_views.DeliveryLogView.as_view(),
             name="notifications_delivery_log",
+        ),
+        path(
+            "notifications/deliveries/results/",
+            admin_views.DeliveryLogView.as_view(results_only=True),
+            name="notifications_delivery_log_results",
         ),
     ]
 

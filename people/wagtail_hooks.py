@@ -25,7 +25,12 @@ def register_people_urls():
             activation_views.issue,
             name="people_activation_issue",
         ),
-        path("people/staff/", staff_views.staff_list, name="people_staff_list"),
+        path("people/staff/", staff_views.StaffIndexView.as_view(), name="people_staff_list"),
+        path(
+            "people/staff/results/",
+            staff_views.StaffIndexView.as_view(results_only=True),
+            name="people_staff_list_results",
+        ),
         path("people/staff/<int:pk>/", staff_views.staff_detail, name="people_staff_detail"),
         path(
             "people/staff/<int:pk>/reset-authenticator/",

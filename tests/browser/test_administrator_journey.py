@@ -65,11 +65,20 @@ def test_an_administrator_changes_a_rule_and_finds_the_views_in_the_access_log(
     page.get_by_role("button", name="系统").click()  # the menu by job: 系统 holds the log
     page.get_by_role("link", name="访问日志").first.click()
     page.wait_for_load_state("networkidle")
-    page.fill("input[name=username]", "administrator")
+    # the person by case number in the search box, the rest in Wagtail's filter menu
+    page.fill("form[data-search-form] input[name=q]", person.case_number)
+    page.wait_for_url("**q=CASE-**")
+    page.locator("#filters-drilldown [data-w-dropdown-target=toggle]").click()
+    page.locator("#filters-drilldown .w-drilldown__toggle", has_text="操作").click()
     page.select_option("select[name=action]", "view")
-    page.fill("input[name=person_id]", str(person.pk))
-    page.click("main form[method=get] button[type=submit]")
     page.wait_for_load_state("networkidle")
+    page.locator("#filters-drilldown .w-drilldown__back:visible").click()
+    page.locator("#filters-drilldown .w-drilldown__toggle", has_text="用户").click()
+    page.fill("input[name=username]", "administrator")
+    page.keyboard.press("Escape")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_url("**username=administrator**")
+    assert "q=" + person.case_number in page.url
     rows = page.locator("[data-testid=access-log] tbody tr")
     assert rows.count() >= 1
     first = rows.first.inner_text()

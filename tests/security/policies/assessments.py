@@ -50,6 +50,11 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
     ),
     Rule(
+        name="assessments_review_queue_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
+        note="the queue's results alone (Wagtail's filters and search refresh them)",
+    ),
+    Rule(
         name="assessments_assign",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),
         post=roles(non_staff=LOGIN, staff=FORBIDDEN, counselor=OK, other_counselor=OK),

@@ -43,4 +43,9 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
         note="text messages and emails sent: administrators only, addresses masked",
     ),
+    Rule(
+        name="notifications_delivery_log_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="the log's results alone (Wagtail's filters and search refresh them)",
+    ),
 ]

@@ -77,6 +77,11 @@ RULES = [
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
     ),
     Rule(
+        name="people_staff_list_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="the list's results alone (Wagtail's filters and search refresh them)",
+    ),
+    Rule(
         name="people_staff_detail",
         params=_spare_staff,
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
@@ -91,6 +96,11 @@ RULES = [
     Rule(
         name="audit_access_log",
         get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+    ),
+    Rule(
+        name="audit_access_log_results",
+        get=roles(non_staff=LOGIN, staff=FORBIDDEN, administrator=OK),
+        note="the log's results alone (Wagtail's filters and search refresh them)",
     ),
     Rule(
         name="audit_access_log_export",
