@@ -29,3 +29,28 @@ def test_the_add_lecture_page_reads_chinese_punctuation(client, org):
     login_staff(client, org.administrator)
     html = client.get("/admin/lectures/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "新：讲座" in html and "新: 讲座" not in html
+
+
+def test_wagtails_error_summary_joins_label_and_error_with_the_chinese_colon(rf):
+    from django import forms
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from wagtail.admin import messages as wagtail_messages
+
+    class Form(forms.Form):
+        title = forms.CharField(label="标题")
+
+        def clean(self):
+            raise forms.ValidationError("请检查下面的内容")
+
+    assert wagtail_messages.validation_error.__module__ == "cms.admin_titles"
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    form = Form(data={})
+    with translation.override("zh-hans"):
+        assert not form.is_valid()
+        wagtail_messages.validation_error(request, "无法保存", form)
+    text = str(next(iter(get_messages(request))))
+    assert "<li>标题：必需字段</li>" in text and "<li>请检查下面的内容</li>" in text
+    assert "标题: " not in text
