@@ -20,6 +20,7 @@ from people.person_page import (
     Fact,
     TimelineEntry,
     Tone,
+    Visit,
     register_section,
     register_summary_fact,
     register_timeline_source,
@@ -64,24 +65,25 @@ def _review(result):
     return getattr(result, "review", None) if result is not None else None
 
 
-def questionnaire_facts(person: Person, user: User) -> list[Fact]:
+def questionnaire_facts(visit: Visit) -> list[Fact]:
+    person, user = visit.person, visit.viewer
     counts = Assignment.objects.filter(person=person).aggregate(
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES))
     )
     facts = []
     if counts["open"]:
         facts.append(Fact(_("Questionnaires to answer"), str(counts["open"]), Tone.WARN))
-    if results_allowed(person, user):
+    if visit.allows(results_allowed):
         alerts = Alert.objects.visible_to(user).filter(person=person).unacknowledged().count()
         if alerts:
             facts.append(Fact(_("Unacknowledged alerts"), str(alerts), Tone.BAD))
     return facts
 
 
-def questionnaires_section(person: Person, user: User) -> dict | None:
-    allowed = results_allowed(person, user)
+def questionnaires_section(visit: Visit) -> dict | None:
+    allowed = visit.allows(results_allowed)
     rows = []
-    for assignment in _assignments(person, allowed)[:RECENT_ASSIGNMENTS]:
+    for assignment in _assignments(visit.person, allowed)[:RECENT_ASSIGNMENTS]:
         result = _result(assignment)
         review = _review(result)
         row = {
@@ -98,10 +100,10 @@ def questionnaires_section(person: Person, user: User) -> dict | None:
     return {"rows": rows, "results_allowed": allowed}
 
 
-def questionnaire_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    allowed = results_allowed(person, user)
+def questionnaire_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    allowed = visit.allows(results_allowed)
     entries = []
-    for assignment in _assignments(person, False).order_by("-assigned_at")[:limit]:
+    for assignment in _assignments(visit.person, False).order_by("-assigned_at")[:limit]:
         title = str(assignment.instrument_version.instrument)
         result = _result(assignment)
         url = reverse("assessments_result_detail", args=[result.pk]) if allowed and result else ""

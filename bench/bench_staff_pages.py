@@ -10,8 +10,9 @@ the counts equal at both sizes.
 
 Each size has its own database, made once and kept (``generate_load_data`` takes minutes):
 SQLite files in ``BENCH_STAFF_DIR`` (default ``/tmp/bench-staff``), or, when
-``DATABASE_URL`` is PostgreSQL, databases ``bench_staff_5000`` and ``bench_staff_50000`` on
-the same server, created here. The measuring runs in a child process on that database, with
+``DATABASE_URL`` is PostgreSQL, databases named after its database with the size appended
+(``…/bench_staff`` → ``bench_staff_5000`` and ``bench_staff_50000``) on the same server,
+created here. The measuring runs in a child process on that database, with
 ``DEBUG=false`` as in production. The busy person (the counselor's first) also gets 8
 reviewed PHQ-9 results and 3 plan versions (``bench_dossiers``).
 
@@ -19,11 +20,16 @@ The naive baseline, where there is one, is the page's queryset code before its f
 (``BENCH_STAFF_NAIVE``, see ``naive_patches``).
 
     .venv/bin/python bench/bench_staff_pages.py            # both sizes, prints the table
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_staff_pages.py
+    export DATABASE_URL=postgres://postgres@localhost/bench_staff
+    .venv/bin/python bench/bench_staff_pages.py   # in bench_staff_5000, bench_staff_50000
+
+It prints the README's block for the database: a line with the date, the machine and the load
+average during the run, then the Markdown table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -46,12 +52,14 @@ MARKER = "load-province"  # generate_load_data's province code and staff usernam
 
 
 def database_url(persons: int) -> str:
-    """The kept database for ``persons``: beside DATABASE_URL's PostgreSQL server, else an
-    SQLite file in BENCH_STAFF_DIR."""
+    """The kept database for ``persons``: on DATABASE_URL's PostgreSQL server, named after
+    its database (``bench_perf`` → ``bench_perf_50000``; so two checkouts benching at once
+    keep apart), else an SQLite file in BENCH_STAFF_DIR."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://", "pgsql://")):
         parts = urlsplit(url)
-        return urlunsplit(parts._replace(path=f"/bench_staff_{persons}"))
+        name = parts.path.strip("/") or "bench_staff"
+        return urlunsplit(parts._replace(path=f"/{name}_{persons}"))
     folder = Path(os.environ.get("BENCH_STAFF_DIR", "/tmp/bench-staff"))  # noqa: S108
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder}/staff-{persons}.sqlite3"
@@ -334,6 +342,41 @@ def table(large: list[dict], small: list[dict], naive: list[dict]) -> str:
     return "\n".join(lines)
 
 
+HEADER = (
+    "| role | page | median | p95 | CPU (median) | queries at 5,000 → 50,000 | "
+    "naive median | ≤ 300 ms, same queries |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def machine() -> str:
+    """The CPU's model name and the number of cores, e.g. ``AMD EPYC 7B13, 2 cores``."""
+    name = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def section(large: list[dict], small: list[dict], naive: list[dict], load: list[float]) -> str:
+    """The README's block for one database: a line naming the run (database, date, machine,
+    the 1-minute load average from the first measurement to the last), a blank line and the
+    table, with real line breaks (paste it as is)."""
+    vendor = large[0]["vendor"] if large else "?"
+    within = sum(1 for r in large if r["status"] == 200 and r["p95"] * 1000 <= TARGET_MS)
+    lines = [
+        f"**{vendor}**, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}, "
+        f"load {min(load):.1f}–{max(load):.1f} (1-minute average during the run); "
+        f"{within} of {len(large)} pages within {TARGET_MS} ms:",
+        "",
+        HEADER,
+        table(large, small, naive),
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "prepare":
         _setup_django()
@@ -342,17 +385,14 @@ def main(argv: list[str]) -> None:
         _setup_django()
         print(json.dumps(child_measure(int(argv[1]))))
     else:
+        load = [os.getloadavg()[0]]
         small = measure(SIZES[0], requests=1)
+        load.append(os.getloadavg()[0])
         naive = measure(SIZES[-1], naive=True, requests=NAIVE_REQUESTS)
+        load.append(os.getloadavg()[0])
         large = measure(SIZES[-1], requests=int(os.environ.get("BENCH_REQUESTS", REQUESTS)))
-        vendor = large[0]["vendor"] if large else "?"
-        print(f"{vendor}: {SIZES[0]:,} → {SIZES[-1]:,} persons × {MONTHS} months")
-        print(
-            "| role | page | median | p95 | CPU (median) | queries at 5,000 → 50,000 | "
-            "naive median | ≤ 300 ms, same queries |"
-        )
-        print("|---|---|---|---|---|---|---|---|")
-        print(table(large, small, naive))
+        load.append(os.getloadavg()[0])
+        print(section(large, small, naive, load))
 
 
 if __name__ == "__main__":

@@ -12,15 +12,26 @@ from django.utils.translation import gettext_lazy
 from learning.models import Certificate, Enrollment, LessonProgress
 from learning.services import course_progress
 from people.models import Person, User
-from people.person_page import TimelineEntry, Tone, register_section, register_timeline_source
+from people.person_page import (
+    TimelineEntry,
+    Tone,
+    Visit,
+    register_section,
+    register_timeline_source,
+)
 
 # The permission of the study progress pages (learning.admin_views).
 VIEW_PERMISSION = "people.view_person"
 
 
-def courses_section(person: Person, user: User) -> dict | None:
-    if not user.has_perm(VIEW_PERMISSION):
+def may_see(person: Person, user: User) -> bool:
+    return user.has_perm(VIEW_PERMISSION)
+
+
+def courses_section(visit: Visit) -> dict | None:
+    if not visit.allows(may_see):
         return None
+    person = visit.person
     today = timezone.localdate()
     return {
         "courses": course_progress(person),
@@ -29,9 +40,10 @@ def courses_section(person: Person, user: User) -> dict | None:
     }
 
 
-def study_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    if not user.has_perm(VIEW_PERMISSION):
+def study_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    if not visit.allows(may_see):
         return []
+    person = visit.person
     entries = [
         TimelineEntry(
             row.completed_at,

@@ -152,11 +152,20 @@ def with_progress(
     )
     soon = today + dt.timedelta(days=NEAR_DAYS)
     # Under BEHIND_BELOW_PERCENT of the expected time, i.e. CourseProgress.percent below it.
+    # The per-course constant comes first: a course without expected time needs no lookup.
     little_done = Q(expected_seconds__lte=0) | Q(
         LessThan(F("progress_seconds") * 100, F("expected_seconds") * BEHIND_BELOW_PERCENT)
     )
+    # Only a course with live lessons can be completed: asked first, so an enrollment in a
+    # course without any (a draft, a course whose lessons are not published yet) costs no
+    # progress lookup (SQL's AND stops at the first false; each lookup is a correlated
+    # subquery, run once per enrollment otherwise).
+    with_lessons = [course for course, lessons in plan.items() if lessons]
     rules = [
-        (Status.COMPLETED, Q(lessons_total__gt=0, lessons_done__gte=F("lessons_total"))),
+        (
+            Status.COMPLETED,
+            Q(course_id__in=with_lessons) & Q(lessons_done__gte=F("lessons_total")),
+        ),
         (Status.OVERDUE, Q(due_date__lt=today)),
         (Status.BEHIND, Q(due_date__lte=soon) & little_done),
     ]

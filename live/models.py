@@ -480,7 +480,12 @@ class LectureAudience(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lecture", "person"], name="lecture_audience_unique")
         ]
-        indexes = [models.Index(fields=["lecture", "participant_id"])]
+        indexes = [
+            models.Index(fields=["lecture", "participant_id"]),
+            # A scope's lectures ("which lectures have one of these persons"): read from the
+            # index alone, person by person, instead of scanning every audience row.
+            models.Index(fields=["person", "lecture"], name="lecture_audience_person_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lecture_id}/{self.person_id}"

@@ -27,6 +27,7 @@ from people.person_page import (
     Fact,
     TimelineEntry,
     Tone,
+    Visit,
     register_section,
     register_summary_fact,
     register_timeline_source,
@@ -63,11 +64,16 @@ def _attendance_totals(person: Person) -> dict[str, int]:
     )
 
 
-def lecture_facts(person: Person, user: User) -> list[Fact]:
-    if not user.has_perm(VIEW_PERMISSION):
+def may_see(person: Person, user: User) -> bool:
+    return user.has_perm(VIEW_PERMISSION)
+
+
+def lecture_facts(visit: Visit) -> list[Fact]:
+    if not visit.allows(may_see):
         return []
+    person = visit.person
     facts = []
-    totals = _attendance_totals(person)
+    totals = visit.once(_attendance_totals)
     if totals["total"]:
         facts.append(
             Fact(
@@ -89,11 +95,12 @@ def lecture_facts(person: Person, user: User) -> list[Fact]:
     return facts
 
 
-def lectures_section(person: Person, user: User) -> dict | None:
-    if not user.has_perm(VIEW_PERMISSION):
+def lectures_section(visit: Visit) -> dict | None:
+    if not visit.allows(may_see):
         return None
+    person = visit.person
     now = timezone.now()
-    totals = _attendance_totals(person)
+    totals = visit.once(_attendance_totals)
     audiences = list(
         LectureAudience.objects.filter(person=person, lecture__start__lte=now)
         .select_related("lecture")
@@ -133,9 +140,10 @@ def lectures_section(person: Person, user: User) -> dict | None:
     }
 
 
-def lecture_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    if not user.has_perm(VIEW_PERMISSION):
+def lecture_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    if not visit.allows(may_see):
         return []
+    person = visit.person
     entries = []
     for row in (
         AttendanceRow.objects.for_person(person)

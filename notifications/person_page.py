@@ -9,14 +9,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from notifications.models import Delivery, DeliveryStatus, Notification
-from people.models import Person, User
-from people.person_page import TimelineEntry, Tone, register_section, register_timeline_source
+from people.person_page import (
+    TimelineEntry,
+    Tone,
+    Visit,
+    register_section,
+    register_timeline_source,
+)
 
 RECENT_MESSAGES = 8
 DELIVERY_TONE = {DeliveryStatus.FAILED: Tone.BAD, DeliveryStatus.SKIPPED: Tone.WARN}
 
 
-def messages_section(person: Person, user: User) -> dict | None:
+def messages_section(visit: Visit) -> dict | None:
+    person = visit.person
     return {
         "messages": list(
             Notification.objects.filter(recipient_id=person.user_id)
@@ -31,7 +37,8 @@ def messages_section(person: Person, user: User) -> dict | None:
     }
 
 
-def message_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
+def message_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    person = visit.person
     entries = [
         TimelineEntry(
             message.created_at,

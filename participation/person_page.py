@@ -29,6 +29,7 @@ from people.person_page import (
     Fact,
     TimelineEntry,
     Tone,
+    Visit,
     register_section,
     register_summary_fact,
     register_timeline_source,
@@ -52,15 +53,21 @@ ABSENCE_TONE = {
 }
 
 
-def _may_see(user: User) -> bool:
+def may_see(person: Person, user: User) -> bool:
     return user.has_perm(VIEW_PERMISSION)
 
 
-def month_facts(person: Person, user: User) -> list[Fact]:
-    if not _may_see(user):
+def _strip_rows(person: Person) -> dict:
+    """The person's rows of the strip's months, by month."""
+    months = rollups.last_months(timezone.localdate(), STRIP_MONTHS)
+    return {row.period: row for row in PersonMonth.objects.filter(person=person, period__in=months)}
+
+
+def month_facts(visit: Visit) -> list[Fact]:
+    if not visit.allows(may_see):
         return []
-    period = month_start(timezone.localdate())
-    row = PersonMonth.objects.filter(person=person, period=period).first()
+    person, user = visit.person, visit.viewer
+    row = visit.once(_strip_rows).get(month_start(timezone.localdate()))
     facts = []
     if row is None:
         facts.append(Fact(_("This month"), _("not computed yet")))
@@ -80,12 +87,13 @@ def month_facts(person: Person, user: User) -> list[Fact]:
     return facts
 
 
-def participation_section(person: Person, user: User) -> dict | None:
-    if not _may_see(user):
+def participation_section(visit: Visit) -> dict | None:
+    if not visit.allows(may_see):
         return None
+    person, user = visit.person, visit.viewer
     today = timezone.localdate()
     months = rollups.last_months(today, STRIP_MONTHS)
-    rows = {row.period: row for row in PersonMonth.objects.filter(person=person, period__in=months)}
+    rows = visit.once(_strip_rows)
     current = rows.get(month_start(today))
     strip = [(period, rows.get(period)) for period in months]
     context = {
@@ -120,9 +128,10 @@ def participation_section(person: Person, user: User) -> dict | None:
     return context
 
 
-def absence_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    if not absences.may_handle(user):
+def absence_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    if not absences.may_handle(visit.viewer):
         return []
+    person = visit.person
     entries = []
     rows = AbsenceRequest.objects.filter(person=person).order_by("-filed_at", "-pk")[:limit]
     for absence in rows:
@@ -153,9 +162,10 @@ def absence_events(person: Person, user: User, limit: int) -> list[TimelineEntry
     return entries
 
 
-def follow_up_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    if not followup.can_follow_up(user):
+def follow_up_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    if not followup.can_follow_up(visit.viewer):
         return []
+    person = visit.person
     entries = []
     for item in FollowUp.objects.filter(person=person).order_by("-opened_at", "-pk")[:limit]:
         url = reverse("learning_followup_detail", args=[item.pk])

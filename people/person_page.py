@@ -6,9 +6,10 @@ each app registers what it shows in its ``AppConfig.ready()`` (``register_sectio
 
 Contract for a provider, so the page stays fast and never shows what the viewer may not see:
 
-- it receives a person already fetched through ``Person.objects.visible_to(user)`` and the
-  viewer, and applies its own app's scoping rule for anything narrower (questionnaire
-  results, plans);
+- it receives the ``Visit``: a person already fetched through ``Person.objects.visible_to``
+  and the viewer; it applies its own app's scoping rule for anything narrower (questionnaire
+  results, plans) through ``visit.allows(check)``, so each rule is asked once per page view
+  however many of the app's facts, sections and timeline sources need it;
 - it runs a fixed number of queries whatever the length of the person's history (lists are
   capped with a slice, counts are aggregated);
 - it returns ``None`` when it has nothing the viewer may see; the page then leaves it out.
@@ -21,13 +22,45 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from people.models import Person, User
 
+# --- The visit --------------------------------------------------------------------------------
+
+AccessCheck = Callable[[Person, User], bool]
+T = TypeVar("T")
+
+
+@dataclass
+class Visit:
+    """One view of one person's page: who looks at whom, the answers of the apps' access
+    checks (``allows``) and what more than one provider reads (``once``), each computed at
+    most once. Made once per request by the view and passed to every provider."""
+
+    person: Person
+    viewer: User
+    _answers: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+
+    def allows(self, check: AccessCheck) -> bool:
+        """``check(person, viewer)``, asked the first time only: the same check (the same
+        function) from a fact, a section and a timeline source costs its queries once."""
+        if check not in self._answers:
+            self._answers[check] = check(self.person, self.viewer)
+        return self._answers[check]
+
+    def once(self, read: Callable[[Person], T]) -> T:
+        """``read(person)``, read the first time only: what both a summary fact and a
+        section show (this month's row, the plan in force) is one query, not two. ``read``
+        must depend on the person alone, never on the viewer."""
+        if read not in self._answers:
+            self._answers[read] = read(self.person)
+        return self._answers[read]
+
+
 # --- Sections ---------------------------------------------------------------------------------
 
-SectionBuilder = Callable[[Person, User], dict[str, Any] | None]
+SectionBuilder = Callable[[Visit], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -45,7 +78,7 @@ SECTIONS: dict[str, Section] = {}
 def register_section(
     key: str, order: int, title: Any, build: SectionBuilder, template: str
 ) -> None:
-    """Show ``template`` with ``build(person, viewer)``'s context (as ``section``) on the page,
+    """Show ``template`` with ``build(visit)``'s context (as ``section``) on the page,
     sections sorted by ``order``. Registering a key again replaces it."""
     SECTIONS[key] = Section(key=key, order=order, title=title, build=build, template=template)
 
@@ -58,10 +91,10 @@ class RenderedSection:
     context: dict[str, Any]
 
 
-def sections_for(person: Person, user: User) -> list[RenderedSection]:
+def sections_for(visit: Visit) -> list[RenderedSection]:
     rendered = []
     for section in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key)):
-        context = section.build(person, user)
+        context = section.build(visit)
         if context is not None:
             rendered.append(RenderedSection(section.key, section.title, section.template, context))
     return rendered
@@ -87,7 +120,7 @@ class Fact:
     url: str = ""
 
 
-FactBuilder = Callable[[Person, User], Sequence[Fact]]
+FactBuilder = Callable[[Visit], Sequence[Fact]]
 SUMMARY_FACTS: dict[str, tuple[int, FactBuilder]] = {}
 
 
@@ -95,10 +128,10 @@ def register_summary_fact(key: str, order: int, build: FactBuilder) -> None:
     SUMMARY_FACTS[key] = (order, build)
 
 
-def summary_facts(person: Person, user: User) -> list[Fact]:
+def summary_facts(visit: Visit) -> list[Fact]:
     facts: list[Fact] = []
     for _order, build in sorted(SUMMARY_FACTS.values(), key=lambda item: item[0]):
-        facts.extend(build(person, user))
+        facts.extend(build(visit))
     return facts
 
 
@@ -115,8 +148,8 @@ class TimelineEntry:
     tone: str = field(default=Tone.NEUTRAL, compare=False)
 
 
-# fetch(person, viewer, limit) → at most ``limit`` entries, newest first.
-TimelineFetch = Callable[[Person, User, int], Iterable[TimelineEntry]]
+# fetch(visit, limit) → at most ``limit`` entries, newest first.
+TimelineFetch = Callable[[Visit, int], Iterable[TimelineEntry]]
 
 
 @dataclass(frozen=True)
@@ -140,14 +173,14 @@ def timeline_kinds() -> list[TimelineSource]:
 
 
 def timeline(
-    person: Person, user: User, kinds: Iterable[str] = (), limit: int = 50
+    visit: Visit, kinds: Iterable[str] = (), limit: int = 50
 ) -> tuple[list[TimelineEntry], bool]:
     """The newest ``limit`` entries of the chosen kinds (all when none), merged newest first,
     and whether there are more. Each source is asked for ``limit + 1`` entries, so the cost is
     one bounded fetch per source whatever the history's length."""
     chosen = set(kinds)
     streams = [
-        sorted(source.fetch(person, user, limit + 1), reverse=True)
+        sorted(source.fetch(visit, limit + 1), reverse=True)
         for source in timeline_kinds()
         if not chosen or source.kind in chosen
     ]

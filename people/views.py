@@ -185,8 +185,9 @@ def person_detail(request, pk: int):
     the timeline. Logged once per view (``access_person_for_user``)."""
     _require_staff(request)
     person = access_person_for_user(request.user, pk, request=request)
+    visit = person_page.Visit(person, request.user)
     kinds, shown, ignored = _timeline_filter(request)
-    entries, has_more = person_page.timeline(person, request.user, kinds, limit=shown)
+    entries, has_more = person_page.timeline(visit, kinds, limit=shown)
     more_query = urlencode(
         [("kind", kind) for kind in kinds] + [("shown", min(shown + TIMELINE_STEP, TIMELINE_MAX))]
     )
@@ -196,8 +197,8 @@ def person_detail(request, pk: int):
         {
             "person": person,
             "counselors": person.counselors.all(),
-            "facts": person_page.summary_facts(person, request.user),
-            "sections": person_page.sections_for(person, request.user),
+            "facts": person_page.summary_facts(visit),
+            "sections": person_page.sections_for(visit),
             "timeline": entries,
             "timeline_kinds": [
                 (source.kind, source.label, source.kind in kinds)

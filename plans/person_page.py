@@ -17,6 +17,7 @@ from people.person_page import (
     Fact,
     TimelineEntry,
     Tone,
+    Visit,
     register_section,
     register_summary_fact,
     register_timeline_source,
@@ -33,6 +34,7 @@ from plans.models import (
 )
 
 RECENT_APPOINTMENTS = 5
+UPCOMING_APPOINTMENTS = 3
 APPOINTMENT_TONE = {
     AppointmentStatus.ATTENDED: Tone.GOOD,
     AppointmentStatus.MISSED: Tone.BAD,
@@ -61,10 +63,19 @@ def _current_plan(person: Person) -> Plan | None:
     return plans.first()
 
 
-def plan_facts(person: Person, user: User) -> list[Fact]:
-    if not _may_see(person, user):
+def _upcoming_appointments(person: Person) -> list[CounselingAppointment]:
+    return list(
+        CounselingAppointment.objects.filter(person=person)
+        .select_related("counselor")
+        .upcoming(timezone.now())
+        .order_by("scheduled_at")[:UPCOMING_APPOINTMENTS]
+    )
+
+
+def plan_facts(visit: Visit) -> list[Fact]:
+    if not visit.allows(_may_see):
         return []
-    plan = _current_plan(person)
+    plan = visit.once(_current_plan)
     if plan is None:
         facts = [Fact(_("Plan"), _("none yet"), Tone.WARN)]
     elif plan.status == PlanStatus.DRAFT:
@@ -73,29 +84,24 @@ def plan_facts(person: Person, user: User) -> list[Fact]:
     else:
         url = reverse("plans_plan_detail", args=[plan.pk])
         facts = [Fact(_("Phase"), plan.get_phase_display(), Tone.NEUTRAL, url)]
-    upcoming = (
-        CounselingAppointment.objects.filter(person=person)
-        .upcoming(timezone.now())
-        .order_by("scheduled_at")
-        .values_list("scheduled_at", flat=True)
-        .first()
-    )
-    if upcoming is not None:
-        when = timezone.localtime(upcoming)
+    upcoming = visit.once(_upcoming_appointments)
+    if upcoming:
+        when = timezone.localtime(upcoming[0].scheduled_at)
         facts.append(Fact(_("Next counseling"), f"{when:%Y-%m-%d %H:%M}"))
     return facts
 
 
-def plan_section(person: Person, user: User) -> dict | None:
-    if not _may_see(person, user):
+def plan_section(visit: Visit) -> dict | None:
+    if not visit.allows(_may_see):
         return None
+    person = visit.person
     now = timezone.now()
     appointments = CounselingAppointment.objects.filter(person=person).select_related("counselor")
     return {
         "person": person,
-        "plan": _current_plan(person),
+        "plan": visit.once(_current_plan),
         "plans_url": reverse("plans_person", args=[person.pk]),
-        "upcoming": list(appointments.upcoming(now).order_by("scheduled_at")[:3]),
+        "upcoming": visit.once(_upcoming_appointments),
         "recent": list(
             appointments.filter(scheduled_at__lt=now).order_by("-scheduled_at")[
                 :RECENT_APPOINTMENTS
@@ -104,9 +110,10 @@ def plan_section(person: Person, user: User) -> dict | None:
     }
 
 
-def plan_events(person: Person, user: User, limit: int) -> list[TimelineEntry]:
-    if not _may_see(person, user):
+def plan_events(visit: Visit, limit: int) -> list[TimelineEntry]:
+    if not visit.allows(_may_see):
         return []
+    person = visit.person
     entries = [
         TimelineEntry(
             change.at,

@@ -175,7 +175,11 @@ class RollCallTarget(models.Model):
             ),
             models.UniqueConstraint(fields=["call", "person"], name="rollcall_target_once"),
         ]
-        indexes = [models.Index(fields=["state", "closes_at"])]
+        indexes = [
+            models.Index(fields=["state", "closes_at"]),
+            # the office figures' months (rollcall.figures)
+            models.Index(fields=["rung_at"], name="rollcall_target_rung_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.rung_at:%Y-%m-%d %H:%M} {self.state}"
@@ -208,7 +212,11 @@ class SpotCheck(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "period", "seq"], name="spot_check_once")
         ]
-        indexes = [models.Index(fields=["started_at", "at"])]
+        indexes = [
+            models.Index(fields=["started_at", "at"]),
+            # the office figures' months (rollcall.figures)
+            models.Index(fields=["at"], name="rollcall_spotcheck_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.period}#{self.seq} {self.at:%Y-%m-%d %H:%M}"

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-from people.models import Person, User
-from people.person_page import register_section
+from people.person_page import Visit, register_section
 from rollcall.models import TargetState
 from rollcall.services import history_for, may_start_calls
 
 RECENT = 5
 
 
-def rollcall_section(person: Person, user: User) -> dict | None:
-    if not may_start_calls(user):
+def rollcall_section(visit: Visit) -> dict | None:
+    if not may_start_calls(visit.viewer):
         return None
+    person = visit.person
     recent = list(history_for(person)[:RECENT])
     return {
         "person": person,

@@ -218,6 +218,21 @@ def test_courses_overview_counts_only_persons_in_scope(org, course):
     assert admin[course.pk].enrolled == 3
 
 
+def test_courses_overview_counts_courses_with_and_without_lessons_together(org, course):
+    # A course without live lessons skips the progress lookups ("completed" asks the course
+    # first); one with lessons in the same query still counts its completions.
+    empty = make_course(lessons=0)
+    done = make_person(org.east, case_officer=org.officer)
+    for enrolled in (course, empty):
+        enrol(done, enrolled, TODAY + dt.timedelta(days=1))
+    for lesson in lessons_of(course):
+        study(done, lesson, 600, done=True)
+    overview = {c.course.pk: c for c in progress.courses_overview(org.officer, today=TODAY)}
+    assert (overview[course.pk].enrolled, overview[course.pk].completed) == (1, 1)
+    assert (overview[empty.pk].enrolled, overview[empty.pk].completed) == (1, 0)
+    assert overview[empty.pk].behind == 1
+
+
 # The staff view and the learner's own home page agree on every course's progress.
 progress_strategy = st.lists(
     st.tuples(

@@ -33,6 +33,7 @@ from participation.models import (
     MonthStatus,
     PersonMonth,
 )
+from people import person_page
 from people import views as people_views
 from plans.models import AppointmentStatus, CounselingAppointment
 from tests.assessments.helpers import stored_result
@@ -402,3 +403,40 @@ def test_any_timeline_query_answers_without_an_error(org):
         assert response.status_code in (200, 400), response.status_code
 
     run()
+
+
+# --- Queries: each app's access check once per view --------------------------------------------
+
+
+def test_a_visit_asks_each_check_and_each_read_once(org):
+    asked: list[str] = []
+
+    def check(person, user) -> bool:
+        asked.append("check")
+        return True
+
+    def read(person) -> int:
+        asked.append("read")
+        return person.pk
+
+    visit = person_page.Visit(org.person, org.officer)
+    assert visit.allows(check) and visit.allows(check)
+    assert visit.once(read) == visit.once(read) == org.person.pk
+    assert asked == ["check", "read"]
+
+
+# Pinned: one query more means a provider reads something per fact or per section again (an
+# access check asked by each of an app's fact, section and timeline source, a row read twice).
+PAGE_QUERIES = {"officer": 56, "counselor": 49, "administrator": 50}
+
+
+@pytest.mark.parametrize("role", sorted(PAGE_QUERIES))
+def test_the_person_page_runs_a_fixed_number_of_queries(
+    client, org, role, django_assert_num_queries
+):
+    add_history(org, 2)
+    login_staff(client, getattr(org, role))
+    url = reverse("people_person_detail", args=[org.person.pk])
+    client.get(url)  # warm caches (instrument definitions, site root)
+    with django_assert_num_queries(PAGE_QUERIES[role]):
+        assert client.get(url).status_code == 200
