@@ -19,13 +19,23 @@ LIBRARY_INTERNALS = [
     (ChannelsRedisChannelLayer, "receive_single", "(self, channel)"),
     (ChannelsRedisChannelLayer, "non_local_name", "(self, name)"),
     (ChannelsRedisChannelLayer, "require_valid_channel_name", "(self, name, receive=False)"),
+    (ChannelsRedisChannelLayer, "_backup_channel_name", "(self, channel)"),
+    (ChannelsRedisChannelLayer, "consistent_hash", "(self, value)"),
+    (ChannelsRedisChannelLayer, "connection", "(self, index)"),
+    (ChannelsRedisChannelLayer, "deserialize", "(self, message)"),
     (ChannelLock, "acquire", "(self, channel)"),
     (ChannelLock, "locked", "(self, channel)"),
     (ChannelLock, "release", "(self, channel)"),
 ]
 # Attributes of a channels-redis layer it reads, and names of its own it adds (which must not
 # be the library's).
-REDIS_LAYER_ATTRIBUTES = ["receive_buffer", "client_prefix", "receive_clean_locks"]
+REDIS_LAYER_ATTRIBUTES = [
+    "receive_buffer",
+    "client_prefix",
+    "receive_clean_locks",
+    "prefix",
+    "brpop_timeout",
+]
 OUR_NAMES = [
     "sweep_every",
     "_swept_at",
@@ -36,6 +46,9 @@ OUR_NAMES = [
     "_reader",
     "_start_reader",
     "_read",
+    "receive_batch",
+    "_pop_batch",
+    "_unpack",
 ]
 
 
@@ -108,7 +121,7 @@ async def test_expired_messages_still_take_their_channel_out_of_groups():
 # --- Redis: one reader per event loop (skipped without a Redis server) ----------------------
 
 
-def _redis_layer():
+def _redis_layer(**options):
     import os
     import socket
 
@@ -121,7 +134,8 @@ def _redis_layer():
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    return RedisChannelLayer(hosts=[url], prefix=f"test-{os.getpid()}", max_concurrent=5)
+    options = {"prefix": f"test-{os.getpid()}", "max_concurrent": 5, **options}
+    return RedisChannelLayer(hosts=[url], **options)
 
 
 async def test_redis_sockets_wait_on_their_buffer_and_one_reader_serves_them_all():
@@ -168,7 +182,7 @@ async def test_a_cancelled_redis_receive_leaves_no_buffer_and_a_reader_error_rea
         assert channel not in layer.receive_buffer
         assert layer._waiting == 0
         layer._reader.cancel()
-        with mock.patch.object(layer, "receive_single", side_effect=ConnectionError("down")):
+        with mock.patch.object(layer, "_pop_batch", side_effect=ConnectionError("down")):
             with pytest.raises(ConnectionError):
                 await asyncio.wait_for(layer.receive(await layer.new_channel()), 10)
         # the next receive starts a new reader
@@ -264,3 +278,183 @@ def test_a_redis_receive_whose_loop_ended_does_not_break_the_next_loop():
         assert asyncio.run(two_in_a_row()) == [{"type": "b"}, {"type": "c"}]
     finally:
         async_to_sync(layer.flush)()
+
+
+# --- Redis: the reader takes a batch per round trip, at least once ----------------------------
+
+
+async def _send_numbered(layer, channels, count):
+    """``count`` messages numbered in sending order, every seventh to the group of all
+    ``channels`` (one Redis entry naming them all), the others to one channel in turn.
+    Returns what each channel should receive, in order."""
+    expected = {channel: [] for channel in channels}
+    for number in range(count):
+        message = {"type": "n", "n": number}
+        if number % 7 == 0:
+            await layer.group_send("batch", message)
+            for channel in channels:
+                expected[channel].append(number)
+        else:
+            channel = channels[number % len(channels)]
+            await layer.send(channel, message)
+            expected[channel].append(number)
+    return expected
+
+
+async def _receive_numbers(layer, channel, count):
+    return [(await layer.receive(channel))["n"] for _ in range(count)]
+
+
+async def _redis_count(layer, key):
+    return await layer.connection(0).zcard(key)
+
+
+async def test_the_redis_reader_takes_messages_in_batches_in_order_once_each():
+    import asyncio
+
+    layer = _redis_layer(prefix=f"test-batch-{__import__('os').getpid()}", capacity=1000)
+    taken = []
+    pop_batch = layer._pop_batch
+
+    async def counted(*args, **kwargs):
+        members = await pop_batch(*args, **kwargs)
+        taken.append(len(members))
+        return members
+
+    layer._pop_batch = counted
+    try:
+        channels = [await layer.new_channel() for _ in range(3)]
+        for channel in channels:
+            await layer.group_add("batch", channel)
+        expected = await _send_numbered(layer, channels, 250)
+        got = await asyncio.wait_for(
+            asyncio.gather(*(_receive_numbers(layer, c, len(expected[c])) for c in channels)),
+            timeout=20,
+        )
+        assert dict(zip(channels, got, strict=True)) == expected
+        # nothing was left over: the next message on each channel is the one sent next
+        for channel in channels:
+            await layer.send(channel, {"type": "n", "n": "end"})
+            assert (await asyncio.wait_for(layer.receive(channel), 10))["n"] == "end"
+        # 250 messages (36 of them group sends, one entry each): three round trips, not 250
+        assert [n for n in taken if n][:3] == [layer.receive_batch, layer.receive_batch, 50]
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+
+async def test_a_redis_reader_cancelled_mid_batch_leaves_the_batch_for_the_next_one():
+    """The reader is cancelled after Redis popped a batch but before the reply reached the
+    buffers: the batch waits in the backup, and the next reader delivers it, once, in order;
+    the batch delivered before it is not delivered again."""
+    import asyncio
+    import os
+
+    import pytest
+
+    layer = _redis_layer(prefix=f"test-cancel-{os.getpid()}")
+    layer.receive_batch = 10
+    pop_batch = layer._pop_batch
+    calls = []
+    popped_second = asyncio.Event()
+
+    async def stalls_on_the_second_batch(*args, **kwargs):
+        calls.append(args)
+        members = await pop_batch(*args, **kwargs)
+        if len(calls) == 2:
+            popped_second.set()
+            await asyncio.Event().wait()  # the reply "still on its way" when cancelled
+        return members
+
+    layer._pop_batch = stalls_on_the_second_batch
+    try:
+        channel = await layer.new_channel()
+        channel_key = layer.prefix + layer.non_local_name(channel)
+        backup_key = layer._backup_channel_name(channel_key)
+        for number in range(30):
+            await layer.send(channel, {"type": "n", "n": number})
+        first = await asyncio.wait_for(_receive_numbers(layer, channel, 10), 10)
+        assert first == list(range(10))
+        waiting = asyncio.create_task(layer.receive(channel))
+        await asyncio.wait_for(popped_second.wait(), 10)
+        # the first batch was dropped from the backup; the second waits there
+        assert await _redis_count(layer, backup_key) == 10
+        assert await _redis_count(layer, channel_key) == 10
+        layer._reader.cancel()
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        with pytest.raises(asyncio.CancelledError):
+            await layer._reader
+        layer._pop_batch = pop_batch
+        rest = await asyncio.wait_for(_receive_numbers(layer, channel, 20), 10)
+        assert rest == list(range(10, 30))
+        await layer.send(channel, {"type": "n", "n": "end"})
+        assert (await asyncio.wait_for(layer.receive(channel), 10))["n"] == "end"
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+
+async def test_a_redis_reader_whose_batch_cannot_be_decoded_drops_it_once():
+    """As channels-redis: a message that cannot be decoded reaches the waiters as an error and
+    is not delivered again (it would fail every later reader)."""
+    import asyncio
+    import os
+
+    import pytest
+
+    layer = _redis_layer(prefix=f"test-undecodable-{os.getpid()}")
+    try:
+        channel = await layer.new_channel()
+        channel_key = layer.prefix + layer.non_local_name(channel)
+        await layer.connection(0).zadd(channel_key, {b"not msgpack at all": 1.0})
+        with pytest.raises(Exception):  # noqa: B017 - whatever msgpack raises
+            await asyncio.wait_for(layer.receive(channel), 10)
+        await layer.send(channel, {"type": "after"})
+        assert await asyncio.wait_for(layer.receive(channel), 10) == {"type": "after"}
+        assert await _redis_count(layer, layer._backup_channel_name(channel_key)) == 0
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+
+async def test_a_redis_reader_whose_blocking_pop_swallows_its_cancellation_still_ends():
+    """The reader's own blocking pop (not channels-redis's) has the same redis-py quirk."""
+    import asyncio
+    from unittest import mock
+
+    import pytest
+
+    layer = _redis_layer()
+    popping, swallowed = asyncio.Event(), []
+
+    async def bzpopmin_like_redis_py(key, timeout=0):
+        popping.set()
+        try:
+            await asyncio.sleep(timeout)
+        except asyncio.CancelledError:
+            if swallowed:  # only the first time, so that a failing test can still clean up
+                raise
+            swallowed.append(True)
+            return None
+        return None
+
+    try:
+        with mock.patch.object(layer.connection(0), "bzpopmin", bzpopmin_like_redis_py):
+            waiting = asyncio.create_task(layer.receive(await layer.new_channel()))
+            await asyncio.wait_for(popping.wait(), 10)
+            reader = layer._reader
+            reader.cancel()
+            await asyncio.wait({reader}, timeout=3)
+            ended = reader.done()
+            if not ended:
+                reader.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await reader
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        assert swallowed and ended, "the cancellation was lost and the reader went on"
+    finally:
+        await layer.close_pools()
