@@ -7,7 +7,10 @@ excused, not possible), only those of persons its user sees, as the page shows t
 opening it first sends those rows as they are (a change between the page and the socket is
 not lost). A user
 who may not make calls, or who sees nobody in the call, is refused (4404) and nothing is sent.
-The account and session are re-checked before each delivery (``AuthenticatedConsumer``).
+The account and session are re-checked before each delivery (``AuthenticatedConsumer``),
+and the scope is read again at most every ``SCOPE_EVERY`` seconds before one
+(``services.board_targets_now``): a viewer moved to another office stops receiving the rows
+of persons they no longer see, and one who sees nobody in the call any more is closed (4404).
 
 A group call's events arrive faster than one re-check goes through the worker's one
 database thread (200 joins, each a webhook request on that same thread): the rows that
@@ -18,13 +21,15 @@ them. Every row is still sent only after a check that was asked after it arrived
 from __future__ import annotations
 
 import asyncio
+import time
 
 from channels.db import database_sync_to_async
 
 from people.consumers import AuthenticatedConsumer
-from rollcall.services import access_board_socket, board_group
+from rollcall.services import access_board_socket, board_group, board_targets_now
 
 CLOSE_NOT_FOUND = 4404
+SCOPE_EVERY = 30.0  # seconds between two reads of the viewer's scope
 
 
 class BoardConsumer(AuthenticatedConsumer):
@@ -33,6 +38,7 @@ class BoardConsumer(AuthenticatedConsumer):
     targets: frozenset[int] = frozenset()
     pending: list[dict]
     flushing: asyncio.Task | None = None
+    scope_read_at: float = 0.0
 
     async def connect(self):
         self.pending = []
@@ -55,6 +61,7 @@ class BoardConsumer(AuthenticatedConsumer):
             return
         self.call_id, self.board = pk, group
         self.targets = frozenset(row["target"] for row in rows)
+        self.scope_read_at = time.monotonic()
         await self.join()
         # the rows as they are now: a change between the page's rendering and this socket
         # shows all the same
@@ -86,8 +93,18 @@ class BoardConsumer(AuthenticatedConsumer):
                 self.pending = []
                 await self.end()
                 return
+            if time.monotonic() - self.scope_read_at >= SCOPE_EVERY:
+                self.targets = await database_sync_to_async(board_targets_now)(
+                    self.scope["user"].pk, self.call_id
+                )
+                self.scope_read_at = time.monotonic()
+                if not self.targets:
+                    self.pending = []
+                    await self.close(code=CLOSE_NOT_FOUND)
+                    return
             for row in rows:
-                await self.send_json(row)
+                if row.get("target") in self.targets:
+                    await self.send_json(row)
 
     async def handle(self, content: dict) -> None:
         if content["type"] == "ping":

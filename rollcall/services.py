@@ -593,6 +593,19 @@ def access_board_socket(user, call_id: int) -> list[dict] | None:
     return [board_payload(target) for target in targets]
 
 
+def board_targets_now(user_id: int, call_id: int) -> frozenset[int]:
+    """The targets of call ``call_id`` whose rows the user's open board may still receive:
+    those of the persons they see now (an officer moved to another office, or no longer an
+    officer, sees fewer or none). The user is read afresh (a socket's copy keeps the roles
+    and office it opened with); a few queries."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not may_start_calls(user):
+        return frozenset()
+    return frozenset(
+        RollCallTarget.objects.visible_to(user).filter(call_id=call_id).values_list("pk", flat=True)
+    )
+
+
 def board_group(call_id: int) -> str:
     """The channel-layer group of one call's board sockets (``rollcall.consumers``)."""
     return f"rollcall.{call_id}"

@@ -278,3 +278,45 @@ async def test_rows_arriving_during_a_recheck_share_the_next_one_and_keep_their_
     # a batch or two (2-3)
     assert 1 <= len(checks) <= 5
     await comm.disconnect()
+
+
+async def test_an_officer_moved_to_another_office_stops_getting_the_old_offices_rows(
+    monkeypatch,
+):
+    from rollcall import consumers
+
+    monkeypatch.setattr(consumers, "SCOPE_EVERY", 0.0)  # read the scope before every delivery
+    org = await setup()
+    comm, rows = await connected(org.east_officer2, org.call.pk)
+    assert [row["target"] for row in rows] == [org.target.pk]
+
+    def move_to_west():
+        org.east_officer2.office = org.west
+        org.east_officer2.save(update_fields=["office"])
+
+    await database_sync_to_async(move_to_west)()
+    east = await database_sync_to_async(RollCallTarget.objects.get)(pk=org.target.pk)
+    await database_sync_to_async(services.do_excuse)(east, org.administrator, note="ill")
+    assert await comm.receive_nothing(timeout=0.5)  # the east person is no longer theirs
+    west = await database_sync_to_async(RollCallTarget.objects.get)(pk=org.west_target.pk)
+    await database_sync_to_async(services.do_excuse)(west, org.administrator, note="away")
+    row = await comm.receive_json_from(timeout=3)
+    assert (row["target"], row["state"]) == (west.pk, "excused")
+    await comm.disconnect()
+
+
+async def test_a_viewer_who_sees_nobody_in_the_call_any_more_is_closed(monkeypatch):
+    from rollcall import consumers
+
+    monkeypatch.setattr(consumers, "SCOPE_EVERY", 0.0)
+    org = await setup()
+    comm, _ = await connected(org.east_officer2, org.call.pk)
+
+    def no_longer_an_officer():
+        org.east_officer2.groups.clear()
+
+    await database_sync_to_async(no_longer_an_officer)()
+    east = await database_sync_to_async(RollCallTarget.objects.get)(pk=org.target.pk)
+    await database_sync_to_async(services.do_excuse)(east, org.administrator, note="ill")
+    output = await comm.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
