@@ -313,3 +313,41 @@ def test_a_group_start_rings_and_logs_each_person_once(
     logged = AccessEvent.objects.filter(action=Action.CHANGE, detail="roll-call started (group)")
     assert sorted(logged.values_list("person_id", flat=True)) == sorted(p.pk for p in persons)
     assert verify_chain().ok
+
+
+def test_a_worker_dying_halfway_through_a_group_start_leaves_nothing_and_rings_nobody(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The group start is one transaction: killed after the targets and notifications were
+    written (here: at the access log), nothing stays, nothing rings, and the officer's retry
+    rings each person once."""
+    from django.db import transaction
+
+    from audit.services import record_access_many
+
+    second = make_person(org.east, case_officer=org.officer)
+    persons = [org.person, second]
+    events_before = AccessEvent.objects.count()
+    rung: list[int] = []
+
+    def after_commit(messages):  # as lib.broadcast.send_to_users: the pushes go on commit
+        messages = list(messages)
+        transaction.on_commit(lambda: rung.extend(user for user, _payload in messages))
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr("rollcall.services.send_to_users", after_commit)
+    monkeypatch.setattr("rollcall.services.record_access_many", killed)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        services.do_start_call(org.officer, persons, kind=CallKind.GROUP)
+    assert not RollCall.objects.exists() and not RollCallTarget.objects.exists()
+    assert not Notification.objects.exists() and rung == []
+    assert AccessEvent.objects.count() == events_before
+
+    monkeypatch.setattr("rollcall.services.record_access_many", record_access_many)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.do_start_call(org.officer, persons, kind=CallKind.GROUP)
+    assert sorted(rung) == sorted(p.user_id for p in persons)
+    assert Notification.objects.count() == 2 and len(result.targets) == 2
+    assert AccessEvent.objects.count() == events_before + 2
