@@ -53,7 +53,9 @@ EXPORT_NAME = re.compile(r"export|download|pdf|csv|xlsx")
 
 
 def _wagtail_export_routes() -> list[tuple[str, str]]:
-    """(route, sample url) of every view built on Wagtail's ``SpreadsheetExportMixin``."""
+    """(route, sample url) of every view built on Wagtail's ``SpreadsheetExportMixin`` that
+    offers its GET export (the access log's export is a logged POST: ``get_export = False``,
+    tested with the POST exports above)."""
     from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
     found = []
@@ -64,7 +66,11 @@ def _wagtail_export_routes() -> list[tuple[str, str]]:
         except Exception:  # noqa: S112 - sample URLs of regex routes that resolve elsewhere
             continue
         view_class = getattr(func, "view_class", None)
-        if view_class is not None and issubclass(view_class, SpreadsheetExportMixin):
+        if (
+            view_class is not None
+            and issubclass(view_class, SpreadsheetExportMixin)
+            and getattr(view_class, "get_export", True)
+        ):
             found.append((route.route, url))
     return found
 
