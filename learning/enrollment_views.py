@@ -261,13 +261,17 @@ class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
     table_class = EnrollmentTable
     search_fields = ["person__full_name", "person__case_number"]
     search_backend_name = None
-    default_ordering = "course__title"
+    # Newest assignments first: the order an index serves (``created_at``, id), so the first
+    # page of a bureau's 50,000 enrolments is read without sorting them all; sorting by course
+    # or name stays one click away.
+    default_ordering = "-created_at"
     export_columns = [
         ("person", gettext_lazy("Person")),
         ("case_number", gettext_lazy("Case number")),
         ("office", gettext_lazy("Office")),
         ("course", gettext_lazy("Course")),
         ("due_date", gettext_lazy("Due date")),
+        ("created_at", gettext_lazy("Assigned on")),
         ("assigned_by", gettext_lazy("Assigned by")),
         ("certificate", gettext_lazy("Certificate")),
     ]
@@ -305,6 +309,7 @@ class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
                 sort_key="course__title",
             ),
             PlainDateColumn("due_date", label=gettext_lazy("Due date")),
+            PlainDateColumn("created_at", label=gettext_lazy("Assigned on")),
             Column("assigned_by", label=gettext_lazy("Assigned by"), accessor=_assigned_by),
             CertificateColumn("certificate", label=gettext_lazy("Certificate")),
         ]
@@ -319,8 +324,11 @@ class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
         return {**super().get_table_kwargs(), "attrs": {"data-testid": "enrollment-list"}}
 
     def order_queryset(self, queryset):
-        # the chosen column, then course, name and pk: a stable page order
+        # the chosen column, then course, name and pk: a stable page order; the assignment
+        # time is broken by id alone (in the same direction), so its index serves the page
         chosen = self.ordering.lstrip("-")
+        if chosen == "created_at":
+            return queryset.order_by(self.ordering, self.ordering.replace("created_at", "pk"))
         rest = [key for key in ("course__title", "person__full_name", "pk") if key != chosen]
         return queryset.order_by(self.ordering, *rest)
 
@@ -349,6 +357,7 @@ class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
             "office": item.person.office.name,
             "course": item.course.title,
             "due_date": item.due_date.isoformat() if item.due_date else "",
+            "created_at": timezone.localdate(item.created_at).isoformat(),
             "assigned_by": _assigned_by(item),
             "certificate": _("Yes") if certificate else _("No"),
         }

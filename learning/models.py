@@ -62,6 +62,8 @@ class Enrollment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "course"], name="enrollment_unique")
         ]
+        # the staff list's default order, newest first (learning.enrollment_views)
+        indexes = [models.Index(fields=["created_at", "id"], name="enrollment_created")]
 
     def __str__(self) -> str:
         return f"{self.person_id} → {self.course_id}"
