@@ -65,10 +65,10 @@ from audit.services import record_access
 from lib.admin_columns import (
     ForgivingFiltersMixin,
     IdentifiedRowsTable,
-    LinkColumn,
     MarkedColumn,
     PlainDateColumn,
     ShortListMixin,
+    person_columns,
 )
 from lib.downloads import attachment
 from lib.widgets import DateInput
@@ -159,23 +159,10 @@ class ReviewQueueView(ForgivingFiltersMixin, ShortListMixin, generic.IndexView):
     search_backend_name = None
     default_ordering = None  # the queue's own order (``ResultQuerySet.review_queue``)
     columns = [
-        LinkColumn(
-            "person",
-            label=gettext_lazy("Person"),
-            accessor="person.full_name",
-            sort_key="person__full_name",
+        *person_columns(
             get_url=lambda row: reverse("assessments_result_detail", args=[row.pk]),
             link_testid=lambda row: f"review-{row.pk}",
         ),
-        LinkColumn(
-            "case_number",
-            label=gettext_lazy("Case number"),
-            accessor="person.case_number",
-            sort_key="person__case_number",
-            get_url=lambda row: reverse("people_person_detail", args=[row.person_id]),
-            link_testid=lambda row: "person-link",
-        ),
-        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
         Column(
             "instrument",
             label=gettext_lazy("Questionnaire"),

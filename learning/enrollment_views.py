@@ -45,9 +45,9 @@ from learning.models import Certificate, Enrollment, EnrollmentRule
 from lib.admin_columns import (
     ForgivingFiltersMixin,
     IdentifiedRowsTable,
-    LinkColumn,
     PlainDateColumn,
     YesNoColumn,
+    person_columns,
 )
 from lib.downloads import attachment
 from lib.parse import parse_id
@@ -184,10 +184,6 @@ def enroll(request):
 # --- The enrollment list --------------------------------------------------------------------
 
 
-def _person_url(enrollment: Enrollment) -> str:
-    return reverse("people_person_detail", args=[enrollment.person_id])
-
-
 def _assigned_by(enrollment: Enrollment) -> str:
     if enrollment.rule_id:
         return _("Auto-enrollment rule")
@@ -287,21 +283,7 @@ class EnrollmentIndexView(ForgivingFiltersMixin, generic.IndexView):
     @cached_property
     def columns(self):
         columns = [
-            LinkColumn(
-                "person",
-                label=gettext_lazy("Person"),
-                accessor="person.full_name",
-                sort_key="person__full_name",
-                get_url=_person_url,
-                link_testid=lambda row: "person-link",
-            ),
-            Column(
-                "case_number",
-                label=gettext_lazy("Case number"),
-                accessor="person.case_number",
-                sort_key="person__case_number",
-            ),
-            Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+            *person_columns(),
             Column(
                 "course",
                 label=gettext_lazy("Course"),

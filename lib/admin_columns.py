@@ -4,16 +4,18 @@ A boolean field named in ``list_display`` renders as the raw ``True``/``False``;
 shows "是"/"否" in the reader's language, sortable by the field.
 ``IdentifiedRowsTable`` marks each row with a test id, ``LinkColumn`` a link, ``PlainDateColumn``
 shows the day (2026-03-25), ``ForgivingFiltersMixin`` drops a filter value not understood,
-and ``ShortListMixin`` spares a short list its ``COUNT`` query.
+and ``ShortListMixin`` spares a short list its ``COUNT`` query. ``person_columns`` are the
+person, case number and office every list of a person's rows opens with.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from wagtail.admin.ui.tables import Column, Table, TitleColumn
 
 
@@ -124,3 +126,39 @@ class MarkedColumn(Column):
     def __init__(self, name: str, *, testid: str = "", **kwargs):
         super().__init__(name, **kwargs)
         self.testid = testid
+
+
+def _person_page(row) -> str:
+    return reverse("people_person_detail", args=[row.person_id])
+
+
+def person_columns(*, get_url=None, link_testid=None) -> list[Column]:
+    """The person's name, case number and office for a list of rows with a ``person``, each
+    sortable but the office. The name links to ``get_url(row)`` (the row's own page, with
+    ``link_testid``) or, without it, to the person's page; when the name goes to the row's
+    page the case number links to the person's page, so the person is always one click away
+    (``data-testid="person-link"``)."""
+    name = LinkColumn(
+        "person",
+        label=gettext_lazy("Person"),
+        accessor="person.full_name",
+        sort_key="person__full_name",
+        get_url=get_url or _person_page,
+        link_testid=link_testid or (lambda row: "person-link"),
+    )
+    case_number = {
+        "label": gettext_lazy("Case number"),
+        "accessor": "person.case_number",
+        "sort_key": "person__case_number",
+    }
+    if get_url is None:
+        case = Column("case_number", **case_number)
+    else:
+        case = LinkColumn(
+            "case_number",
+            get_url=_person_page,
+            link_testid=lambda row: "person-link",
+            **case_number,
+        )
+    office = Column("office", label=gettext_lazy("Office"), accessor="person.office.name")
+    return [name, case, office]

@@ -31,7 +31,7 @@ from wagtail.admin.views import generic
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import access_logged, record_access
-from lib.admin_columns import ForgivingFiltersMixin, LinkColumn, PlainDateColumn
+from lib.admin_columns import ForgivingFiltersMixin, PlainDateColumn, person_columns
 from participation import absences
 from participation.absences import AbsenceError
 from participation.models import AbsenceRequest, AbsenceStatus
@@ -278,23 +278,10 @@ class AbsenceIndexView(ForgivingFiltersMixin, generic.IndexView):
     default_ordering = "filed_at"
     columns = [
         PlainDateColumn("filed_at", label=gettext_lazy("Filed"), format="Y-m-d H:i"),
-        LinkColumn(
-            "person",
-            label=gettext_lazy("Person"),
-            accessor="person.full_name",
-            sort_key="person__full_name",
+        *person_columns(
             get_url=lambda row: reverse("learning_absence_detail", args=[row.pk]),
             link_testid=lambda row: f"open-absence-{row.pk}",
         ),
-        LinkColumn(
-            "case_number",
-            label=gettext_lazy("Case number"),
-            accessor="person.case_number",
-            sort_key="person__case_number",
-            get_url=lambda row: reverse("people_person_detail", args=[row.person_id]),
-            link_testid=lambda row: "person-link",
-        ),
-        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
         Column("period", label=gettext_lazy("Month"), accessor=_month, sort_key="period"),
         Column("requirement", label=gettext_lazy("Requirement"), sort_key="requirement"),
         Column("evidence", label=gettext_lazy("Evidence"), accessor=_evidence_mark),

@@ -34,7 +34,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from audit.decorators import deny
 from audit.models import Action
 from audit.services import record_access
-from lib.admin_columns import ForgivingFiltersMixin, IdentifiedRowsTable, PlainDateColumn
+from lib.admin_columns import (
+    ForgivingFiltersMixin,
+    IdentifiedRowsTable,
+    PlainDateColumn,
+    person_columns,
+)
 from lib.parse import parse_id
 from participation.followup import (
     NOTE_MAX,
@@ -118,10 +123,6 @@ class FollowUpFilterSet(WagtailFilterSet):
         return queryset.filter(officer=self.request.user)
 
 
-def _person_url(row) -> str:
-    return reverse("people_person_detail", args=[row.person_id])
-
-
 def _detail_url(row) -> str:
     return reverse("learning_followup_detail", args=[row.pk])
 
@@ -165,15 +166,7 @@ class FollowUpIndexView(ForgivingFiltersMixin, generic.IndexView):
     search_backend_name = None
     default_ordering = "opened_at"
     columns = [
-        TitleColumn(
-            "person",
-            label=gettext_lazy("Person"),
-            accessor="person.full_name",
-            sort_key="person__full_name",
-            get_url=_person_url,
-        ),
-        Column("case_number", label=gettext_lazy("Case number"), accessor="person.case_number"),
-        Column("office", label=gettext_lazy("Office"), accessor="person.office.name"),
+        *person_columns(),
         TitleColumn(
             "requirement",
             label=gettext_lazy("Requirement"),
