@@ -252,3 +252,22 @@ def test_the_dashboard_names_the_current_month_as_in_progress(client, figures):
         client, figures.administrator, "learning_participation", month=f"{last:%Y-%m}"
     ).content.decode()
     assert 'data-testid="participation-in-progress"' not in html
+
+
+def test_what_is_missing_names_its_day_as_the_home_does():
+    """The officer's home wrote follow-ups "12月12日 前" and missing items "(截止 2026-12-09)"
+    with half-width parentheses: one way now, the day alone on the home (this month), the whole
+    date on the dashboards that span months."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    items = [SimpleNamespace(title="讲座", hours_short=None, due=dt.date(2026, 12, 9))]
+    with translation.override("zh-hans"):
+        home = render_to_string(
+            "participation/dashboard/_missing.html", {"items": items, "short_dates": True}
+        )
+        dashboard = render_to_string("participation/dashboard/_missing.html", {"items": items})
+    assert "12月9日 前" in home and "2026-12-09 前" in dashboard
+    assert "(" not in home + dashboard and "截止" not in home + dashboard
