@@ -215,6 +215,14 @@ def test_generate_load_data_small_and_refuses_twice(db, capsys):
     assert Person.objects.count() == 40
     assert Office.objects.filter(code__startswith="load-province").count() >= 5
     assert ParticipationRecord.objects.exists()
+    # live lessons and progress in them, so the staff's progress pages look them up
+    from courses.models import LessonPage
+    from learning.models import LessonProgress
+
+    assert LessonPage.objects.live().count() == 4 * 4
+    progress = LessonProgress.objects.all()
+    assert progress.filter(completed_at__isnull=False).exists()
+    assert progress.filter(completed_at__isnull=True, credited_seconds__gt=0).exists()
     statuses = set(PersonMonth.objects.values_list("status", flat=True))
     assert MonthStatus.MET in statuses
     # the rollups equal the rule, on the generated ledger too

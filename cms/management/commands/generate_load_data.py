@@ -2,14 +2,16 @@
 
 ``python manage.py generate_load_data --persons 50000 --months 12 [--seed 7]`` creates, in
 bulk and in chunks: a province (bureau) with cities and ~100 justice offices, persons (with
-sign-in accounts that cannot sign in), the study quotas if missing, a few courses with
-enrollments due across the months, one required lecture per city and month with its fixed
-audience, and the participation ledger of every person-month with a realistic mix (most met,
-some excused, some short of hours, absent from the lecture or late with a course), and three
-staff accounts for ``bench/bench_staff_pages.py``: ``load-province-admin`` (administrator of the
-province), ``load-province-officer`` (officer of the first office, case officer of its persons)
-and ``load-province-counselor`` (a caseload of 150 current persons, that office's first). Then it
-computes the rollups (``--no-rollups`` to skip).
+sign-in accounts that cannot sign in), the study quotas if missing, a few courses of a few live
+lessons each, enrollments due across the months and each enrolled person's progress in their
+lessons (some done, one under way, the rest not begun), one required lecture per city and
+month with its fixed audience, and the participation ledger of every person-month with a
+realistic mix (most met, some excused, some short of hours, absent from the lecture or late
+with a course), and three staff accounts for ``bench/bench_staff_pages.py``:
+``load-province-admin`` (administrator of the province), ``load-province-officer`` (officer of
+the first office, case officer of its persons) and ``load-province-counselor`` (a caseload of
+150 current persons, that office's first). Then it computes the rollups (``--no-rollups`` to
+skip).
 
 It refuses to run twice on one database (the province's office code is the marker).
 """
@@ -27,8 +29,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from wagtail.models import Site
 
-from courses.models import CourseIndexPage, CoursePage
-from learning.models import Enrollment
+from courses.models import CourseIndexPage, CoursePage, LessonPage
+from learning.models import Enrollment, LessonProgress
 from live.jitsi import participant_id
 from live.models import Lecture, LectureAudience
 from participation.models import (
@@ -52,6 +54,8 @@ STAFF_NAMES = {
 CITIES = 10
 OFFICES_PER_CITY = 10
 COURSES = 4
+LESSONS_PER_COURSE = 4
+LESSON_SECONDS = 600
 QUOTA_HOURS = {Category.STRICT: 10, Category.NORMAL: 8, Category.LENIENT: 6}
 CATEGORY_WEIGHTS = ((Category.STRICT, 0.2), (Category.NORMAL, 0.6), (Category.LENIENT, 0.2))
 # A person-month's outcome: met, excused (an approved absence for one requirement) or short.
@@ -129,6 +133,7 @@ class Command(BaseCommand):
             ("offices", lambda: self.make_offices(options["offices"])),
             ("persons", lambda: self.make_persons(persons)),
             ("courses and enrollments", self.make_courses),
+            ("lessons and progress", self.make_lesson_progress),
             ("lectures and audiences", self.make_lectures),
             ("participation ledger", self.make_ledger),
             ("staff accounts", self.make_staff),
@@ -259,6 +264,40 @@ class Command(BaseCommand):
             self.enrollments[pk] = (course.pk, due)
             rows.append(Enrollment(person_id=pk, course=course, due_date=due))
         Enrollment.objects.bulk_create(rows, batch_size=1000)
+        return len(rows)
+
+    def make_lesson_progress(self) -> int:
+        """Each course's live lessons, and each enrolled person's progress in them: the
+        lessons before one done, that one under way (part of its time credited), the rest not
+        begun — so the staff's progress pages look each enrolment's lessons up, as in use."""
+        lessons: dict[int, list[int]] = {}
+        for course in self.courses:
+            lessons[course.pk] = []
+            for n in range(LESSONS_PER_COURSE):
+                course.refresh_from_db()
+                lesson = LessonPage(
+                    title=f"第 {n + 1} 课",
+                    slug=f"lesson-{n + 1}",
+                    expected_seconds=LESSON_SECONDS,
+                )
+                course.add_child(instance=lesson)
+                lessons[course.pk].append(lesson.pk)
+        rows = []
+        for pk, (course_id, _due) in self.enrollments.items():
+            reached = self.rng.randint(0, LESSONS_PER_COURSE)
+            for index, lesson_id in enumerate(lessons[course_id][:reached]):
+                done = index < reached - 1 or self.rng.random() < 0.5
+                credited = LESSON_SECONDS if done else self.rng.randint(30, LESSON_SECONDS - 30)
+                rows.append((pk, lesson_id, credited, done, self.now if done else None, self.now))
+        columns = [
+            "person_id",
+            "lesson_id",
+            "credited_seconds",
+            "quiz_passed",
+            "completed_at",
+            "updated_at",
+        ]
+        insert_rows(LessonProgress, columns, rows)
         return len(rows)
 
     def make_lectures(self) -> int:
