@@ -94,8 +94,17 @@ def _points(periods, figures) -> list[Point]:
 class MissingItem:
     kind: str
     title: str
-    due: str
+    due: dt.date | None
     hours_short: object  # Decimal, quota only
+
+
+def _day(value) -> dt.date | None:
+    """A stored ``due`` (ISO text in the rollup's JSON) as a date; None when absent or not a
+    date."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def missing_items(row: PersonMonth) -> list[MissingItem]:
@@ -103,7 +112,7 @@ def missing_items(row: PersonMonth) -> list[MissingItem]:
         MissingItem(
             kind=item.get("kind", ""),
             title=item.get("title", ""),
-            due=item.get("due", ""),
+            due=_day(item.get("due")),
             hours_short=hours(item["minutes_short"]) if item.get("minutes_short") else None,
         )
         for item in row.missing or []

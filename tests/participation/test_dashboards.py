@@ -258,12 +258,14 @@ def test_what_is_missing_names_its_day_as_the_home_does():
     """The officer's home wrote follow-ups "12月12日 前" and missing items "(截止 2026-12-09)"
     with half-width parentheses: one way now, the day alone on the home (this month), the whole
     date on the dashboards that span months."""
-    from types import SimpleNamespace
-
     from django.template.loader import render_to_string
     from django.utils import translation
 
-    items = [SimpleNamespace(title="讲座", hours_short=None, due=dt.date(2026, 12, 9))]
+    from participation.models import PersonMonth
+    from participation.views.dashboards import missing_items
+
+    stored = [{"kind": "lecture", "title": "讲座", "due": "2026-12-09"}, {"title": "x", "due": "?"}]
+    items = missing_items(PersonMonth(missing=stored))
     with translation.override("zh-hans"):
         home = render_to_string(
             "participation/dashboard/_missing.html", {"items": items, "short_dates": True}
