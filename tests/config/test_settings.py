@@ -163,3 +163,17 @@ def test_check_deploy_names_the_missing_static_manifest(tmp_path):
     assert result.returncode != 0
     assert "lib.E001" in result.stderr
     assert "collectstatic" in result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_runs_without_jit():
+    """PostgreSQL's JIT spent 0.6 s compiling the bureau's study-progress overview on every
+    request (its plan costs thousands of microsecond lookups as one big query): off for the
+    application's connections (config/settings.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
