@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import RectangleObject
 from reportlab.lib import colors
@@ -131,7 +131,8 @@ def _questionnaire_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
             _day(q.reviewed_on),
         ]
         if copy == Copy.COUNSELOR:
-            row.append("; ".join(f"{code}: {score}" for code, score in q.scores))
+            separator = pgettext("label separator", ": ")
+            row.append("; ".join(f"{label}{separator}{score}" for label, score in q.scores))
             row.append(" ".join(q.answers))
         rows.append(row)
     return rows

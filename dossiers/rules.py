@@ -65,7 +65,7 @@ class QuestionnaireRecord:
     submitted_on: dt.date | None = None
     reviewed_on: dt.date | None = None
     # Only the counselor's copy shows these two.
-    scores: tuple[tuple[str, str], ...] = ()
+    scores: tuple[tuple[str, str], ...] = ()  # (scale's name, "score（band）"), in words
     answers: tuple[str, ...] = ()
 
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments.models import Assignment, AssignmentStatus
+from assessments.report import scale_profile
 from dossiers.rules import (
     AbsenceRecord,
     LectureRecord,
@@ -77,7 +78,9 @@ def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
         Assignment.objects.filter(person=person)
         .exclude(status=AssignmentStatus.CANCELLED)
         .select_related(
-            "instrument_version__instrument", "response__result__review", "response__result"
+            "instrument_version__instrument",
+            "response__result__review",
+            "response__result__instrument_version",
         )
         .order_by("assigned_at", "pk")
     )
@@ -86,9 +89,10 @@ def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
         response = getattr(assignment, "response", None)
         result = getattr(response, "result", None) if response else None
         review = getattr(result, "review", None) if result else None
+        # In words, as the counselor's result page names them (总分: 9（轻度）), not codes.
         scores = tuple(
-            (code, f"{s.get('score')} ({s.get('band') or '-'})")
-            for code, s in (result.scales.items() if result else ())
+            (row.label, f"{'—' if row.score is None else row.score}（{row.band}）")
+            for row in (scale_profile(result) if result else ())
         )
         records.append(
             QuestionnaireRecord(

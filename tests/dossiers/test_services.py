@@ -322,3 +322,22 @@ def test_the_snapshot_reads_in_a_fixed_number_of_queries(released, django_assert
     with django_assert_max_num_queries(10):
         snapshot = read_snapshot(released)
     assert len(snapshot.months) == len(snapshot.absences) >= 12
+
+
+def test_the_counselors_copy_names_scales_and_bands_in_words(released, private_dir, org):
+    """The scores read as the counselor's result page shows them (总分, 轻度), never the
+    instrument's codes (total, mild)."""
+    import io
+
+    from django.utils.translation import override
+    from pypdf import PdfReader
+
+    from tests.assessments.helpers import stored_result
+
+    stored_result(released, [1] * 9, timezone.now())
+    with override("zh-hans"):
+        dossier = do_compile_dossier(released)
+    data = read_copy(dossier, Copy.COUNSELOR, user=org.counselor)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "9" in text and "总分" in text
+    assert "total" not in text and "mild" not in text
