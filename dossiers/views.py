@@ -225,6 +225,12 @@ def dossier_detail(request, pk: int):
     verdicts = {v["section"]: v for v in dossier.verdicts}
     checklist = [(s, verdicts.get(s.key)) for s in catalogue.sections]
     reviews = list(dossier.reviews.select_related("reviewer").prefetch_related("problems"))
+    open_problems = list(dossier.problems.open())
+    # Each problem is tied to a section: shown by its title (a section since removed from
+    # the catalogue keeps its key).
+    titles = {s.key: s.title() for s in catalogue.sections}
+    for problem in [*open_problems, *(p for r in reviews for p in r.problems.all())]:
+        problem.section_title = titles.get(problem.section, problem.section)
     for review in reviews:
         review.round_title = (
             catalogue.rounds[review.round - 1].title()
@@ -240,7 +246,7 @@ def dossier_detail(request, pk: int):
             "checklist": checklist,
             "sections": catalogue.sections,
             "reviews": reviews,
-            "open_problems": list(dossier.problems.open()),
+            "open_problems": open_problems,
             "can_decide": dossier.state == DossierState.IN_ROUND
             and may_decide(request.user, dossier),
             "can_fix": dossier.state == DossierState.RETURNED and may_fix(request.user, dossier),

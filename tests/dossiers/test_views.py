@@ -232,3 +232,15 @@ def test_the_inspection_page_counts_files_per_office_by_round_problems_and_overd
     assert client.get(url, {"office": org.west.pk}).status_code == 404
     assert client.get(url, {"office": "nonsense"}).status_code == 404
     assert client.get(url, {"office": org.east.pk}).status_code == 200
+
+
+def test_each_problem_shows_the_section_it_is_tied_to(client, org):
+    """A returned file's open problems and its history name each problem's section, so the
+    officer knows which part of the record to fix."""
+    dossier = returned_dossier(org, "方案超期未审批")
+    login_staff(client, org.officer)
+    html = client.get(reverse("dossiers_detail", args=[dossier.pk])).content.decode()
+    block = html.split('data-testid="open-problem"', 1)[1].split("</div>", 1)[0]
+    assert "帮扶方案审批" in block and "方案超期未审批" in block
+    history = html.split('data-testid="reviews"', 1)[1].split("</table>", 1)[0]
+    assert "帮扶方案审批" in history
