@@ -31,7 +31,7 @@ from dossiers.editing import (
     without,
 )
 from dossiers.forms import SCOPE_LABELS, NoteForm, RoundForm, SectionForm
-from dossiers.models import Catalogue, Dossier, DossierProblem, DossierState
+from dossiers.models import Catalogue, Decision, Dossier, DossierProblem, DossierState
 from dossiers.pdf import Copy
 from dossiers.rules import REASONS, RULE_LABELS, RULE_PARAMS
 from dossiers.schema import SectionDef
@@ -207,6 +207,30 @@ def _resubmit(request, dossier: Dossier) -> str:
 ACTIONS = {"pass": _pass, "return": _return, "resolve": _resolve, "resubmit": _resubmit}
 
 
+def _waiting(user, dossier: Dossier, reviews: list, can_act: bool) -> str:
+    """What the file waits for, for a viewer who has no form to act with (empty for one who
+    has): who decides the round, and why not them."""
+    if can_act or dossier.state == DossierState.ARCHIVED:
+        return ""
+    if dossier.state == DossierState.COMPILING:
+        return _(
+            "The file is being compiled. If compiling was cut off, the daily job compiles it again."
+        )
+    if dossier.state == DossierState.RETURNED:
+        return _("Returned: the person's case officer resolves each problem and resubmits.")
+    round_def = current_round(dossier)
+    text = _("This round is decided by: %(who)s (%(role)s).") % {
+        "who": SCOPE_LABELS.get(round_def.scope, round_def.scope),
+        "role": Role(round_def.role).label,
+    }
+    passed = [r.round for r in reviews if r.reviewer_id == user.pk and r.decision == Decision.PASS]
+    if passed:
+        text += " " + _(
+            "You passed round %(n)d; the same person cannot pass two rounds of a file."
+        ) % {"n": passed[0]}
+    return text
+
+
 @require_http_methods(["GET", "POST"])
 def dossier_detail(request, pk: int):
     dossier = _get_dossier_for_user(request, pk)
@@ -237,19 +261,21 @@ def dossier_detail(request, pk: int):
             if review.round <= len(catalogue.rounds)
             else review.round_key
         )
+    can_decide = dossier.state == DossierState.IN_ROUND and may_decide(request.user, dossier)
+    can_fix = dossier.state == DossierState.RETURNED and may_fix(request.user, dossier)
     return render(
         request,
         "dossiers/detail.html",
         {
             "dossier": dossier,
+            "waiting": _waiting(request.user, dossier, reviews, can_decide or can_fix),
             "state_label": _state_label(dossier),
             "checklist": checklist,
             "sections": catalogue.sections,
             "reviews": reviews,
             "open_problems": open_problems,
-            "can_decide": dossier.state == DossierState.IN_ROUND
-            and may_decide(request.user, dossier),
-            "can_fix": dossier.state == DossierState.RETURNED and may_fix(request.user, dossier),
+            "can_decide": can_decide,
+            "can_fix": can_fix,
             "copies": [c for c in Copy if may_read_copy(request.user, dossier, c)]
             if dossier.compilation
             else [],

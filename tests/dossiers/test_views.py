@@ -244,3 +244,16 @@ def test_each_problem_shows_the_section_it_is_tied_to(client, org):
     assert "帮扶方案审批" in block and "方案超期未审批" in block
     history = html.split('data-testid="reviews"', 1)[1].split("</table>", 1)[0]
     assert "帮扶方案审批" in history
+
+
+def test_who_decides_is_said_to_those_who_cannot_act(client, org, dossier):
+    """No dead end: a viewer without a form is told who acts next, and why not them."""
+    do_pass(dossier, org.officer)
+    login_staff(client, org.officer)
+    html = client.get(reverse("dossiers_detail", args=[dossier.pk])).content.decode()
+    waiting = html.split('data-testid="waiting"', 1)[1].split("</p>", 1)[0]
+    assert "本人所属司法所的专管员" in waiting  # round 2: an officer of the office
+    assert "同一人不能" in waiting  # officer1 passed round 1
+    Dossier.objects.filter(pk=dossier.pk).update(state=DossierState.COMPILING)
+    html = client.get(reverse("dossiers_detail", args=[dossier.pk])).content.decode()
+    assert 'data-testid="waiting"' in html
