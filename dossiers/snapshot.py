@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Assignment, AssignmentStatus
@@ -18,12 +19,14 @@ from assessments.report import scale_profile
 from dossiers.rules import (
     AbsenceRecord,
     LectureRecord,
+    LessonRecord,
     MonthRecord,
     PlanRecord,
     PlanReviewRecord,
     QuestionnaireRecord,
     Snapshot,
 )
+from learning.models import LessonProgress
 from live.models import Attendance, Makeup
 from participation.models import AbsenceRequest, PersonMonth
 from people.models import Person
@@ -68,6 +71,24 @@ def _lectures(person: Person) -> tuple[LectureRecord, ...]:
             required=r["lecture__required"],
             status=r["override_status"] or r["status"],
             makeup_done=r["lecture_id"] in made_up,
+        )
+        for r in rows
+    )
+
+
+def _lessons(person: Person) -> tuple[LessonRecord, ...]:
+    """Completed lessons by completion, then those still open by the last time studied."""
+    rows = (
+        LessonProgress.objects.filter(person=person)
+        .order_by(F("completed_at").asc(nulls_last=True), "updated_at", "pk")
+        .values("lesson__title", "credited_seconds", "quiz_passed", "completed_at")
+    )
+    return tuple(
+        LessonRecord(
+            title=r["lesson__title"],
+            minutes=r["credited_seconds"] // 60,
+            quiz_passed=r["quiz_passed"],
+            completed_on=_local_date(r["completed_at"]),
         )
         for r in rows
     )
@@ -180,6 +201,7 @@ def read_snapshot(person: Person, *, today: dt.date | None = None) -> Snapshot:
             read_on=today or timezone.localdate(),
             months=_months(fresh),
             lectures=_lectures(fresh),
+            lessons=_lessons(fresh),
             questionnaires=_questionnaires(fresh),
             plans=plans,
             plan_reviews=reviews,
