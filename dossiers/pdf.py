@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import RectangleObject
 from reportlab.lib import colors
@@ -104,6 +104,20 @@ def _months_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
     return rows
 
 
+def _lesson_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
+    rows: list[list[object]] = [[_("Completed on"), _("Lesson"), _("Study minutes"), _("Quiz")]]
+    rows += [
+        [
+            _day(lesson.completed_on) if lesson.completed_on else _("not completed"),
+            lesson.title,
+            lesson.minutes,
+            _("passed") if lesson.quiz_passed else "—",
+        ]
+        for lesson in snapshot.lessons
+    ]
+    return rows
+
+
 def _lecture_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
     rows: list[list[object]] = [[_("Date"), _("Lecture"), _("Required"), _("Attendance")]]
     for lecture in snapshot.lectures:
@@ -131,7 +145,8 @@ def _questionnaire_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
             _day(q.reviewed_on),
         ]
         if copy == Copy.COUNSELOR:
-            row.append("; ".join(f"{code}: {score}" for code, score in q.scores))
+            separator = pgettext("label separator", ": ")
+            row.append("; ".join(f"{label}{separator}{score}" for label, score in q.scores))
             row.append(" ".join(q.answers))
         rows.append(row)
     return rows
@@ -180,6 +195,11 @@ RECORDS: dict[str, Callable[[Snapshot, str], list[list[object]]]] = {
     "plan_approved": _plan_rows,
     "plan_reviews_on_time": _plan_review_rows,
     "absence_evidence": _absence_rows,
+}
+
+# More records under a rule's own: the lessons behind the months' study minutes.
+MORE_RECORDS: dict[str, tuple[Callable[[Snapshot, str], list[list[object]]], str]] = {
+    "monthly_study": (_lesson_rows, gettext_lazy("Lessons studied")),
 }
 
 
@@ -397,6 +417,11 @@ def _section(
         parts.append(table(rows))
     else:
         parts.append(paragraph(_("No records."), "small"))
+    if section.rule in MORE_RECORDS:
+        more, title = MORE_RECORDS[section.rule]
+        rows = more(snapshot, copy)
+        if len(rows) > 1:
+            parts += [Spacer(1, 3 * mm), paragraph(str(title), "text"), table(rows)]
     return parts
 
 

@@ -57,6 +57,17 @@ class LectureRecord:
 
 
 @dataclass(frozen=True)
+class LessonRecord:
+    """A lesson the person studied (``learning.LessonProgress``): the time the server
+    credited, the quiz, and the day it was completed (``None`` while not completed)."""
+
+    title: str
+    minutes: int
+    quiz_passed: bool
+    completed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class QuestionnaireRecord:
     assignment_id: int
     reason: str  # assessments.AssignmentReason value
@@ -65,7 +76,7 @@ class QuestionnaireRecord:
     submitted_on: dt.date | None = None
     reviewed_on: dt.date | None = None
     # Only the counselor's copy shows these two.
-    scores: tuple[tuple[str, str], ...] = ()
+    scores: tuple[tuple[str, str], ...] = ()  # (scale's name, "score（band）"), in words
     answers: tuple[str, ...] = ()
 
 
@@ -111,6 +122,7 @@ class Snapshot:
     read_on: dt.date
     months: tuple[MonthRecord, ...] = ()
     lectures: tuple[LectureRecord, ...] = ()
+    lessons: tuple[LessonRecord, ...] = ()
     questionnaires: tuple[QuestionnaireRecord, ...] = ()
     plans: tuple[PlanRecord, ...] = ()
     plan_reviews: tuple[PlanReviewRecord, ...] = ()

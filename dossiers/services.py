@@ -127,8 +127,10 @@ def evaluate_catalogue(catalogue: CatalogueDef, snapshot) -> dict[str, Verdict]:
     return {s.key: evaluate(s.rule, s.params, snapshot) for s in catalogue.sections}
 
 
-def _generated_by(user) -> str:
-    return user.get_full_name() if user is not None else _("Scheduled job")
+def _generated_by(user, operator: str = "") -> str:
+    if user is not None:
+        return user.get_full_name()
+    return operator or _("Scheduled job")
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,10 @@ class _Compiled:
     names: dict[str, str]  # copy → stored name
     hashes: dict[str, str]
     at: dt.datetime
+    by_name: str
 
 
-def _compile_files(person: Person, by, compilation: int) -> _Compiled:
+def _compile_files(person: Person, by, compilation: int, operator: str = "") -> _Compiled:
     """Read, check and render both copies, and write them under new names. Nothing refers
     to the new files until ``_record`` stores their names."""
     catalogue = Catalogue.objects.current()
@@ -152,7 +155,7 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
     snapshot, evidence = load_evidence(read_snapshot(person))
     verdicts = evaluate_catalogue(parsed, snapshot)
     at = timezone.now()
-    info = FileInfo(_generated_by(by), at, catalogue.version, compilation)
+    info = FileInfo(_generated_by(by, operator), at, catalogue.version, compilation)
     storage = private_storage()
     names: dict[str, str] = {}
     hashes: dict[str, str] = {}
@@ -170,7 +173,7 @@ def _compile_files(person: Person, by, compilation: int) -> _Compiled:
         {"section": key, "complete": v.complete, "missing": list(v.missing), "why": v.why}
         for key, v in verdicts.items()
     ]
-    return _Compiled(catalogue, stored, names, hashes, at)
+    return _Compiled(catalogue, stored, names, hashes, at, _generated_by(by, operator))
 
 
 def _record(dossier: Dossier, compiled: _Compiled, by) -> None:
@@ -184,7 +187,7 @@ def _record(dossier: Dossier, compiled: _Compiled, by) -> None:
     dossier.compilation += 1
     dossier.generated_at = compiled.at
     dossier.generated_by = by
-    dossier.generated_by_name = _generated_by(by)
+    dossier.generated_by_name = compiled.by_name
     dossier.state = DossierState.IN_ROUND
     dossier.round = max(dossier.round, 1)
     dossier.save()
@@ -193,8 +196,8 @@ def _record(dossier: Dossier, compiled: _Compiled, by) -> None:
     transaction.on_commit(lambda: [storage.delete(name) for name in previous if name])
 
 
-def _compile_into(dossier: Dossier, by) -> Dossier:
-    compiled = _compile_files(dossier.person, by, dossier.compilation + 1)
+def _compile_into(dossier: Dossier, by, operator: str = "") -> Dossier:
+    compiled = _compile_files(dossier.person, by, dossier.compilation + 1, operator)
     try:
         with transaction.atomic():
             locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
@@ -209,9 +212,11 @@ def _compile_into(dossier: Dossier, by) -> Dossier:
     return locked
 
 
-def do_compile_dossier(person: Person, *, by=None) -> Dossier:
+def do_compile_dossier(person: Person, *, by=None, operator: str = "") -> Dossier:
     """Compile the person's file (first time, or again after a crash while compiling) and
-    start round 1. Refused while it is in review (resubmit after a return) or archived."""
+    start round 1. Refused while it is in review (resubmit after a return) or archived.
+    ``operator`` names who compiled it when ``by`` is no user (a command); without either,
+    the file says the scheduled job did."""
     catalogue = Catalogue.objects.current()
     if catalogue is None:
         raise DossierError(_("No file catalogue is defined."))
@@ -226,7 +231,7 @@ def do_compile_dossier(person: Person, *, by=None) -> Dossier:
                 _("This file is in review; it is compiled again when it is resubmitted.")
             )
     dossier.person = person
-    return _compile_into(dossier, by)
+    return _compile_into(dossier, by, operator)
 
 
 def do_compile_released(today: dt.date | None = None) -> dict[str, int]:

@@ -11,18 +11,22 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Assignment, AssignmentStatus
+from assessments.report import scale_profile
 from dossiers.rules import (
     AbsenceRecord,
     LectureRecord,
+    LessonRecord,
     MonthRecord,
     PlanRecord,
     PlanReviewRecord,
     QuestionnaireRecord,
     Snapshot,
 )
+from learning.models import LessonProgress
 from live.models import Attendance, Makeup
 from participation.models import AbsenceRequest, PersonMonth
 from people.models import Person
@@ -72,12 +76,32 @@ def _lectures(person: Person) -> tuple[LectureRecord, ...]:
     )
 
 
+def _lessons(person: Person) -> tuple[LessonRecord, ...]:
+    """Completed lessons by completion, then those still open by the last time studied."""
+    rows = (
+        LessonProgress.objects.filter(person=person)
+        .order_by(F("completed_at").asc(nulls_last=True), "updated_at", "pk")
+        .values("lesson__title", "credited_seconds", "quiz_passed", "completed_at")
+    )
+    return tuple(
+        LessonRecord(
+            title=r["lesson__title"],
+            minutes=r["credited_seconds"] // 60,
+            quiz_passed=r["quiz_passed"],
+            completed_on=_local_date(r["completed_at"]),
+        )
+        for r in rows
+    )
+
+
 def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
     assignments = (
         Assignment.objects.filter(person=person)
         .exclude(status=AssignmentStatus.CANCELLED)
         .select_related(
-            "instrument_version__instrument", "response__result__review", "response__result"
+            "instrument_version__instrument",
+            "response__result__review",
+            "response__result__instrument_version",
         )
         .order_by("assigned_at", "pk")
     )
@@ -86,9 +110,10 @@ def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
         response = getattr(assignment, "response", None)
         result = getattr(response, "result", None) if response else None
         review = getattr(result, "review", None) if result else None
+        # In words, as the counselor's result page names them (总分: 9（轻度）), not codes.
         scores = tuple(
-            (code, f"{s.get('score')} ({s.get('band') or '-'})")
-            for code, s in (result.scales.items() if result else ())
+            (row.label, f"{'—' if row.score is None else row.score}（{row.band}）")
+            for row in (scale_profile(result) if result else ())
         )
         records.append(
             QuestionnaireRecord(
@@ -176,6 +201,7 @@ def read_snapshot(person: Person, *, today: dt.date | None = None) -> Snapshot:
             read_on=today or timezone.localdate(),
             months=_months(fresh),
             lectures=_lectures(fresh),
+            lessons=_lessons(fresh),
             questionnaires=_questionnaires(fresh),
             plans=plans,
             plan_reviews=reviews,

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,7 +31,7 @@ from dossiers.editing import (
     without,
 )
 from dossiers.forms import SCOPE_LABELS, NoteForm, RoundForm, SectionForm
-from dossiers.models import Catalogue, Dossier, DossierProblem, DossierState
+from dossiers.models import Catalogue, Decision, Dossier, DossierProblem, DossierState
 from dossiers.pdf import Copy
 from dossiers.rules import REASONS, RULE_LABELS, RULE_PARAMS
 from dossiers.schema import SectionDef
@@ -53,6 +53,7 @@ from dossiers.services import (
     read_copy,
 )
 from lib.downloads import attachment
+from people.models import Office
 from people.roles import Role, roles_of
 
 FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
@@ -88,19 +89,59 @@ def _state_label(dossier: Dossier) -> str:
     return str(DossierState(dossier.state).label)
 
 
+def _state_columns(files, catalogue: Catalogue | None) -> list[tuple[tuple[str, int], str]]:
+    """The list's columns: compiling, each review round (in review, by number), returned,
+    archived. Each is ``((state, round), heading)``; rounds of an earlier catalogue with more
+    rounds than the current one still get a column."""
+    titles = [r.title() for r in catalogue.parsed.rounds] if catalogue else []
+    last = max(len(titles), files.aggregate(n=Max("round", default=0))["n"] or 0)
+    columns = [((DossierState.COMPILING, 0), str(DossierState.COMPILING.label))]
+    for n in range(1, last + 1):
+        if n <= len(titles):
+            heading = _("Round %(n)d: %(round)s") % {"n": n, "round": titles[n - 1]}
+        else:
+            heading = _("Round %(n)d") % {"n": n}
+        columns.append(((DossierState.IN_ROUND, n), heading))
+    columns.append(((DossierState.RETURNED, 0), str(DossierState.RETURNED.label)))
+    columns.append(((DossierState.ARCHIVED, 0), str(DossierState.ARCHIVED.label)))
+    return columns
+
+
+def _office_for(request) -> Office | None:
+    """The office whose page this is (``?office=``): one the viewer sees, else 404."""
+    value = request.GET.get("office", "")
+    if not value:
+        return None
+    office = (
+        Office.objects.visible_to(request.user).filter(pk=value).first()
+        if value.isdigit()
+        else None
+    )
+    if office is None:
+        raise Http404
+    return office
+
+
 @require_GET
 def dossier_list(request):
-    """Files by office and state, the problems most often found per section this quarter,
-    and the files overdue (released more than 30 days ago and not archived)."""
+    """Files by office and state (in review: by round), the problems most often found per
+    section this quarter, and the files overdue (released more than 30 days ago and not
+    archived); for every office the viewer sees, or for one (``?office=``, its subtree)."""
     if not can_view_files(request.user):
         raise deny(request, "education and assistance files: staff in scope only")
     today = timezone.localdate()
+    office = _office_for(request)
     files = Dossier.objects.visible_to(request.user).select_related("person__office", "catalogue")
-    by_office: dict[str, dict[str, int]] = {}
-    for row in files.values("person__office__name", "state").annotate(n=Count("pk")):
-        counts = by_office.setdefault(row["person__office__name"], {})
-        counts[row["state"]] = row["n"]
+    if office is not None:
+        files = files.filter(person__office__path__startswith=office.path)
     catalogue = Catalogue.objects.current()
+    columns = _state_columns(files, catalogue)
+    by_office: dict[tuple[str, int], dict[tuple[str, int], int]] = {}
+    rows_by_state = files.values("person__office__name", "person__office_id", "state", "round")
+    for row in rows_by_state.annotate(n=Count("pk")):
+        key = (row["state"], row["round"] if row["state"] == DossierState.IN_ROUND else 0)
+        counts = by_office.setdefault((row["person__office__name"], row["person__office_id"]), {})
+        counts[key] = counts.get(key, 0) + row["n"]
     sections = {s.key: s.title() for s in catalogue.parsed.sections} if catalogue else {}
     problems = (
         DossierProblem.objects.filter(
@@ -117,12 +158,13 @@ def dossier_list(request):
         request,
         "dossiers/list.html",
         {
+            "office": office,
             "rows": rows,
             "limit": LIST_LIMIT,
-            "states": DossierState,
+            "columns": [heading for _key, heading in columns],
             "by_office": [
-                (office, [counts.get(state, 0) for state in DossierState.values])
-                for office, counts in sorted(by_office.items())
+                (name, pk, [counts.get(key, 0) for key, _heading in columns])
+                for (name, pk), counts in sorted(by_office.items())
             ],
             "problems": [(sections.get(p["section"], p["section"]), p["n"]) for p in problems],
             "overdue": list(files.overdue(today).order_by("person__supervision_end")[:100]),
@@ -165,6 +207,30 @@ def _resubmit(request, dossier: Dossier) -> str:
 ACTIONS = {"pass": _pass, "return": _return, "resolve": _resolve, "resubmit": _resubmit}
 
 
+def _waiting(user, dossier: Dossier, reviews: list, can_act: bool) -> str:
+    """What the file waits for, for a viewer who has no form to act with (empty for one who
+    has): who decides the round, and why not them."""
+    if can_act or dossier.state == DossierState.ARCHIVED:
+        return ""
+    if dossier.state == DossierState.COMPILING:
+        return _(
+            "The file is being compiled. If compiling was cut off, the daily job compiles it again."
+        )
+    if dossier.state == DossierState.RETURNED:
+        return _("Returned: the person's case officer resolves each problem and resubmits.")
+    round_def = current_round(dossier)
+    text = _("This round is decided by: %(who)s (%(role)s).") % {
+        "who": SCOPE_LABELS.get(round_def.scope, round_def.scope),
+        "role": Role(round_def.role).label,
+    }
+    passed = [r.round for r in reviews if r.reviewer_id == user.pk and r.decision == Decision.PASS]
+    if passed:
+        text += " " + _(
+            "You passed round %(n)d; the same person cannot pass two rounds of a file."
+        ) % {"n": passed[0]}
+    return text
+
+
 @require_http_methods(["GET", "POST"])
 def dossier_detail(request, pk: int):
     dossier = _get_dossier_for_user(request, pk)
@@ -183,25 +249,33 @@ def dossier_detail(request, pk: int):
     verdicts = {v["section"]: v for v in dossier.verdicts}
     checklist = [(s, verdicts.get(s.key)) for s in catalogue.sections]
     reviews = list(dossier.reviews.select_related("reviewer").prefetch_related("problems"))
+    open_problems = list(dossier.problems.open())
+    # Each problem is tied to a section: shown by its title (a section since removed from
+    # the catalogue keeps its key).
+    titles = {s.key: s.title() for s in catalogue.sections}
+    for problem in [*open_problems, *(p for r in reviews for p in r.problems.all())]:
+        problem.section_title = titles.get(problem.section, problem.section)
     for review in reviews:
         review.round_title = (
             catalogue.rounds[review.round - 1].title()
             if review.round <= len(catalogue.rounds)
             else review.round_key
         )
+    can_decide = dossier.state == DossierState.IN_ROUND and may_decide(request.user, dossier)
+    can_fix = dossier.state == DossierState.RETURNED and may_fix(request.user, dossier)
     return render(
         request,
         "dossiers/detail.html",
         {
             "dossier": dossier,
+            "waiting": _waiting(request.user, dossier, reviews, can_decide or can_fix),
             "state_label": _state_label(dossier),
             "checklist": checklist,
             "sections": catalogue.sections,
             "reviews": reviews,
-            "open_problems": list(dossier.problems.open()),
-            "can_decide": dossier.state == DossierState.IN_ROUND
-            and may_decide(request.user, dossier),
-            "can_fix": dossier.state == DossierState.RETURNED and may_fix(request.user, dossier),
+            "open_problems": open_problems,
+            "can_decide": can_decide,
+            "can_fix": can_fix,
             "copies": [c for c in Copy if may_read_copy(request.user, dossier, c)]
             if dossier.compilation
             else [],

@@ -23,6 +23,9 @@ def test_it_writes_the_officers_copy_and_records_the_file(released, tmp_path):
     dossier = Dossier.objects.get(person=released)
     assert dossier.state == DossierState.IN_ROUND
     assert hashlib.sha256(data).hexdigest() == dossier.officer_sha256
+    # Compiled by the command, not by the scheduled job.
+    assert "build_dossier" in dossier.generated_by_name
+    assert "build_dossier" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
     # Again: the recorded copy, not a new compilation.
     call_command("build_dossier", released.case_number, "--out", str(out), stdout=io.StringIO())
     assert Dossier.objects.get(person=released).compilation == 1

@@ -319,6 +319,57 @@ def test_the_snapshot_reads_in_a_fixed_number_of_queries(released, django_assert
             filed_at=timezone.now(),
             status=AbsenceStatus.APPROVED,
         )
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # one query per kind of record, lessons too
         snapshot = read_snapshot(released)
     assert len(snapshot.months) == len(snapshot.absences) >= 12
+
+
+def test_the_counselors_copy_names_scales_and_bands_in_words(released, private_dir, org):
+    """The scores read as the counselor's result page shows them (总分, 轻度), never the
+    instrument's codes (total, mild)."""
+    import io
+
+    from django.utils.translation import override
+    from pypdf import PdfReader
+
+    from tests.assessments.helpers import stored_result
+
+    stored_result(released, [1] * 9, timezone.now())
+    with override("zh-hans"):
+        dossier = do_compile_dossier(released)
+    data = read_copy(dossier, Copy.COUNSELOR, user=org.counselor)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "9" in text and "总分" in text
+    assert "total" not in text and "mild" not in text
+
+
+def test_the_lessons_studied_are_in_the_file(released, private_dir, org):
+    """The monthly study section lists each lesson studied: when it was completed, the
+    minutes credited and whether its quiz was passed (the issue's busy person has 40)."""
+    import io
+
+    from django.utils.translation import override
+    from pypdf import PdfReader
+
+    from learning.models import LessonProgress
+    from tests.learning.builders import lessons_of, make_course
+
+    done, started = lessons_of(make_course(lessons=2))
+    LessonProgress.objects.create(
+        person=released,
+        lesson=done,
+        credited_seconds=1800,
+        quiz_passed=True,
+        completed_at=timezone.now(),
+    )
+    LessonProgress.objects.create(person=released, lesson=started, credited_seconds=600)
+    snapshot = read_snapshot(released)
+    assert [(s.title, s.minutes, s.quiz_passed) for s in snapshot.lessons] == [
+        (done.title, 30, True),
+        (started.title, 10, False),
+    ]
+    with override("zh-hans"):
+        dossier = do_compile_dossier(released)
+    data = read_copy(dossier, Copy.OFFICER, user=org.officer)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert done.title in text and started.title in text and "未完成" in text

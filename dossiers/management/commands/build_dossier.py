@@ -39,7 +39,9 @@ class Command(BaseCommand):
         try:
             dossier = Dossier.objects.filter(person=person).first()
             if dossier is None or dossier.state == DossierState.COMPILING:
-                dossier = do_compile_dossier(person)
+                dossier = do_compile_dossier(
+                    person, operator=_("Command line (%(command)s)") % {"command": OPERATOR}
+                )
             data = read_copy(dossier, Copy.OFFICER, username=OPERATOR)
         except DossierError as error:
             raise CommandError(str(error)) from error
