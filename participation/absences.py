@@ -41,6 +41,7 @@ from participation.models import (
 )
 from participation.requirements import (
     LECTURE,
+    QUOTA,
     Requirement,
     entries_for,
     month_start,
@@ -134,6 +135,23 @@ def requirement_label(kind: str, title: str) -> str:
     if kind == "course":
         return _("Course: %(title)s") % {"title": title}
     return title
+
+
+def is_quota(absence: AbsenceRequest) -> bool:
+    """A request for the month's study quota: its stored title is text generated in the
+    filer's language ("2026年9月学习 1.5 小时"), so screens and notices name the quota in
+    their reader's language instead; a lecture's or course's title is content and shown as
+    stored."""
+    return absence.requirement_key.partition(":")[0] == QUOTA
+
+
+def requirement_text(absence: AbsenceRequest) -> str:
+    """What the request is for, in the active language."""
+    if is_quota(absence):
+        return _("Study quota of %(month)s") % {
+            "month": date_format(absence.period, "YEAR_MONTH_FORMAT")
+        }
+    return absence.requirement
 
 
 def filing_months(today: dt.date) -> list[dt.date]:
@@ -345,6 +363,8 @@ def _remove_file(name: str) -> None:
 
 def _tell_on_filing(absence: AbsenceRequest, by) -> None:
     person = absence.person
+    quota = is_quota(absence)
+    values = _notice_values(absence)
     if by.pk == person.user_id:
         officer = person.case_officer
         if officer is not None and officer.is_active:
@@ -352,26 +372,36 @@ def _tell_on_filing(absence: AbsenceRequest, by) -> None:
                 officer,
                 kind=NotificationKind.GENERAL,
                 title=gettext_noop("A leave request is waiting for you: %(name)s"),
-                body=gettext_noop("“%(requirement)s” (%(year)d-%(month)02d)"),
+                body=gettext_noop("Study quota of %(year)d-%(month)02d")
+                if quota
+                else gettext_noop("“%(requirement)s” (%(year)d-%(month)02d)"),
                 url=reverse("learning_absence_detail", args=[absence.pk]),
                 dedupe_key=f"absence:{absence.pk}:filed",
-                params={
-                    "name": person.full_name[:100],
-                    "requirement": absence.requirement[:150],
-                    "year": absence.period.year,
-                    "month": absence.period.month,
-                },
+                params={"name": person.full_name[:100], **values},
             )
     else:
         notify(
             person.user,
             kind=NotificationKind.GENERAL,
             title=gettext_noop("Your case officer has asked for leave for you"),
-            body=gettext_noop("“%(requirement)s”: you will be told of the decision."),
+            body=gettext_noop(
+                "Your study quota of %(year)d-%(month)02d: you will be told of the decision."
+            )
+            if quota
+            else gettext_noop("“%(requirement)s”: you will be told of the decision."),
             url=reverse("learning_absences"),
             dedupe_key=f"absence:{absence.pk}:filed",
-            params={"requirement": absence.requirement[:150]},
+            params=values,
         )
+
+
+def _notice_values(absence: AbsenceRequest) -> dict[str, str | int]:
+    """The values every absence notice may name; a quota's stored title is left out (its
+    notices name the quota in their own words, see ``is_quota``)."""
+    values: dict[str, str | int] = {"year": absence.period.year, "month": absence.period.month}
+    if not is_quota(absence):
+        values["requirement"] = absence.requirement[:150]
+    return values
 
 
 # --- Deciding ---------------------------------------------------------------------------------
@@ -530,6 +560,23 @@ _DECISION_BODIES = {
         "find a way together."
     ),
 }
+# The same for the month's study quota (no makeup: that is a lecture's): (approved, note)
+_QUOTA_DECISION_BODIES = {
+    (True, False): gettext_noop("Your study quota of %(year)d-%(month)02d now counts as excused."),
+    (True, True): gettext_noop(
+        "Your study quota of %(year)d-%(month)02d now counts as excused. "
+        "Your case officer writes: %(note)s"
+    ),
+    (False, False): gettext_noop(
+        "Your study quota of %(year)d-%(month)02d still needs to be done. If anything is "
+        "unclear, please talk to your case officer. We will find a way together."
+    ),
+    (False, True): gettext_noop(
+        "Your study quota of %(year)d-%(month)02d still needs to be done. Your case officer "
+        "writes: %(note)s If anything is unclear, please talk to your case officer. We will "
+        "find a way together."
+    ),
+}
 
 
 def _tell_decision(decision: Decision) -> None:
@@ -537,20 +584,21 @@ def _tell_decision(decision: Decision) -> None:
     approved = absence.status == AbsenceStatus.APPROVED
     makeup = decision.makeup if approved else None
     note = absence.decision_note.strip()
-    params: dict[str, str | int] = {
-        "requirement": absence.requirement[:150],
-        "year": absence.period.year,
-        "month": absence.period.month,
-    }
+    params = _notice_values(absence)
     if makeup is not None:
         params["date"] = makeup.due_date.isoformat()
     if note:
         params["note"] = note
+    if is_quota(absence) and makeup is None:
+        body = _QUOTA_DECISION_BODIES[(approved, bool(note))]
+    else:
+        params.setdefault("requirement", absence.requirement[:150])
+        body = _DECISION_BODIES[(approved, makeup is not None, bool(note))]
     notify(
         absence.person.user,
         kind=NotificationKind.GENERAL,
         title=_DECISION_TITLES[approved],
-        body=_DECISION_BODIES[(approved, makeup is not None, bool(note))],
+        body=body,
         url=reverse("learning_absences"),
         dedupe_key=f"absence:{absence.pk}:decided",
         params=params,

@@ -136,7 +136,7 @@ def absence_events(visit: Visit, limit: int) -> list[TimelineEntry]:
     rows = AbsenceRequest.objects.filter(person=person).order_by("-filed_at", "-pk")[:limit]
     for absence in rows:
         url = reverse("learning_absence_detail", args=[absence.pk])
-        title = absence.requirement or absence.requirement_key
+        title = absences.requirement_text(absence) or absence.requirement_key
         entries.append(
             TimelineEntry(
                 absence.filed_at,

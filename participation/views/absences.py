@@ -147,6 +147,8 @@ def _person(request) -> Person:
 def my_absences(request):
     person = _person(request)
     rows = list(absences.own_requests(request.user).select_related("decided_by")[:PAGE_SIZE])
+    for row in rows:
+        row.label = absences.requirement_text(row)
     return render(
         request,
         "participation/absence/mine.html",
@@ -372,7 +374,7 @@ def _detail(request, absence: AbsenceRequest, form: DecideForm, status: int = 20
             "is_lecture": absence.requirement_key.startswith(f"{absences.LECTURE}:"),
             "is_image": absence.evidence_type in (absences.PNG, absences.JPEG),
             "kind_label": absences.requirement_label(
-                absence.requirement_key.partition(":")[0], absence.requirement
+                absence.requirement_key.partition(":")[0], absences.requirement_text(absence)
             ),
         },
         status=status,

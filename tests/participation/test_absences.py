@@ -12,7 +12,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from audit.models import AccessEvent, Action
@@ -577,10 +577,12 @@ def _inbox(client, user, language: str, page: str = "notifications_inbox") -> st
 
 
 @pytest.mark.parametrize("approve", [True, False])
-def test_the_decision_notice_reads_in_the_persons_language(org, supervised, client, approve):
-    absence = file_quota(supervised)
+def test_the_decision_notice_reads_in_the_persons_language(
+    org, supervised, missed, client, approve
+):
+    absence = file_lecture(supervised, missed)
     absences.do_decide_absence(absence, approve=approve, note="请提供病历", by=org.officer)
-    month = month_start(timezone.localdate())
+    month = absence.period
     english = _inbox(client, org.learner, "en")
     chinese = _inbox(client, org.learner, "zh-hans")
     verdict = "was approved" if approve else "was not approved"
@@ -589,6 +591,7 @@ def test_the_decision_notice_reads_in_the_persons_language(org, supervised, clie
     assert ("请假申请已批准" if approve else "请假申请未获批准") in chinese
     assert f"（{month.year}年{month.month}月）" in chinese and "工作人员留言：请提供病历" in chinese
     assert "leave request" not in chinese
+    assert f"“{missed.title}”" in english and f"“{missed.title}”" in chinese
 
 
 def test_the_makeup_date_and_no_note_read_in_english(org, supervised, missed, client):
@@ -606,3 +609,62 @@ def test_the_officers_waiting_notice_reads_in_the_officers_language(org, supervi
     assert f"A leave request is waiting for you: {supervised.full_name}" in english
     chinese = _inbox(client, org.officer, "zh-hans", "notifications_admin_inbox")
     assert f"有一份请假申请等您审批：{supervised.full_name}" in chinese
+
+
+# A quota's stored title is generated text in the filer's language ("2026年9月学习 1.5 小时"),
+# not content like a lecture's title: every reader gets it in their own language.
+
+
+def _filed_in_chinese(person, **kwargs) -> AbsenceRequest:
+    with translation.override("zh-hans"):
+        absence = file_quota(person, **kwargs)
+    assert "学习" in absence.requirement
+    return absence
+
+
+@pytest.mark.parametrize(
+    ("approve", "note"), [(True, ""), (True, "请提供病历"), (False, "请提供病历")]
+)
+def test_a_quota_decision_names_the_quota_in_the_readers_language(
+    org, supervised, client, approve, note
+):
+    absence = _filed_in_chinese(supervised)
+    absences.do_decide_absence(absence, approve=approve, note=note, by=org.officer)
+    month = month_start(timezone.localdate())
+    english = _inbox(client, org.learner, "en")
+    assert absence.requirement not in english
+    assert f"Your study quota of {month:%Y-%m}" in english
+    chinese = _inbox(client, org.learner, "zh-hans")
+    assert f"您{month.year}年{month.month}月的学习时长要求" in chinese
+
+
+def test_the_officers_waiting_notice_names_the_quota_in_the_officers_language(
+    org, supervised, client
+):
+    absence = _filed_in_chinese(supervised)
+    login_staff(client, org.officer)
+    english = _inbox(client, org.officer, "en", "notifications_admin_inbox")
+    month = month_start(timezone.localdate())
+    assert absence.requirement not in english
+    assert f"Study quota of {month:%Y-%m}" in english
+
+
+def test_the_notice_of_a_request_filed_by_the_officer_names_the_quota_in_english(
+    org, supervised, client
+):
+    absence = _filed_in_chinese(supervised, by=org.officer)
+    english = _inbox(client, org.learner, "en")
+    assert absence.requirement not in english
+    assert "Your study quota of" in english and "you will be told of the decision" in english
+
+
+def test_the_persons_own_requests_name_the_quota_in_their_language(org, supervised, client):
+    absence = _filed_in_chinese(supervised)
+    client.force_login(org.learner)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("learning_absences")).content.decode()
+    assert absence.requirement not in english
+    assert "Study quota of " in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("learning_absences")).content.decode()
+    assert "的学习时长要求" in chinese
