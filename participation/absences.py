@@ -148,8 +148,9 @@ def is_quota(absence: AbsenceRequest) -> bool:
 def requirement_text(absence: AbsenceRequest) -> str:
     """What the request is for, in the active language."""
     if is_quota(absence):
-        return _("Study quota of %(month)s") % {
-            "month": date_format(absence.period, "YEAR_MONTH_FORMAT")
+        return _("Study quota of %(year)d-%(month)02d") % {
+            "year": absence.period.year,
+            "month": absence.period.month,
         }
     return absence.requirement
 
