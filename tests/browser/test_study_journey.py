@@ -20,9 +20,27 @@ def demo(django_db_serialized_rollback):
     call_command("seed_demo")
 
 
-def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
+# What the learner reads, in Chinese (the product's language) and in English (one click away).
+WORDS = {
+    "zh-hans": {
+        "studied": r"已学 [1-9][0-9]? 秒 / 共 [0-9]+ 分钟",
+        "missing": "第 2 题还没有作答",
+        "result": "共 2 题，答对 2 题",
+    },
+    "en": {
+        "studied": r"Studied [1-9][0-9]? sec of [0-9]+ min",
+        "missing": "Question 2 has no answer yet",
+        "result": "2 correct out of 2 questions",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone, language):
+    words = WORDS[language]
     sign_in(phone, live_server.url, "learner1")
-    phone.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    cookie = {"name": "django_language", "value": language, "url": live_server.url}
+    phone.context.add_cookies([cookie])
     # A 1 s interval for the test; the server still refuses beats under 5 s apart.
     phone.goto(f"{live_server.url}{LESSON}?interval=1000")
     assert phone.is_visible("[data-testid=lesson]")
@@ -34,7 +52,7 @@ def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
     )
     # Updated live in the reader's words: seconds under a minute, the need in minutes.
     shown = phone.inner_text("[data-testid=study-time]")
-    assert re.fullmatch(r"Studied [1-9][0-9]? sec of [0-9]+ min", shown), shown
+    assert re.fullmatch(words["studied"], shown), shown
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
     # Sent with the second question left open: the first answer is still ticked, the
@@ -42,7 +60,7 @@ def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
     phone.check("[data-testid=question] >> nth=0 >> input[value='0']")
     phone.click("[data-testid=quiz] button[type=submit]")
     phone.wait_for_load_state("networkidle")
-    assert "Question 2 has no answer yet" in phone.inner_text(".messages")
+    assert words["missing"] in phone.inner_text(".messages")
     assert phone.is_checked("[data-testid=question] >> nth=0 >> input[value='0']")
     assert phone.is_visible("[data-testid=question] >> nth=1 >> [data-testid=question-missing]")
     assert not phone.is_visible("[data-testid=quiz-result]")
@@ -51,7 +69,7 @@ def test_learner_studies_a_lesson_on_a_phone(live_server, demo, phone):
     phone.check("[data-testid=question] >> nth=1 >> input[value='0']")
     phone.click("[data-testid=quiz] button[type=submit]")
     phone.wait_for_load_state("networkidle")
-    assert "2 correct out of 2 questions" in phone.inner_text("[data-testid=quiz-result]")
+    assert words["result"] in phone.inner_text("[data-testid=quiz-result]")
 
     phone.goto(f"{live_server.url}/")
     courses = phone.inner_text("[data-testid=my-courses]")
