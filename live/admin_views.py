@@ -84,6 +84,7 @@ def lecture_attendance(request, pk: int):
             "lecture": lecture,
             "rows": rows,
             "editable": editable,
+            "may_change": may_change,
             "form": OverrideForm(),
             "expected": expected,
             "counts": [(AttendanceStatus(s).label, n) for s, n in counts.items()],

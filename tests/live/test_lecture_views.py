@@ -371,6 +371,21 @@ def test_only_officers_override_through_the_form(client, org, ended, who):
     assert not AccessEvent.objects.filter(action=Action.CHANGE).exists()
 
 
+@pytest.mark.parametrize("who", ["lecturer", "administrator"])
+def test_who_cannot_change_attendance_is_offered_no_change_column(client, org, ended, who):
+    """The lecturer (and a non-superuser administrator) changes no row: the table has no
+    "Change" column and the page does not speak of changes; the officer's has both."""
+    login_staff(client, getattr(org, who))
+    html = _table(client, ended).content.decode()
+    assert "<th>Change</th>" not in html and "A change needs a reason" not in html
+    assert 'data-testid="override-form"' not in html
+    client.logout()
+    login_staff(client, org.officer)
+    officer_html = _table(client, ended).content.decode()
+    assert "<th>Change</th>" in officer_html and "A change needs a reason" in officer_html
+    assert 'data-testid="override-form"' in officer_html
+
+
 def test_the_lecturer_sees_names_as_the_live_roster_shows_them(client, org, ended):
     """One rule for a lecturer: the attendance page, its download and the live roster show
     the same masked name (people.names.mask_name_for_peers); officers see names in full."""
