@@ -285,7 +285,12 @@ class AbsenceIndexView(ForgivingFiltersMixin, generic.IndexView):
             link_testid=lambda row: f"open-absence-{row.pk}",
         ),
         Column("period", label=gettext_lazy("Month"), accessor=_month, sort_key="period"),
-        Column("requirement", label=gettext_lazy("Requirement"), sort_key="requirement"),
+        Column(
+            "requirement",
+            label=gettext_lazy("Requirement"),
+            accessor=absences.requirement_text,
+            sort_key="requirement",
+        ),
         Column("evidence", label=gettext_lazy("Evidence"), accessor=_evidence_mark),
         Column("status", label=gettext_lazy("Status"), accessor="get_status_display"),
         PlainDateColumn("decided_at", label=gettext_lazy("Decided")),

@@ -369,3 +369,16 @@ def test_random_posts_never_crash_and_store_only_valid_files(
     assert len(rows) <= 1
     assert len(stored_files(evidence_dir)) == sum(bool(r.evidence) for r in rows)
     assert all(r.evidence_type in ("", "image/png") for r in rows)
+
+
+def test_the_queue_and_the_request_name_the_quota_in_the_officers_language(
+    client, org, pending, english
+):
+    # ``pending`` was filed in Chinese: its stored title is "…学习 … 小时".
+    assert "学习" in pending.requirement
+    _as(client, org.officer)
+    month = f"{pending.period:%Y-%m}"
+    for url in (QUEUE, f"/admin/absences/{pending.pk}/"):
+        page = client.get(url).content.decode()
+        assert pending.requirement not in page, url
+        assert f"Study quota of {month}" in page, url
