@@ -491,3 +491,26 @@ def test_the_lecture_form_speaks_plain_words_about_recordings(client, org, setti
     )
     text = response.content.decode()
     assert "CSP_MEDIA_SRC" not in text and "请联系技术人员" in text
+
+
+def test_a_superuser_administrator_overrides_nothing_either(client, org, ended):
+    """The demo's ``admin`` is an administrator and a Django superuser; the README gives
+    overrides to officers alone, so a superuser gets no change column and a forced POST
+    changes nothing."""
+    from live.models import Attendance
+    from live.overrides import may_override_attendance
+
+    org.administrator.is_superuser = True
+    org.administrator.save(update_fields=["is_superuser"])
+    assert not may_override_attendance(org.administrator)
+    login_staff(client, org.administrator)
+    html = _table(client, ended).content.decode()
+    assert 'data-testid="override-form"' not in html
+    before = list(Attendance.objects.values_list("pk", "status", "override_reason"))
+    assert before
+    for pk, _status, _reason in before:
+        client.post(
+            reverse("live_attendance_override", args=[pk]),
+            {"status": "present", "reason": "superuser"},
+        )
+    assert list(Attendance.objects.values_list("pk", "status", "override_reason")) == before
