@@ -311,9 +311,17 @@ def courses_overview(user, today: dt.date | None = None) -> list[CourseSummary]:
     enrollments = with_progress(
         Enrollment.objects.filter(person__in=scoped_persons(user)), lesson_plan(courses), today
     )
-    counts = enrollments.order_by().values("course_id", "status").annotate(n=Count("pk"))
+    # Grouped by an expression of the course, not the bare column: PostgreSQL otherwise reads
+    # the enrollments in course order off their index and checks the scope once per
+    # enrollment (a nested-loop semi-join: 190 ms for a bureau's 47,505); this way it hashes
+    # the scope once (103 ms). SQLite plans both alike.
+    counts = (
+        enrollments.order_by()
+        .values("status", grouped_course=F("course_id") + Value(0))
+        .annotate(n=Count("pk"))
+    )
     for row in counts:
-        summary = summaries.get(row["course_id"])
+        summary = summaries.get(row["grouped_course"])
         if summary is None:
             continue
         summary.enrolled += row["n"]
