@@ -1,7 +1,8 @@
 """The education-and-assistance file (``dossiers``): one busy person's file, and a month of
 releases compiled one after another as the worker does.
 
-A busy person: 12 months of study records, 12 required lectures (two missed and made up),
+A busy person: 12 months of study records, 40 lessons studied (36 completed, 4 under way),
+12 required lectures (two missed and made up),
 8 reviewed questionnaire results, 3 plan versions with 4 reviews, 6 excused absences with
 their evidence (4 phone photos of a typed note, 2000×1500 pixels; 2 PDFs of 2 pages). Ours
 is ``do_compile_dossier`` (one consistent read, both copies rendered and written). The naive
@@ -117,10 +118,53 @@ def _person(number: int, office, officer, counselor, *, busy: bool):
             status="approved",
         )
     if busy:
+        _lessons(person, start)
         _evidence(person)
         _results(person, counselor)
         _plans(person, counselor, start)
     return person
+
+
+def _lessons(person, start) -> None:
+    """40 lessons of 4 courses, 36 completed over the year, 4 under way (the file lists each)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from wagtail.models import Site
+
+    from courses.models import CourseIndexPage, CoursePage, LessonPage
+    from learning.models import Enrollment, LessonProgress
+
+    index = CourseIndexPage.objects.first() or Site.objects.get(
+        is_default_site=True
+    ).root_page.add_child(instance=CourseIndexPage(title="课程", slug="courses"))
+    made = []
+    for c in range(4):
+        index.refresh_from_db()
+        course = index.add_child(
+            instance=CoursePage(title=f"档案基准课程 {c + 1}", slug=f"bench-dossier-course-{c + 1}")
+        )
+        Enrollment.objects.create(person=person, course=course)
+        for n in range(10):
+            course.refresh_from_db()
+            made.append(
+                course.add_child(
+                    instance=LessonPage(
+                        title=f"第 {c + 1}.{n + 1} 课", slug=f"lesson-{n + 1}", expected_seconds=900
+                    )
+                )
+            )
+    began = timezone.make_aware(dt.datetime.combine(start, dt.time(20)))
+    LessonProgress.objects.bulk_create(
+        LessonProgress(
+            person=person,
+            lesson=lesson,
+            credited_seconds=900 if n < 36 else 300,
+            quiz_passed=n < 36,
+            completed_at=began + dt.timedelta(days=9 * n) if n < 36 else None,
+        )
+        for n, lesson in enumerate(made)
+    )
 
 
 def _evidence(person) -> None:
