@@ -147,7 +147,7 @@ def _questionnaire_rows(snapshot: Snapshot, copy: str) -> list[list[object]]:
         if copy == Copy.COUNSELOR:
             separator = pgettext("label separator", ": ")
             row.append("; ".join(f"{label}{separator}{score}" for label, score in q.scores))
-            row.append(" ".join(q.answers))
+            row.append(pgettext("list separator", ", ").join(q.answers))
         rows.append(row)
     return rows
 

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Assignment, AssignmentStatus
-from assessments.report import scale_profile
+from assessments.report import item_answers, scale_profile
 from dossiers.rules import (
     AbsenceRecord,
     LectureRecord,
@@ -124,12 +124,23 @@ def _questionnaires(person: Person) -> tuple[QuestionnaireRecord, ...]:
                 submitted_on=_local_date(response.submitted_at if response else None),
                 reviewed_on=_local_date(review.signed_at if review else None),
                 scores=scores,
-                answers=tuple("-" if a is None else str(a) for a in response.answers)
-                if response and response.submitted_at
-                else (),
+                answers=_answers(response, result),
             )
         )
     return tuple(records)
+
+
+def _answers(response, result) -> tuple[str, ...]:
+    """Each answer as its question's number and the option chosen, in words (9 好几天), as the
+    counselor's result page shows them; the stored values are option positions, which read
+    as scores and are not. Without a result, the positions counted from 1."""
+    if response is None or not response.submitted_at:
+        return ()
+    if result is not None:
+        return tuple(f"{row.number} {row.option}" for row in item_answers(result))
+    return tuple(
+        f"{number} {'—' if a is None else a + 1}" for number, a in enumerate(response.answers, 1)
+    )
 
 
 def _plans(person: Person) -> tuple[tuple[PlanRecord, ...], tuple[PlanReviewRecord, ...]]:

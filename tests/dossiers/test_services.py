@@ -373,3 +373,33 @@ def test_the_lessons_studied_are_in_the_file(released, private_dir, org):
     data = read_copy(dossier, Copy.OFFICER, user=org.officer)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert done.title in text and started.title in text and "未完成" in text
+
+
+def test_the_counselors_copy_gives_each_answer_in_words(
+    released, private_dir, org, django_assert_max_num_queries
+):
+    """Answers read as the counselor's result page shows them: the question's number and the
+    option chosen (9 好几天), not the stored option positions ("1 1 1 …" read as scores);
+    the officer's copy has none of them."""
+    import io
+
+    from django.utils.translation import override
+    from pypdf import PdfReader
+
+    from tests.assessments.helpers import stored_result
+
+    for days in (3, 2, 1):
+        stored_result(released, [1] * 9, timezone.now() - dt.timedelta(days=days))
+    with django_assert_max_num_queries(11):  # answers in words cost no query per result
+        read_snapshot(released)
+    with override("zh-hans"):
+        dossier = do_compile_dossier(released)
+
+    def text_of(copy, user):
+        data = read_copy(dossier, copy, user=user)
+        pages = PdfReader(io.BytesIO(data)).pages
+        return "".join(page.extract_text() for page in pages).replace("\n", "")
+
+    counselor = text_of(Copy.COUNSELOR, org.counselor)
+    assert "9 好几天" in counselor and "1 1 1" not in counselor
+    assert "好几天" not in text_of(Copy.OFFICER, org.officer)
