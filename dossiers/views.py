@@ -219,16 +219,18 @@ def _waiting(user, dossier: Dossier, reviews: list, can_act: bool) -> str:
     if dossier.state == DossierState.RETURNED:
         return _("Returned: the person's case officer resolves each problem and resubmits.")
     round_def = current_round(dossier)
-    text = _("This round is decided by: %(who)s (%(role)s).") % {
+    values = {
         "who": SCOPE_LABELS.get(round_def.scope, round_def.scope),
         "role": Role(round_def.role).label,
     }
     passed = [r.round for r in reviews if r.reviewer_id == user.pk and r.decision == Decision.PASS]
     if passed:
-        text += " " + _(
-            "You passed round %(n)d; the same person cannot pass two rounds of a file."
-        ) % {"n": passed[0]}
-    return text
+        # one whole text, so no space is left between two Chinese sentences
+        return _(
+            "This round is decided by: %(who)s (%(role)s). You passed round %(n)d; the same "
+            "person cannot pass two rounds of a file."
+        ) % {**values, "n": passed[0]}
+    return _("This round is decided by: %(who)s (%(role)s).") % values
 
 
 @require_http_methods(["GET", "POST"])
