@@ -27,6 +27,7 @@ import random
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Q
 from django.utils import timezone
 
 from courses.demo import demo_video_document
@@ -209,12 +210,16 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
     today = today or timezone.localdate()
     now = timezone.now()
     periods = last_months(today, MONTHS)
+    # The thirty persons under supervision (SF-2026-0001 is learner1) and those released
+    # (SF-2025-0101 …, ``people.demo.RELEASED``): always on time until their release.
     persons = list(
-        Person.objects.filter(case_number__startswith="SF-2026-")
+        Person.objects.filter(
+            Q(case_number__startswith="SF-2026-") | Q(case_number__startswith="SF-2025-")
+        )
         .select_related("user")
         .order_by("case_number")
     )
-    numbers = {p.pk: int(p.user.username.removeprefix("learner")) for p in persons}
+    numbers = {p.pk: int(p.case_number.rpartition("-")[2]) for p in persons}
     rngs = {p.pk: random.Random(f"seed-demo-{numbers[p.pk]}") for p in persons}  # noqa: S311
     plans = {
         p.pk: [month_plan(numbers[p.pk], MONTHS - 1 - i, rngs[p.pk]) for i in range(MONTHS)]
@@ -224,7 +229,7 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
 
     for index, (title, topic, lecturer_title) in enumerate(LECTURES):
         start = _local(periods[index].replace(day=LECTURE_DAY), LECTURE_HOUR)
-        present = [p for p in persons if p.supervision_start <= start.date()]
+        present = [p for p in persons if p.supervision_start <= start.date() <= p.supervision_end]
         spec = {
             "title": title,
             "topic": topic,
@@ -261,10 +266,15 @@ def seed_history(today: dt.date | None = None) -> list[tuple[str, str]]:
         number = numbers[person.pk]
         for index, period in enumerate(periods):
             month = plans[person.pk][index]
-            if not month.sitting_minutes or person.supervision_start > month_end(period):
+            if (
+                not month.sitting_minutes
+                or person.supervision_start > month_end(period)
+                or person.supervision_end < period
+            ):
                 continue
-            # a newcomer studies in their first days
+            # a newcomer studies in their first days, a released person before release
             day = max(period.replace(day=3 + number % 20), person.supervision_start)
+            day = min(day, person.supervision_end)
             started = _local(day, 20)
             ended = started + dt.timedelta(minutes=month.sitting_minutes)
             if day < person.supervision_start or ended >= now:

@@ -40,20 +40,24 @@ from dossiers.services import (
     DossierError,
     DossierNotFound,
     access_dossier,
+    access_person_to_compile,
     current_round,
+    do_compile_now,
     do_pass,
     do_resolve_problem,
     do_restore_catalogue,
     do_resubmit,
     do_return,
     do_save_catalogue,
+    may_compile,
+    may_compile_seen,
     may_decide,
     may_fix,
     may_read_copy,
     read_copy,
 )
 from lib.downloads import attachment
-from people.models import Office
+from people.models import Office, Person
 from people.roles import Role, roles_of
 
 FILE_ROLES = frozenset({Role.OFFICER, Role.ADMINISTRATOR, Role.COUNSELOR})
@@ -168,8 +172,23 @@ def dossier_list(request):
             ],
             "problems": [(sections.get(p["section"], p["section"]), p["n"]) for p in problems],
             "overdue": list(files.overdue(today).order_by("person__supervision_end")[:100]),
+            "unfiled": _released_without_file(request.user, office, today),
         },
     )
+
+
+def _released_without_file(user, office: Office | None, today: dt.date) -> list[Person]:
+    """Released persons the viewer sees who have no file yet (the daily job compiles them the
+    day after release), each marked whether the viewer may compile it now."""
+    persons = Person.objects.visible_to(user).filter(
+        supervision_end__lt=today, dossier__isnull=True
+    )
+    if office is not None:
+        persons = persons.filter(office__path__startswith=office.path)
+    rows = list(persons.select_related("office").order_by("supervision_end")[:100])
+    for person in rows:
+        person.can_compile = may_compile_seen(user, person)
+    return rows
 
 
 def _return(request, dossier: Dossier) -> str:
@@ -278,6 +297,8 @@ def dossier_detail(request, pk: int):
             "open_problems": open_problems,
             "can_decide": can_decide,
             "can_fix": can_fix,
+            "can_compile": dossier.state == DossierState.COMPILING
+            and may_compile(request.user, dossier.person),
             "copies": [c for c in Copy if may_read_copy(request.user, dossier, c)]
             if dossier.compilation
             else [],
@@ -504,3 +525,29 @@ def dossier_archive_export(request, pk: int):
         messages.error(request, str(error))
         return redirect("dossiers_detail", pk=dossier.pk)
     return attachment(data, "application/zip", f"dossier-{dossier.pk}-archive.zip")
+
+
+@require_POST
+def dossier_compile(request, person_pk: int):
+    """Compile a released person's file now (立即生成档案): their case officer or an
+    administrator in scope; anyone else who sees the person is told why not. Back to the file
+    (or to the list when there is none)."""
+    if not can_view_files(request.user):
+        raise deny(request, "education and assistance files: staff in scope only")
+    try:
+        person = access_person_to_compile(request.user, person_pk)
+    except DossierNotFound:
+        raise Http404 from None
+    try:
+        dossier = do_compile_now(person, request.user, request=request)
+    except DossierError as error:
+        messages.error(request, str(error))
+        existing = Dossier.objects.visible_to(request.user).filter(person=person).first()
+        if existing is not None:
+            return redirect("dossiers_detail", pk=existing.pk)
+        return redirect("dossiers_list")
+    messages.success(
+        request,
+        _("The file of %(name)s was compiled; round 1 can begin.") % {"name": person.full_name},
+    )
+    return redirect("dossiers_detail", pk=dossier.pk)

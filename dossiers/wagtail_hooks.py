@@ -38,6 +38,11 @@ def register_dossier_urls():
             views.catalogue_restore,
             name="dossiers_catalogue_restore",
         ),
+        path(
+            "files/compile/<int:person_pk>/",
+            views.dossier_compile,
+            name="dossiers_compile",
+        ),
         path("files/<int:pk>/", views.dossier_detail, name="dossiers_detail"),
         path("files/<int:pk>/<slug:copy>.pdf", views.dossier_download, name="dossiers_download"),
         path(

@@ -23,7 +23,19 @@ STAFF = [
     ("lecturer1", "赵刚", Role.LECTURER),
     ("editor1", "孙丽", Role.EDITOR),
 ]
+# Reviewers of the file's later rounds (``dossiers.demo``): round 2 is an officer of the
+# person's office other than the case officer, rounds 3 and 4 two different administrators.
+EXTRA_STAFF = [
+    ("officehead1", "周华", Role.OFFICER),
+    ("centre1", "吴红", Role.ADMINISTRATOR),
+]
 PERSON_COUNT = 30
+# Persons released from supervision (officer1's office, officer1 their case officer), whose
+# education-and-assistance files the demo shows at every stage (``dossiers.demo``): number →
+# days between their release and the end of last month (negative: released this month).
+# They never sign in (no usable password), as imported persons before their activation.
+# Created active, as they were during the history; ``dossiers.demo`` marks them released.
+RELEASED = {101: 75, 102: 45, 103: 10, 104: 5, 105: 0, 106: -1}
 _SURNAMES = "张王李刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞"]
 _CATEGORIES = [Category.NORMAL, Category.STRICT, Category.LENIENT]
@@ -86,6 +98,9 @@ def seed_people(today: dt.date | None = None) -> list[tuple[str, str]]:
         office = offices[0] if role == Role.OFFICER else bureau
         staff[role] = _user(username, name, role, office)
         logins.append((username, role))
+    for username, name, role in EXTRA_STAFF:
+        _user(username, name, role, offices[0] if role == Role.OFFICER else bureau)
+        logins.append((username, role))
     admin = staff[Role.ADMINISTRATOR]
     if not admin.is_superuser:
         admin.is_superuser = True
@@ -116,3 +131,54 @@ def seed_people(today: dt.date | None = None) -> list[tuple[str, str]]:
             Caseload.objects.get_or_create(person=person, counselor=staff[Role.COUNSELOR])
         logins.append((username, Role.LEARNER))
     return logins
+
+
+def released_case(number: int) -> str:
+    return f"SF-2025-{number:04d}"
+
+
+def released_supervision(number: int, today: dt.date) -> tuple[dt.date, dt.date]:
+    """(start, end) of released person ``number``: from the first month of the demo's twelve
+    months of history to their release (``RELEASED``; 106 was released yesterday)."""
+    start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for _month in range(11):
+        start = (start - dt.timedelta(days=1)).replace(day=1)
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    days = RELEASED[number]
+    end = today - dt.timedelta(days=1) if days < 0 else last_month_end - dt.timedelta(days=days)
+    return start, end
+
+
+@transaction.atomic
+def seed_released_people(today: dt.date | None = None) -> list[tuple[str, str]]:
+    """The released persons (``RELEASED``), officer1's cases in 东城司法所; they sign in to
+    nothing. ``seed_demo`` runs this after the lectures of this month and last week, whose
+    audiences they were no longer in, and before the history of their months."""
+    today = today or dt.date.today()  # noqa: DTZ011 - a calendar date for demo periods
+    office = Office.objects.filter(code=OFFICES[0][1]).first()
+    officer = User.objects.filter(username="officer1").first()
+    if office is None or officer is None:
+        return []
+    for number in RELEASED:
+        username = f"released{number - 100}"
+        user = User.objects.filter(username=username).first()
+        name = demo_person_name(number)
+        if user is None:
+            user = User(username=username, name=name)
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(Group.objects.get(name=Role.LEARNER))
+        start, end = released_supervision(number, today)
+        Person.objects.update_or_create(
+            case_number=released_case(number),
+            defaults={
+                "user": user,
+                "full_name": name,
+                "office": office,
+                "category": Category.LENIENT,
+                "supervision_start": start,
+                "supervision_end": end,
+                "case_officer": officer,
+            },
+        )
+    return []

@@ -34,7 +34,8 @@ from participation.models import (
 )
 from participation.reports import monthly_report, monthly_reports
 from participation.requirements import month_results
-from people.models import Office, Person, User
+from people.demo import RELEASED
+from people.models import Office, Person, PersonStatus, User
 from plans.models import Plan, PlanStatus
 
 pytestmark = pytest.mark.django_db
@@ -122,22 +123,28 @@ def test_seed_demo_twice_changes_nothing_and_its_history_follows_the_rules(caplo
         results = month_results(Person.objects.all(), period, today)
         computed = {pk: result.status for pk, result in results.items()}
         assert stored == computed, period
-    assert PersonMonth.objects.filter(period=periods[0]).count() == 27  # all but newcomers
-    assert PersonMonth.objects.filter(period=periods[-1]).count() == 30
+    # all but newcomers, and the released persons (under supervision since then)
+    assert PersonMonth.objects.filter(period=periods[0]).count() == 27 + len(RELEASED)
+    # the thirty, and the person released yesterday
+    assert PersonMonth.objects.filter(period=periods[-1]).count() == 31
 
 
 def test_demo_bureau_has_three_offices_of_ten_and_every_story():
     call_command("seed_demo")
     bureau = Office.objects.get(code="bureau")
     offices = Office.objects.filter(path__startswith=bureau.path, depth=bureau.depth + 1)
-    assert {o.code: Person.objects.filter(office=o).count() for o in offices} == {
+    assert {o.code: Person.objects.active().filter(office=o).count() for o in offices} == {
         "dongcheng": 10,
         "xicheng": 10,
         "nanhu": 10,
     }
     officer = User.objects.get(username="officer1")
     counselor = User.objects.get(username="counselor1")
-    assert Person.objects.visible_to(officer).count() == 10
+    assert Person.objects.active().visible_to(officer).count() == 10
+    # and officer1's released cases, whose files are at every stage of review
+    released = Person.objects.filter(status=PersonStatus.ENDED)
+    assert set(released.values_list("office__code", flat=True)) == {"dongcheng"}
+    assert released.count() == len(RELEASED)
     assert Person.objects.visible_to(counselor).count() == 15
 
     past = rollups.last_months(timezone.localdate(), 12)[:-1]
@@ -197,10 +204,13 @@ def test_every_dashboard_and_report_has_content_for_the_demo_staff():
         grid = rollups.heatmap(user, months)
         assert grid and all(cells and all(c.persons for c in cells) for _name, cells in grid)
     dongcheng = officer.office
-    assert rollups.person_month_rows(officer, dongcheng, last_month).count() == 10
+    # the ten, and those released during last month or later (their last month)
+    released = Person.objects.filter(status=PersonStatus.ENDED, supervision_end__gte=last_month)
+    current = 10 + released.count()
+    assert rollups.person_month_rows(officer, dongcheng, last_month).count() == current
     # the monthly report of the office, and the bureau's (one per office)
     report = monthly_report(officer, dongcheng, last_month)
-    assert len(report.persons) == 10 and report.total["persons"] == 10
+    assert len(report.persons) == current and report.total["persons"] == current
     assert len(report.trend) >= 6 and (report.trend["persons"] > 0).all()
     reports = monthly_reports(admin, Office.objects.get(code="bureau"), last_month)
     assert sum(r.total["persons"] for r in reports) >= 30

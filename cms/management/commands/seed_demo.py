@@ -8,9 +8,10 @@ from django.core.management.base import BaseCommand
 
 from assessments.demo import seed_assessments, seed_results
 from cms.demo import seed_history, seed_staff_work
+from dossiers.demo import seed_dossiers
 from learning.demo import seed_courses
 from live.demo import seed_lectures
-from people.demo import DEMO_PASSWORD, seed_people
+from people.demo import DEMO_PASSWORD, seed_people, seed_released_people
 from plans.demo import seed_plans
 
 # Each app that has demo content has a seeder; they run in this order. The command lives in
@@ -20,10 +21,12 @@ DEMO_SEEDERS = [
     seed_assessments,
     seed_courses,
     seed_lectures,
+    seed_released_people,  # after last week's lecture, before the history of their months
     seed_history,  # twelve months of lectures, study, leave, follow-up; then the rollups
     seed_results,  # after the history: a signed review drafts a plan from it
     seed_plans,  # after the lectures: an approved plan's lecture series books them
     seed_staff_work,  # a lesson in review for the editor, the follow-up policy row
+    seed_dossiers,  # after the history: the released persons' files, compiled from it
 ]
 
 

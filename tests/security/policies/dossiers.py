@@ -97,6 +97,15 @@ RULES = [
         note="checklist, history and review forms; an empty POST is an unknown action",
     ),
     Rule(
+        name="dossiers_compile",
+        params=lambda org: {"person_pk": str(org.person.pk)},
+        get=roles(non_staff=LOGIN, staff=METHOD),
+        post=_scoped(dict.fromkeys(IN_SCOPE, REDIRECT)),
+        note="立即生成档案: the sample person is not released, so the case officer and the "
+        "administrator are told so (a message, nothing compiled), the counselor that only "
+        "they compile; 404 out of scope",
+    ),
+    Rule(
         name="dossiers_download",
         params=_download,
         get=_scoped({"officer": REDIRECT, "administrator": REDIRECT}),
