@@ -72,7 +72,9 @@ def test_the_result_page_shows_profile_answers_history_and_reliable_change(org, 
     text = response.content.decode()
     assert 'data-testid="profile"' in text and "Moderately severe" in text
     assert 'data-testid="answers"' in text and "More than half the days" in text
-    assert text.count("<circle") == 2  # the history chart, drawn on the server
+    # the history chart, drawn on the server: a point per result
+    chart = text.split('data-testid="history-chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<circle") == 2
     row = response.context["profile"][0]
     assert row.change.rci == pytest.approx(16 / (3.52 * 2**0.5 * (1 - 0.84) ** 0.5), abs=0.01)
     assert "reliable increase" in text
