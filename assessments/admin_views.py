@@ -72,7 +72,8 @@ from lib.admin_columns import (
 )
 from lib.downloads import attachment
 from lib.widgets import DateInput
-from people.models import Office, Person
+from people.filters import office_filter
+from people.models import Person
 from people.roles import Role, has_role
 
 PAGE_SIZE = 50
@@ -99,11 +100,7 @@ class ReviewQueueFilterSet(WagtailFilterSet):
         empty_label=gettext_lazy("All results"),
         method="filter_critical",
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        field_name="person__office",
-        queryset=lambda request: Office.objects.visible_to(request.user),
-    )
+    office = office_filter(field_name="person__office")
 
     class Meta:
         model = Result

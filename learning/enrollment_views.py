@@ -52,6 +52,7 @@ from lib.admin_columns import (
 from lib.downloads import attachment
 from lib.parse import parse_id
 from lib.widgets import DateInput
+from people.filters import office_filter
 from people.models import Category, Office, Person
 from people.roles import is_staff_member
 
@@ -198,11 +199,7 @@ class EnrollmentFilterSet(WagtailFilterSet):
         field_name="course",
         queryset=lambda request: CoursePage.objects.order_by("title"),
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        field_name="person__office",
-        queryset=lambda request: Office.objects.visible_to(request.user),
-    )
+    office = office_filter(field_name="person__office")
 
     class Meta:
         model = Enrollment

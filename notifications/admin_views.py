@@ -29,7 +29,8 @@ from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.senders import mask_address
 from notifications.services import do_mark_all_read, do_mark_read
 from notifications.views import inbox_items
-from people.models import Office, Person
+from people.filters import office_filter
+from people.models import Person
 from people.roles import Role, roles_of
 
 
@@ -87,11 +88,7 @@ class DeliveryFilterSet(WagtailFilterSet):
         label=gettext_lazy("Channel"),
         choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        queryset=lambda request: Office.objects.visible_to(request.user),
-        method="filter_office",
-    )
+    office = office_filter(method="filter_office")
 
     class Meta:
         model = Delivery

@@ -22,7 +22,8 @@ from audit.decorators import deny, permission_required
 from audit.models import Action
 from audit.services import record_access
 from lib.admin_columns import ForgivingFiltersMixin, IdentifiedRowsTable, LinkColumn
-from people.models import Office, User
+from people.filters import office_filter
+from people.models import User
 from people.roles import STAFF_ROLES, Role, roles_of
 from people.staff_accounts import (
     access_staff_account_for_user,
@@ -55,10 +56,7 @@ class StaffFilterSet(WagtailFilterSet):
     role = django_filters.ChoiceFilter(
         label=gettext_lazy("Role"), choices=STAFF_ROLE_CHOICES, field_name="groups__name"
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        queryset=lambda request: Office.objects.visible_to(request.user),
-    )
+    office = office_filter()
     authenticator = django_filters.ChoiceFilter(
         label=gettext_lazy("Authenticator app"),
         choices=AUTHENTICATOR_CHOICES,

@@ -25,7 +25,8 @@ from lib.admin_columns import ForgivingFiltersMixin, PlainDateColumn
 from lib.downloads import attachment
 from people import person_page
 from people.activation import activation_status
-from people.models import Category, Office, Person, PersonStatus
+from people.filters import office_filter
+from people.models import Category, Person, PersonStatus
 from people.privacy import collect_person_data
 from people.roles import is_staff_member
 from people.services import (
@@ -52,9 +53,7 @@ class PersonFilterSet(WagtailFilterSet):
 
     status = django_filters.ChoiceFilter(label=_("Status"), choices=PersonStatus.choices)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
-    office = django_filters.ModelChoiceFilter(
-        label=_("Office"), queryset=lambda request: Office.objects.visible_to(request.user)
-    )
+    office = office_filter()
 
     class Meta:
         model = Person

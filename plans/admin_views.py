@@ -31,7 +31,8 @@ from audit.services import access_logged
 from lib.admin_columns import ForgivingFiltersMixin, LinkColumn
 from lib.downloads import attachment
 from lib.parse import parse_id
-from people.models import Office, Person
+from people.filters import office_filter
+from people.models import Person
 from plans.access import (
     access_person_for_plans,
     access_plan_for_user,
@@ -145,9 +146,7 @@ class PlanPersonFilterSet(WagtailFilterSet):
         choices=[("none", _lazy("No plan yet")), *PlanStatus.choices],
         method="filter_plan",
     )
-    office = django_filters.ModelChoiceFilter(
-        label=_lazy("Office"), queryset=lambda request: Office.objects.visible_to(request.user)
-    )
+    office = office_filter()
 
     class Meta:
         model = Person

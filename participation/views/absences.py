@@ -35,7 +35,8 @@ from lib.admin_columns import ForgivingFiltersMixin, PlainDateColumn, person_col
 from participation import absences
 from participation.absences import AbsenceError
 from participation.models import AbsenceRequest, AbsenceStatus
-from people.models import Office, Person
+from people.filters import office_filter
+from people.models import Person
 from people.privacy import person_of
 
 PAGE_SIZE = 50
@@ -231,11 +232,7 @@ class AbsenceFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Show"), choices=STATUS_FILTERS, method="filter_status", empty_label=None
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        field_name="person__office",
-        queryset=lambda request: Office.objects.visible_to(request.user),
-    )
+    office = office_filter(field_name="person__office")
 
     class Meta:
         model = AbsenceRequest

@@ -61,7 +61,7 @@ from participation.models import (
 )
 from participation.reminders import check_template, reminder_templates
 from participation.requirements import requirement_labels
-from people.models import Office
+from people.filters import office_filter
 
 PAGE_SIZE = 50
 
@@ -106,11 +106,7 @@ class FollowUpFilterSet(WagtailFilterSet):
         empty_label=gettext_lazy("Everyone's"),
         method="filter_mine",
     )
-    office = django_filters.ModelChoiceFilter(
-        label=gettext_lazy("Office"),
-        field_name="person__office",
-        queryset=lambda request: Office.objects.visible_to(request.user),
-    )
+    office = office_filter(field_name="person__office")
 
     class Meta:
         model = FollowUp
