@@ -342,6 +342,9 @@ def _show(expected: Expect) -> str:
     return "|".join(sorted(expected)) if isinstance(expected, frozenset) else expected
 
 
+WS_TIMEOUT = 10  # seconds
+
+
 async def _ws_cell(path: str, cookie: str | None, origin: bytes) -> tuple[bool, object]:
     headers = [(b"origin", origin), (b"host", b"testserver")]
     if cookie:
@@ -349,9 +352,11 @@ async def _ws_cell(path: str, cookie: str | None, origin: bytes) -> tuple[bool, 
     from config.asgi import application
 
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, detail = await communicator.connect()
+    # channels' 1 s default timed out a cell once on PostgreSQL + Redis with two suites running
+    # on 2 cores; the answer (accepted or refused) is the same, only later
+    connected, detail = await communicator.connect(timeout=WS_TIMEOUT)
     if connected:
-        first = await communicator.receive_json_from()
+        first = await communicator.receive_json_from(timeout=WS_TIMEOUT)
         detail = first
         await communicator.disconnect()
     return connected, detail
